@@ -1,0 +1,92 @@
+"""Trains the full-effort (base) ViT on Fashion-MNIST.
+
+Checkpoints every epoch to <out>/base.pt and resumes from it, so a run that is
+stopped can be continued with the same command.
+
+  /usr/bin/python3 scripts/train_base.py --out build/train --epochs 30 --threads 2
+"""
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from pivot_vit import PivotViT, augment, evaluate, load_split, to_input
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="build/train")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--depth", type=int, default=6)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--mlp-ratio", type=float, default=2.0)
+    ap.add_argument("--patch", type=int, default=4)
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N images (smoke runs)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "base.pt"
+
+    train_x, train_y = load_split("train")
+    test_x, test_y = load_split("test")
+    if args.limit:
+        train_x, train_y = train_x[:args.limit], train_y[:args.limit]
+
+    model = PivotViT(patch=args.patch, dim=args.dim, depth=args.depth, heads=args.heads, mlp_ratio=args.mlp_ratio)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = math.ceil(len(train_x) / args.batch)
+    total = steps_per_epoch * args.epochs
+    warmup = steps_per_epoch
+
+    def lr_at(step):
+        if step < warmup:
+            return args.lr * (step + 1) / warmup
+        return args.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+    start_epoch, history = 0, []
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        start_epoch, history = ckpt["epoch"], ckpt["history"]
+        print(f"resumed at epoch {start_epoch}", flush=True)
+
+    for epoch in range(start_epoch, args.epochs):
+        model.train()
+        t0 = time.time()
+        perm = torch.randperm(len(train_x))
+        loss_sum = 0.0
+        for s in range(steps_per_epoch):
+            idx = perm[s * args.batch:(s + 1) * args.batch]
+            x = augment(to_input(train_x[idx]))
+            for g in opt.param_groups:
+                g["lr"] = lr_at(epoch * steps_per_epoch + s)
+            loss = F.cross_entropy(model(x), train_y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            loss_sum += loss.item()
+        acc = evaluate(model, test_x, test_y)
+        history.append({"epoch": epoch + 1, "loss": loss_sum / steps_per_epoch, "test_acc": acc,
+                        "seconds": time.time() - t0})
+        print(json.dumps(history[-1]), flush=True)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
+                    "history": history, "arch": model.arch}, ckpt_path)
+
+
+if __name__ == "__main__":
+    main()

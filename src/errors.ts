@@ -1,0 +1,34 @@
+/**
+ * Named error classes. Every error a user can cause names the input (file, field,
+ * option) and the reason; the CLI maps each class to an exit code.
+ */
+export class PivotError extends Error {
+  /** Process exit code the CLI uses for this class of error. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration file or option is missing, malformed or inconsistent. */
+export class ConfigError extends PivotError {
+  override readonly exitCode = 2;
+}
+
+/** A model directory, manifest or ONNX file cannot be used. */
+export class ModelLoadError extends PivotError {
+  override readonly exitCode = 3;
+}
+
+/** An input (image, dataset file) cannot be decoded or is refused. */
+export class InputError extends PivotError {
+  override readonly exitCode = 4;
+  constructor(
+    readonly input: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${input}: ${reason}`, options);
+  }
+}
