@@ -1,0 +1,16 @@
+export { normalizedEntropy, predict, predictBatch } from './entropy.js';
+export type { Prediction } from './entropy.js';
+export { POLICIES, escalations, firstEffort, shouldEscalate } from './policy.js';
+export type { EffortPair, Policy } from './policy.js';
+export { Cascade } from './runner.js';
+export type {
+  BatchReport,
+  CascadeConfig,
+  CascadeOptions,
+  CascadeResult,
+  Classification,
+  Failure,
+  NamedInput,
+  RunOptions,
+  StageLatency,
+} from './runner.js';

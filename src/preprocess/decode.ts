@@ -1,0 +1,114 @@
+/**
+ * Decoding with sharp into the model's pixel grid: first frame/page, EXIF orientation,
+ * alpha flattened, grayscale or sRGB, resized with the manifest's fit and kernel,
+ * 8 bits per channel. Every failure becomes an InputError naming the input and the reason.
+ */
+import { stat } from 'node:fs/promises';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
+import { InputError } from '../errors.js';
+import type { Preprocess } from '../model/manifest.js';
+
+/** Already-decoded pixels (e.g. from an IDX file): interleaved HWC, 8 bits per channel. */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** A file path, an encoded image in memory, or raw pixels. */
+export type ImageSource = string | Buffer | RawImage;
+
+export interface DecodeOptions {
+  /** Refuse images whose header claims more pixels than this (decompression bombs). Default 16384 x 16384. */
+  limitInputPixels?: number;
+  /** sharp's failOn: 'warning' (default) refuses truncated and corrupt files instead of decoding grey garbage. */
+  failOn?: 'none' | 'truncated' | 'error' | 'warning';
+}
+
+export const DEFAULT_PIXEL_LIMIT = 16384 * 16384;
+
+/** The name an input goes by in errors. */
+export function sourceName(source: ImageSource, name?: string): string {
+  if (name) return name;
+  if (typeof source === 'string') return source;
+  return Buffer.isBuffer(source) ? '<buffer>' : `<raw ${source.width}x${source.height}x${source.channels}>`;
+}
+
+/** Turns sharp/libvips messages into a short reason a user can act on. */
+function reasonFrom(err: unknown): string {
+  const message = (err as Error).message ?? String(err);
+  if (/unsupported image format/i.test(message)) return 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)';
+  if (/premature end|truncated|unexpected end|not enough data|read error/i.test(message))
+    return `truncated or corrupt image data (${message.trim().split('\n')[0]})`;
+  return `cannot decode image: ${message.trim().split('\n')[0]}`;
+}
+
+async function checkFile(path: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'no such file' : (err as Error).message, { cause: err });
+  }
+  if (!info.isFile()) throw new InputError(path, 'not a regular file');
+  if (info.size === 0) throw new InputError(path, 'empty file (0 bytes)');
+}
+
+/**
+ * Decodes `source` to `spec`'s width x height x channels uint8 HWC pixels.
+ * `name` labels the input in errors (defaults to the path).
+ */
+export async function decodeToGrid(
+  source: ImageSource,
+  spec: Preprocess,
+  options: DecodeOptions = {},
+  name?: string,
+): Promise<Uint8Array> {
+  const label = sourceName(source, name);
+  const limit = options.limitInputPixels ?? DEFAULT_PIXEL_LIMIT;
+  let input: string | Buffer;
+  let raw: SharpOptions['raw'];
+  if (typeof source === 'string') {
+    await checkFile(source);
+    input = source;
+  } else if (Buffer.isBuffer(source)) {
+    if (source.length === 0) throw new InputError(label, 'empty buffer (0 bytes)');
+    input = source;
+  } else {
+    if (source.data.length !== source.width * source.height * source.channels)
+      throw new InputError(label, `raw pixel buffer has ${source.data.length} bytes, expected width*height*channels`);
+    input = Buffer.from(source.data.buffer, source.data.byteOffset, source.data.length);
+    raw = { width: source.width, height: source.height, channels: source.channels };
+  }
+  const open = () => sharp(input, { raw, limitInputPixels: limit, failOn: options.failOn ?? 'warning', pages: 1, page: 0 });
+
+  // Read the header first so a decompression bomb is refused with its claimed size, before any decoding.
+  if (!raw) {
+    let meta: Metadata;
+    try {
+      meta = await open().metadata();
+    } catch (err) {
+      throw new InputError(label, reasonFrom(err), { cause: err });
+    }
+    const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
+    if (pixels > limit)
+      throw new InputError(label, `image claims ${meta.width}x${meta.height} pixels, above the ${limit}-pixel limit (possible decompression bomb)`);
+  }
+
+  const { width, height, fit, kernel } = spec.resize;
+  let pipeline = open().rotate().flatten({ background: { r: 0, g: 0, b: 0 } });
+  pipeline = spec.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
+  pipeline = pipeline.resize(width, height, { fit, kernel, background: { r: 0, g: 0, b: 0 } });
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new InputError(label, reasonFrom(err), { cause: err });
+  }
+  const { info, data } = out;
+  if (info.width !== width || info.height !== height || info.channels !== spec.channels)
+    throw new InputError(label, `decoded to ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${spec.channels}`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
