@@ -32,3 +32,8 @@ export class InputError extends PivotError {
     super(`${input}: ${reason}`, options);
   }
 }
+
+/** The inference runtime failed on inputs that passed validation (shape, dtype or a runtime fault). */
+export class InferenceError extends PivotError {
+  override readonly exitCode = 5;
+}
