@@ -1,0 +1,138 @@
+/**
+ * The Phase 1 analysis model (manifest.analysis): the full ViT with an `attn_gate` input
+ * (one 0/1 per encoder, multiplying that encoder's attention branch) and the residual-stream
+ * taps MLP_0..MLP_D and A_1..A_D as extra outputs. One session stays resident and serves
+ * both the activation taps (gate all ones) and gated accuracy runs of random paths.
+ */
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError, InputError } from '../errors.js';
+import type { ModelFamily } from './manifest.js';
+
+export interface AnalysisOutputs {
+  /** [batch, classes] logits. */
+  logits: Float32Array;
+  /** MLP_0..MLP_D taps, each [batch, tokens, dim] (empty unless taps were requested). */
+  mlp: Float32Array[];
+  /** A_1..A_D taps, each [batch, tokens, dim] (empty unless taps were requested). */
+  attn: Float32Array[];
+  /** The dims onnxruntime reported for every fetched output, by output name. */
+  dims: Record<string, readonly number[]>;
+}
+
+export interface AnalysisOptions {
+  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+}
+
+export class AnalysisModel {
+  readonly depth: number;
+  /** Floats per input image (channels x height x width). */
+  readonly imageSize: number;
+  /** Floats per tap per image (tokens x dim). */
+  readonly tapSize: number;
+  readonly classes: number;
+  private readonly inputName: string;
+  private readonly outputName: string;
+  private readonly gateName: string;
+  private readonly mlpNames: string[];
+  private readonly attnNames: string[];
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly family: ModelFamily,
+    readonly file: string,
+  ) {
+    const { manifest } = family;
+    const analysis = manifest.analysis!;
+    const arch = manifest.architecture;
+    this.depth = arch.depth;
+    this.classes = arch.classes;
+    this.imageSize = manifest.input.shape.slice(1).reduce((a, b) => a * b, 1);
+    this.tapSize = arch.tokens * arch.dim;
+    this.inputName = manifest.input.name;
+    this.outputName = manifest.output.name;
+    this.gateName = analysis.gate_input;
+    this.mlpNames = analysis.mlp_outputs;
+    this.attnNames = analysis.attn_outputs;
+  }
+
+  /** Loads manifest.analysis.file and checks that its inputs and outputs are the ones the manifest names. */
+  static async open(family: ModelFamily, options: AnalysisOptions = {}): Promise<AnalysisModel> {
+    const analysis = family.manifest.analysis;
+    if (!analysis)
+      throw new ModelLoadError(
+        `${family.manifestPath}: analysis: missing; Phase 1 needs an analysis graph with an attention gate and taps (see docs/paths.md)`,
+      );
+    const file = family.file(analysis.file);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, {
+        graphOptimizationLevel: 'all',
+        ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      });
+    } catch (err) {
+      throw new ModelLoadError(`${file}: onnxruntime cannot load it: ${(err as Error).message}`, { cause: err });
+    }
+    const model = new AnalysisModel(session, family, file);
+    model.checkGraph();
+    return model;
+  }
+
+  private checkGraph(): void {
+    const { manifest } = this.family;
+    const where = `${this.file} (manifest.analysis)`;
+    const inputs = new Set(this.session.inputNames);
+    const outputs = new Set(this.session.outputNames);
+    for (const name of [this.inputName, this.gateName])
+      if (!inputs.has(name)) throw new ModelLoadError(`${where}: has no input '${name}' (inputs: ${[...inputs].join(', ')})`);
+    for (const name of [this.outputName, ...this.mlpNames, ...this.attnNames])
+      if (!outputs.has(name)) throw new ModelLoadError(`${where}: has no output '${name}' (outputs: ${[...outputs].join(', ')})`);
+    const pixel = this.session.inputMetadata.find((m) => m.name === this.inputName);
+    if (pixel?.isTensor) {
+      const expected = manifest.input.shape;
+      const disagrees = pixel.shape.some((d, i) => typeof d === 'number' && d > 0 && expected[i] !== -1 && d !== expected[i]);
+      if (pixel.shape.length !== expected.length || disagrees)
+        throw new ModelLoadError(
+          `${where}: input '${this.inputName}' has shape [${pixel.shape.join(',')}], manifest input.shape is [${expected.join(',')}]`,
+        );
+    }
+  }
+
+  /**
+   * Runs `batch` images (`pixels`: batch x imageSize normalized floats) with attention gate
+   * `gate` (0/1 per encoder). With `taps`, also returns the residual-stream taps.
+   */
+  async run(pixels: Float32Array, batch: number, gate: readonly number[], taps = false): Promise<AnalysisOutputs> {
+    if (pixels.length !== batch * this.imageSize)
+      throw new InputError('pixel_values', `${pixels.length} floats for ${batch} image(s) of ${this.imageSize}`);
+    if (gate.length !== this.depth) throw new InputError('attn_gate', `${gate.length} entries for depth ${this.depth}`);
+    const [, c, h, w] = this.family.manifest.input.shape;
+    const feeds = {
+      [this.inputName]: new ort.Tensor('float32', pixels, [batch, c!, h!, w!]),
+      [this.gateName]: new ort.Tensor('float32', Float32Array.from(gate), [this.depth]),
+    };
+    const fetches = taps ? [this.outputName, ...this.mlpNames, ...this.attnNames] : [this.outputName];
+    const result = await this.session.run(feeds, fetches);
+    const dims: Record<string, readonly number[]> = {};
+    const read = (name: string, size: number): Float32Array => {
+      const tensor = result[name]!;
+      dims[name] = tensor.dims;
+      const data = tensor.data as Float32Array;
+      if (tensor.type !== 'float32' || data.length !== batch * size)
+        throw new ModelLoadError(
+          `${this.file}: output '${name}' is ${tensor.type} [${tensor.dims.join(',')}], expected float32 with ${size} values per image`,
+        );
+      return data;
+    };
+    return {
+      logits: read(this.outputName, this.classes),
+      mlp: taps ? this.mlpNames.map((n) => read(n, this.tapSize)) : [],
+      attn: taps ? this.attnNames.map((n) => read(n, this.tapSize)) : [],
+      dims,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

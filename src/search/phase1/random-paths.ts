@@ -1,0 +1,71 @@
+/**
+ * Fig. 4a's check: for one effort, draw distinct random paths, measure each path's
+ * accuracy without fine-tuning (the analysis graph with attn_gate = the path's mask), and
+ * report the Spearman rank correlation between accuracy and Path-Score.
+ */
+import { sampleRankCorrelation } from 'simple-statistics';
+import type { AnalysisModel } from '../../model/analysis.js';
+import type { ImageSet } from './images.js';
+import { type CkaMatrix, type Mask, pathScore } from './path-score.js';
+import { seededRandom, sampleDistinct } from './rng.js';
+import { enumeratePaths } from './select.js';
+
+export interface RandomPath {
+  active: number[];
+  score: number;
+  accuracy: number;
+}
+
+export interface RandomPathsReport {
+  effort: number;
+  /** Number of evaluation images. */
+  images: number;
+  paths: RandomPath[];
+  /** Spearman's rho of accuracy vs Path-Score (NaN when either is constant). */
+  spearman: number;
+}
+
+const BATCH = 256;
+
+/** Top-1 accuracy of `model` gated by `active` on `images`. */
+export async function gatedAccuracy(model: AnalysisModel, images: ImageSet, active: Mask): Promise<number> {
+  let correct = 0;
+  for (let start = 0; start < images.count; start += BATCH) {
+    const batch = Math.min(BATCH, images.count - start);
+    const pixels = images.pixels.subarray(start * model.imageSize, (start + batch) * model.imageSize);
+    const { logits } = await model.run(pixels, batch, active);
+    for (let b = 0; b < batch; b++) {
+      const row = logits.subarray(b * model.classes, (b + 1) * model.classes);
+      let best = 0;
+      for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+      if (best === images.labels[start + b]) correct++;
+    }
+  }
+  return correct / images.count;
+}
+
+export interface RandomPathsOptions {
+  effort: number;
+  /** Distinct paths to draw (capped at C(D, effort)). */
+  count: number;
+  seed: number;
+  onPath?: (path: RandomPath, index: number, total: number) => void;
+}
+
+export async function randomPathsCheck(
+  model: AnalysisModel,
+  cka: CkaMatrix,
+  images: ImageSet,
+  options: RandomPathsOptions,
+): Promise<RandomPathsReport> {
+  const drawn = sampleDistinct(enumeratePaths(model.depth, options.effort), options.count, seededRandom(options.seed));
+  const paths: RandomPath[] = [];
+  for (const active of drawn) {
+    const path = { active, score: pathScore(active, cka), accuracy: await gatedAccuracy(model, images, active) };
+    paths.push(path);
+    options.onPath?.(path, paths.length, drawn.length);
+  }
+  const spearman =
+    paths.length >= 2 ? sampleRankCorrelation(paths.map((p) => p.accuracy), paths.map((p) => p.score)) : Number.NaN;
+  return { effort: options.effort, images: images.count, paths, spearman };
+}

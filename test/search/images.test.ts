@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadModelFamily } from '../../src/model/manifest.js';
+import { isIdxDir, loadFolderSet } from '../../src/search/phase1/images.js';
+
+const family = loadModelFamily('models/fmnist-vit');
+const samples = family.file(family.manifest.samples ?? 'samples');
+
+describe('Phase 1 image sets', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'pivot-images-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('interleaves classes so a small set covers every class', async () => {
+    const classes = family.manifest.labels.length;
+    const set = await loadFolderSet(samples, 2 * classes, family.manifest);
+    assert.equal(set.count, 2 * classes);
+    assert.equal(set.pixels.length, set.count * 28 * 28);
+    assert.deepEqual(new Set(set.labels).size, classes);
+    assert.ok(set.pixels.some((v) => v !== set.pixels[0]), 'pixels were decoded');
+    assert.equal(isIdxDir(samples), false);
+  });
+
+  it('refuses a subfolder that is not a label, naming it', async () => {
+    mkdirSync(join(tmp, 'giraffe'));
+    await assert.rejects(loadFolderSet(tmp, 4, family.manifest), /giraffe: subfolder is not one of the model's labels/);
+  });
+});
