@@ -11,10 +11,8 @@ import type { ModelFamily } from './manifest.js';
 export interface AnalysisOutputs {
   /** [batch, classes] logits. */
   logits: Float32Array;
-  /** MLP_0..MLP_D taps, each [batch, tokens, dim] (empty unless taps were requested). */
-  mlp: Float32Array[];
-  /** A_1..A_D taps, each [batch, tokens, dim] (empty unless taps were requested). */
-  attn: Float32Array[];
+  /** The requested taps by output name, each [batch, tokens, dim]. */
+  taps: Map<string, Float32Array>;
   /** The dims onnxruntime reported for every fetched output, by output name. */
   dims: Record<string, readonly number[]>;
 }
@@ -34,8 +32,10 @@ export class AnalysisModel {
   private readonly inputName: string;
   private readonly outputName: string;
   private readonly gateName: string;
-  private readonly mlpNames: string[];
-  private readonly attnNames: string[];
+  /** Output names of MLP_0..MLP_D. */
+  readonly mlpNames: readonly string[];
+  /** Output names of A_1..A_D. */
+  readonly attnNames: readonly string[];
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -100,19 +100,21 @@ export class AnalysisModel {
 
   /**
    * Runs `batch` images (`pixels`: batch x imageSize normalized floats) with attention gate
-   * `gate` (0/1 per encoder). With `taps`, also returns the residual-stream taps.
+   * `gate` (0/1 per encoder), fetching the logits and the tap outputs named in `taps`.
+   * Fetching only some taps bounds memory on large models.
    */
-  async run(pixels: Float32Array, batch: number, gate: readonly number[], taps = false): Promise<AnalysisOutputs> {
+  async run(pixels: Float32Array, batch: number, gate: readonly number[], taps: readonly string[] = []): Promise<AnalysisOutputs> {
     if (pixels.length !== batch * this.imageSize)
       throw new InputError('pixel_values', `${pixels.length} floats for ${batch} image(s) of ${this.imageSize}`);
     if (gate.length !== this.depth) throw new InputError('attn_gate', `${gate.length} entries for depth ${this.depth}`);
+    const known = new Set([...this.mlpNames, ...this.attnNames]);
+    for (const name of taps) if (!known.has(name)) throw new InputError('taps', `'${name}' is not a tap of ${this.file}`);
     const [, c, h, w] = this.family.manifest.input.shape;
     const feeds = {
       [this.inputName]: new ort.Tensor('float32', pixels, [batch, c!, h!, w!]),
       [this.gateName]: new ort.Tensor('float32', Float32Array.from(gate), [this.depth]),
     };
-    const fetches = taps ? [this.outputName, ...this.mlpNames, ...this.attnNames] : [this.outputName];
-    const result = await this.session.run(feeds, fetches);
+    const result = await this.session.run(feeds, [this.outputName, ...taps]);
     const dims: Record<string, readonly number[]> = {};
     const read = (name: string, size: number): Float32Array => {
       const tensor = result[name]!;
@@ -126,8 +128,7 @@ export class AnalysisModel {
     };
     return {
       logits: read(this.outputName, this.classes),
-      mlp: taps ? this.mlpNames.map((n) => read(n, this.tapSize)) : [],
-      attn: taps ? this.attnNames.map((n) => read(n, this.tapSize)) : [],
+      taps: new Map(taps.map((name) => [name, read(name, this.tapSize)])),
       dims,
     };
   }

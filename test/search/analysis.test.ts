@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { AnalysisModel } from '../../src/model/analysis.js';
 import { loadModelFamily } from '../../src/model/manifest.js';
 import { loadFolderSet, type ImageSet } from '../../src/search/phase1/images.js';
+import { measureCkaMatrix } from '../../src/search/phase1/taps.js';
 
 const family = loadModelFamily('models/fmnist-vit');
 const { manifest } = family;
@@ -22,14 +23,14 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
   after(() => model.close());
 
   it("returns logits and every tap with the manifest's shapes", async () => {
-    const out = await model.run(images.pixels, BATCH, new Array(depth).fill(1), true);
-    assert.equal(out.mlp.length, depth + 1);
-    assert.equal(out.attn.length, depth);
+    const { mlp_outputs, attn_outputs } = manifest.analysis!;
+    assert.equal(mlp_outputs.length, depth + 1);
+    assert.equal(attn_outputs.length, depth);
+    const out = await model.run(images.pixels, BATCH, new Array(depth).fill(1), [...mlp_outputs, ...attn_outputs]);
     assert.deepEqual(out.dims[manifest.output.name], [BATCH, classes]);
-    for (const name of [...manifest.analysis!.mlp_outputs, ...manifest.analysis!.attn_outputs])
-      assert.deepEqual(out.dims[name], [BATCH, tokens, dim], name);
+    for (const name of [...mlp_outputs, ...attn_outputs]) assert.deepEqual(out.dims[name], [BATCH, tokens, dim], name);
     // MLP_0 is the embedding, so it cannot equal the stream after encoder 1's attention.
-    assert.ok(maxAbsDiff(out.mlp[0]!, out.attn[0]!) > 1e-3);
+    assert.ok(maxAbsDiff(out.taps.get(mlp_outputs[0]!)!, out.taps.get(attn_outputs[0]!)!) > 1e-3);
   });
 
   it("with every attention on, reproduces the full effort's logits; gating changes them", async () => {
@@ -42,15 +43,23 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
 
     const allOn = await model.run(images.pixels, BATCH, new Array(depth).fill(1));
     assert.ok(maxAbsDiff(allOn.logits, expected) < 1e-4, `max |diff| ${maxAbsDiff(allOn.logits, expected)}`);
-    assert.deepEqual(allOn.mlp, [], 'taps are fetched only on request');
+    assert.equal(allOn.taps.size, 0, 'taps are fetched only on request');
 
     const gate = Array.from({ length: depth }, (_, i) => (i < depth / 2 ? 1 : 0));
     const gated = await model.run(images.pixels, BATCH, gate);
     assert.ok(maxAbsDiff(gated.logits, expected) > 1e-2, 'skipping attentions must change the logits');
   });
 
+  it('gives the same CKA matrix whether taps are fetched together or one at a time', async () => {
+    const together = await measureCkaMatrix(model, images);
+    const oneByOne = await measureCkaMatrix(model, images, { budgetBytes: 1, batch: 7 });
+    assert.equal(together.length, depth + 1);
+    together.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - oneByOne[i]![j]!) < 1e-6, `[${i}][${j}]`)));
+  });
+
   it('refuses a gate of the wrong length and a pixel buffer of the wrong size', async () => {
     await assert.rejects(model.run(images.pixels, BATCH, [1, 1]), /attn_gate/);
     await assert.rejects(model.run(images.pixels.subarray(1), BATCH, new Array(depth).fill(1)), /pixel_values/);
+    await assert.rejects(model.run(images.pixels, BATCH, new Array(depth).fill(1), ['logits_typo']), /logits_typo.*not a tap/);
   });
 });

@@ -2,6 +2,10 @@
  * Activation taps for Phase 1: runs the analysis graph with every attention active on
  * the tap images and turns each residual-stream tap (MLP_0..MLP_D, A_1..A_D, each
  * [n, tokens, dim], flattened to n x tokens*dim) into its centred Gram matrix.
+ *
+ * Raw taps of a large ViT do not fit in memory all at once (DeiT-S, 256 images: 25 taps
+ * x 77 MB), so taps are fetched in groups that fit `budgetBytes`, one pass over the
+ * images per group; only the n x n Gram matrices are kept.
  */
 import type { AnalysisModel } from '../../model/analysis.js';
 import { type CenteredGram, centeredGram, ckaMatrix } from './cka.js';
@@ -12,31 +16,45 @@ export interface TapGrams {
   attn: CenteredGram[];
 }
 
-/** Images per analysis run: bounds the tap memory per run (13 taps x batch x tokens x dim floats). */
-const BATCH = 64;
+export interface TapOptions {
+  /** Images per analysis run. */
+  batch?: number;
+  /** Memory for raw float32 taps held at once (default 512 MiB). */
+  budgetBytes?: number;
+}
 
 /** Collects all taps over `images` (attn_gate all ones) and returns their centred Gram matrices. */
-export async function collectTapGrams(model: AnalysisModel, images: ImageSet): Promise<TapGrams> {
+export async function collectTapGrams(model: AnalysisModel, images: ImageSet, options: TapOptions = {}): Promise<TapGrams> {
   const n = images.count;
   const size = model.tapSize;
-  const mlp = Array.from({ length: model.depth + 1 }, () => new Float32Array(n * size));
-  const attn = Array.from({ length: model.depth }, () => new Float32Array(n * size));
+  const batchSize = options.batch ?? 64;
+  const perGroup = Math.max(1, Math.floor((options.budgetBytes ?? 512 * 2 ** 20) / (n * size * 4)));
+  const taps = [
+    ...model.mlpNames.map((name, i) => ({ name, label: `MLP_${i}` })),
+    ...model.attnNames.map((name, j) => ({ name, label: `A_${j + 1}` })),
+  ];
   const allActive = new Array<number>(model.depth).fill(1);
-  for (let start = 0; start < n; start += BATCH) {
-    const batch = Math.min(BATCH, n - start);
-    const pixels = images.pixels.subarray(start * model.imageSize, (start + batch) * model.imageSize);
-    const out = await model.run(pixels, batch, allActive, true);
-    out.mlp.forEach((t, i) => mlp[i]!.set(t, start * size));
-    out.attn.forEach((t, j) => attn[j]!.set(t, start * size));
+  const grams = new Map<string, CenteredGram>();
+  for (let g = 0; g < taps.length; g += perGroup) {
+    const group = taps.slice(g, g + perGroup);
+    const buffers = group.map(() => new Float32Array(n * size));
+    const names = group.map((t) => t.name);
+    for (let start = 0; start < n; start += batchSize) {
+      const batch = Math.min(batchSize, n - start);
+      const pixels = images.pixels.subarray(start * model.imageSize, (start + batch) * model.imageSize);
+      const out = await model.run(pixels, batch, allActive, names);
+      group.forEach((t, k) => buffers[k]!.set(out.taps.get(t.name)!, start * size));
+    }
+    group.forEach((t, k) => grams.set(t.name, centeredGram(buffers[k]!, n, t.label)));
   }
   return {
-    mlp: mlp.map((x, i) => centeredGram(x, n, `MLP_${i}`)),
-    attn: attn.map((x, j) => centeredGram(x, n, `A_${j + 1}`)),
+    mlp: model.mlpNames.map((name) => grams.get(name)!),
+    attn: model.attnNames.map((name) => grams.get(name)!),
   };
 }
 
 /** The (D+1) x D CKA matrix of `model` over `images`. */
-export async function measureCkaMatrix(model: AnalysisModel, images: ImageSet): Promise<number[][]> {
-  const grams = await collectTapGrams(model, images);
+export async function measureCkaMatrix(model: AnalysisModel, images: ImageSet, options?: TapOptions): Promise<number[][]> {
+  const grams = await collectTapGrams(model, images, options);
   return ckaMatrix(grams.mlp, grams.attn);
 }
