@@ -18,27 +18,30 @@ export function predict(logits: ArrayLike<number>, classes: number, row = 0): Pr
   const start = row * classes;
   let max = -Infinity;
   let classIndex = 0;
+  let finite = true;
   for (let k = 0; k < classes; k++) {
     const z = logits[start + k]!;
+    if (!Number.isFinite(z)) finite = false;
     if (z > max) {
       max = z;
       classIndex = k;
     }
   }
-  if (!Number.isFinite(max)) return { classIndex, probability: NaN, entropy: NaN };
-  // log-sum-exp shifted by the max: every exponent is <= 0.
+  if (!finite) return { classIndex, probability: NaN, entropy: NaN };
+  // With d_k = z_k - max <= 0 and S = sum exp(d_k): log p_k = d_k - log S, so
+  // H = -sum p_k log p_k = log S - sum p_k d_k: two non-negative terms, no cancellation,
+  // and exactly log K (E = 1) for a uniform row.
   let sum = 0;
   for (let k = 0; k < classes; k++) sum += Math.exp(logits[start + k]! - max);
-  const logSum = Math.log(sum);
-  let h = 0;
+  let weighted = 0;
   for (let k = 0; k < classes; k++) {
-    const logP = logits[start + k]! - max - logSum;
-    const p = Math.exp(logP);
-    if (p > 0) h -= p * logP;
+    const d = logits[start + k]! - max;
+    weighted -= (Math.exp(d) / sum) * d;
   }
-  // Rounding can leave a uniform row a hair above 1; Eq. 3 is bounded by [0, 1].
+  const h = Math.log(sum) + weighted;
+  // Rounding can leave a row a hair outside [0, 1], the range Eq. 3 guarantees.
   const entropy = Math.min(1, Math.max(0, h / Math.log(classes)));
-  return { classIndex, probability: Math.exp(-logSum), entropy };
+  return { classIndex, probability: 1 / sum, entropy };
 }
 
 /** Eq. 3 for a single vector of logits. */

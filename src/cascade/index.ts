@@ -14,3 +14,7 @@ export type {
   RunOptions,
   StageLatency,
 } from './runner.js';
+export { evaluate } from './evaluate.js';
+export type { EvalSummary, EvaluateOptions, LatencyStats } from './evaluate.js';
+export { chooseDeployment, openCascade } from './open.js';
+export type { CascadeChoice, OpenedCascade } from './open.js';

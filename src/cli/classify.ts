@@ -1,6 +1,125 @@
-import type { Command } from 'commander';
+/** `pivot classify`: run the cascade on image files and folders; one result (or error) per file. */
+import { statSync } from 'node:fs';
+import Table from 'cli-table3';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { openCascade, POLICIES, type CascadeResult, type NamedInput, type Policy } from '../cascade/index.js';
+import { listImages } from '../data/index.js';
+import { InputError } from '../errors.js';
 
-// Placeholder until the classify command lands; replaced by its real implementation.
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive integer`);
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
+  return n;
+}
+
+export function unitInterval(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`'${value}' is not a number in [0, 1]`);
+  return n;
+}
+
+/** Options shared by the commands that run the cascade. */
+export function addRuntimeOptions(command: Command): Command {
+  return command
+    .option('--deploy <file>', 'deploy config (default: deploy/deploy.json of the package)')
+    .addOption(new Option('--policy <policy>', 'cascade, or a single effort for everything').choices(POLICIES).default('cascade'))
+    .option('--batch <n>', 'inputs per onnxruntime call', positiveInt, 32)
+    .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
+    .option('--json', 'machine-readable output');
+}
+
+/** Expands folders to the images in them (recursively, sorted); anything else is tried as an image file. */
+export function expandInputs(paths: readonly string[]): { inputs: NamedInput[]; errors: InputError[] } {
+  const inputs: NamedInput[] = [];
+  const errors: InputError[] = [];
+  for (const path of paths) {
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      // Not there: the preprocessor reports it as this input's error.
+    }
+    if (!isDir) inputs.push({ source: path, name: path });
+    else {
+      const found = listImages(path);
+      if (!found.length) errors.push(new InputError(path, 'folder contains no images'));
+      for (const file of found) inputs.push({ source: file, name: file });
+    }
+  }
+  return { inputs, errors };
+}
+
+const round = (v: number, digits = 4) => Number(v.toFixed(digits));
+
+/** The JSON line for one result (snake_case, like `pivot eval --json`). */
+export function resultLine(r: CascadeResult): Record<string, unknown> {
+  if (!r.ok) return { input: r.input, error: r.error.name, message: r.error instanceof InputError ? r.error.reason : r.error.message };
+  return {
+    input: r.input,
+    label: r.label,
+    class_index: r.classIndex,
+    probability: round(r.probability, 6),
+    entropy: round(r.entropy, 6),
+    ...(r.routingEntropy !== undefined ? { routing_entropy: round(r.routingEntropy, 6) } : {}),
+    effort: r.effort,
+    escalated: r.escalated,
+    latency_ms: Object.fromEntries(Object.entries(r.latencyMs).map(([k, v]) => [k, round(v as number, 3)])),
+  };
+}
+
+function table(results: CascadeResult[]): string {
+  const t = new Table({
+    head: ['input', 'label', 'probability', 'entropy', 'effort', 'escalated'],
+    style: { head: process.stdout.isTTY ? ['cyan'] : [] },
+  });
+  for (const r of results) {
+    if (r.ok) t.push([r.input, r.label, r.probability.toFixed(3), r.entropy.toFixed(3), r.effort, r.escalated ? 'yes' : 'no']);
+    else t.push([r.input, { colSpan: 5, content: `error: ${r.error instanceof InputError ? r.error.reason : r.error.message}` }]);
+  }
+  return t.toString();
+}
+
 export function register(program: Command): void {
-  program.command('classify').description('(not built yet)');
+  addRuntimeOptions(
+    program
+      .command('classify')
+      .description('classify images with the low/high effort cascade (a table, or JSON lines with --json)')
+      .argument('<paths...>', 'image files and/or folders of images'),
+  ).action(async (paths: string[], opts: { deploy?: string; policy: Policy; batch: number; threads?: number; json?: boolean }) => {
+    const { cascade, runtime } = await openCascade(
+      { deploy: opts.deploy, policy: opts.policy },
+      { intraOpThreads: opts.threads },
+      { batchSize: opts.batch },
+    );
+    const { inputs, errors } = expandInputs(paths);
+    const results: CascadeResult[] = [];
+    let failed = errors.length;
+    for (const error of errors) {
+      const r: CascadeResult = { ok: false, index: -1, input: error.input, error };
+      if (opts.json) process.stdout.write(`${JSON.stringify(resultLine(r))}\n`);
+      else results.push(r);
+    }
+    for await (const batch of cascade.classifyBatches(inputs)) {
+      for (const r of batch) {
+        if (!r.ok) failed++;
+        // JSON lines stream as each batch completes; the table needs every row first.
+        if (opts.json) process.stdout.write(`${JSON.stringify(resultLine(r))}\n`);
+        else results.push(r);
+      }
+    }
+    await runtime.close();
+    if (!opts.json) {
+      process.stdout.write(`${table(results)}\n`);
+      const escalated = results.filter((r) => r.ok && r.escalated).length;
+      const routing = cascade.policy === 'cascade' ? ` (${escalated} escalated to effort ${cascade.config.high})` : '';
+      process.stderr.write(`${inputs.length + errors.length - failed} classified${routing}, ${failed} failed\n`);
+    }
+    if (failed) process.exitCode = 4; // InputError's exit code: some inputs could not be classified
+  });
 }

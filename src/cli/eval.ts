@@ -1,6 +1,85 @@
+/** `pivot eval`: accuracy, F_L, C/I counts, throughput and stage latency of a cascade on a labelled dataset. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { evaluate, openCascade, type EvalSummary, type Policy } from '../cascade/index.js';
+import { FASHION_MNIST_DIR, limitDataset, openDataset } from '../data/index.js';
+import { ConfigError } from '../errors.js';
+import type { ModelFamily } from '../model/index.js';
+import { addRuntimeOptions, nonNegativeInt, positiveInt, resultLine, unitInterval } from './classify.js';
 
-// Placeholder until the eval command lands; replaced by its real implementation.
+interface EvalOptions {
+  deploy?: string;
+  model?: string;
+  low?: number;
+  high?: number;
+  threshold?: number;
+  policy: Policy;
+  data?: string;
+  limit?: number;
+  batch: number;
+  threads?: number;
+  json?: boolean;
+}
+
+/** Default data: the family's bundled labelled sample, else the Fashion-MNIST IDX package. */
+function defaultData(family: ModelFamily): string {
+  const samples = family.manifest.samples ? resolve(family.dir, family.manifest.samples) : undefined;
+  if (samples && existsSync(samples)) return samples;
+  if (existsSync(FASHION_MNIST_DIR)) return FASHION_MNIST_DIR;
+  throw new ConfigError(`--data is required: ${family.manifestPath} bundles no samples and ${FASHION_MNIST_DIR} is not installed`);
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
+
+function report(s: EvalSummary): string {
+  const head = new Table({ style: { head: [] } });
+  head.push(
+    { policy: `${s.policy} (low ${s.low}, high ${s.high}, threshold ${s.threshold})` },
+    { data: s.data },
+    { images: `${s.count}${s.failed ? ` (+${s.failed} failed)` : ''}` },
+    { accuracy: pct(s.accuracy) },
+    { 'F_L (answered by low)': pct(s.fraction_low) },
+    { 'C_L / I_L': `${s.correct_low} / ${s.incorrect_low}` },
+    { 'C_H / I_H': `${s.correct_high} / ${s.incorrect_high}` },
+    { throughput: `${s.throughput.toFixed(1)} images/s (${s.elapsed_s.toFixed(2)} s)` },
+  );
+  const stages = new Table({ head: ['stage', 'calls', `mean ms / call (batch ${s.batch_size})`, 'p95 ms'], style: { head: [] } });
+  for (const [stage, st] of Object.entries(s.latency_ms)) stages.push([stage, st.calls, ms(st.mean), ms(st.p95)]);
+  return `${head.toString()}\n${stages.toString()}`;
+}
+
 export function register(program: Command): void {
-  program.command('eval').description('(not built yet)');
+  addRuntimeOptions(
+    program
+      .command('eval')
+      .description('accuracy, F_L, C_L/C_H/I_L/I_H, throughput and per-stage latency on a labelled dataset')
+      .option('--model <dir>', 'model family directory instead of --deploy (needs --low, --high, --threshold)')
+      .option('--low <effort>', 'low effort (overrides the deploy file)', nonNegativeInt)
+      .option('--high <effort>', 'high effort (overrides the deploy file)', nonNegativeInt)
+      .option('--threshold <t>', 'entropy threshold in [0, 1] (overrides the deploy file)', unitInterval)
+      .option('--data <dir>', "Fashion-MNIST IDX directory (test split) or a folder with one subfolder per class (default: the model's bundled samples)")
+      .option('--limit <n>', 'evaluate only the first n images', positiveInt),
+  ).action(async (opts: EvalOptions) => {
+    const { cascade, runtime, deployment } = await openCascade(opts, { intraOpThreads: opts.threads }, { batchSize: opts.batch });
+    const dataset = limitDataset(openDataset(opts.data ?? defaultData(deployment.family), deployment.family.manifest.labels), opts.limit);
+    const bar = process.stderr.isTTY
+      ? new SingleBar({ stream: process.stderr, format: 'eval [{bar}] {value}/{total} images | {eta}s left', hideCursor: true })
+      : undefined;
+    bar?.start(dataset.count, 0);
+    // One unreadable image must not end an evaluation: it is counted as failed and listed after the run.
+    const failures: string[] = [];
+    const summary = await evaluate(cascade, dataset, {
+      onProgress: (done) => bar?.update(done),
+      onFailure: (f) => failures.push(JSON.stringify(resultLine(f))),
+    });
+    bar?.stop();
+    for (const line of failures) process.stderr.write(`${line}\n`);
+    await runtime.close();
+    process.stdout.write(`${opts.json ? JSON.stringify(summary) : report(summary)}\n`);
+    if (summary.failed) process.exitCode = 4; // InputError's exit code: some inputs could not be classified
+  });
 }

@@ -82,13 +82,15 @@ export async function decodeToGrid(
     input = Buffer.from(source.data.buffer, source.data.byteOffset, source.data.length);
     raw = { width: source.width, height: source.height, channels: source.channels };
   }
-  const open = () => sharp(input, { raw, limitInputPixels: limit, failOn: options.failOn ?? 'warning', pages: 1, page: 0 });
+  const open = (limitInputPixels: number | false = limit) =>
+    sharp(input, { raw, limitInputPixels, failOn: options.failOn ?? 'warning', pages: 1, page: 0 });
 
   // Read the header first so a decompression bomb is refused with its claimed size, before any decoding.
   if (!raw) {
     let meta: Metadata;
     try {
-      meta = await open().metadata();
+      // Header only: safe without the limit, and lets the error state the claimed size.
+      meta = await open(false).metadata();
     } catch (err) {
       throw new InputError(label, reasonFrom(err), { cause: err });
     }
