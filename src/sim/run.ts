@@ -1,0 +1,157 @@
+/**
+ * `pivot sim` as a library call: resolves the inputs, simulates, and renders the requested
+ * format. The CLI only parses flags and prints; tests call this directly.
+ */
+import { writeFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { loadHardware, type Hardware } from './hardware.js';
+import { checkFraction, combinePair, type PairResult } from './pair.js';
+import { breakdownSvg, layersCsv, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
+import { computeReport, readScaleSimConfig, readTopology, topologyName } from './scalesim.js';
+import { simulateOps, simulateVit, type SimResult } from './simulate.js';
+import { resolveMask, resolveVit } from './vit-source.js';
+
+export interface SimOptions {
+  vit?: string;
+  hw?: string;
+  active?: string;
+  effort?: number;
+  pair?: string;
+  fl?: number;
+  entropy?: boolean;
+  dataflow?: string;
+  idealBandwidth?: boolean;
+  json?: boolean;
+  csv?: boolean;
+  layers?: boolean;
+  chart?: string;
+  scalesimConfig?: string;
+  topology?: string;
+}
+
+export interface SimOutput {
+  /** What the CLI prints on stdout. */
+  text: string;
+  /** Structured result (the JSON document). */
+  json: Record<string, unknown>;
+  /** Files written (the chart). */
+  files: string[];
+}
+
+function applyOverrides(hw: Hardware, o: SimOptions): Hardware {
+  let out = hw;
+  if (o.dataflow !== undefined) {
+    const df = o.dataflow.toLowerCase();
+    if (df !== 'os' && df !== 'ws' && df !== 'is') throw new ConfigError(`--dataflow: must be os, ws or is, got ${JSON.stringify(o.dataflow)}`);
+    out = { ...out, dataflow: df };
+  }
+  if (o.idealBandwidth) out = { ...out, dram_bandwidth_gbps: 'ideal' };
+  return out;
+}
+
+function checkExclusive(o: SimOptions): void {
+  const fail = (msg: string): never => {
+    throw new ConfigError(msg);
+  };
+  if (o.json && o.csv) fail('--json and --csv are exclusive');
+  if (o.scalesimConfig || o.topology) {
+    if (!o.scalesimConfig || !o.topology) fail('--scalesim-config and --topology go together');
+    if (o.vit) fail('--vit cannot be combined with --scalesim-config/--topology');
+    if (o.chart) fail('--chart needs --vit (the breakdown is by ViT module)');
+    return;
+  }
+  if (!o.vit) fail('--vit <preset | manifest.json> is required (or --scalesim-config with --topology)');
+  if (o.active !== undefined && o.effort !== undefined) fail('--active and --effort are exclusive');
+  if (o.pair !== undefined && (o.active !== undefined || o.effort !== undefined)) fail('--pair takes the efforts itself; drop --active/--effort');
+  if ((o.pair === undefined) !== (o.fl === undefined)) fail('--pair <low>,<high> and --fl <F_L> go together');
+}
+
+function parsePair(text: string): [number, number] {
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0))
+    throw new ConfigError(`--pair: expected "<low>,<high>" efforts, got ${JSON.stringify(text)}`);
+  return parts as [number, number];
+}
+
+const delayBar = (label: string, ms: SimResult['breakdownMs']): ChartBar => ({ label, parts: { ...ms } });
+const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({ label, parts: { ...j } });
+
+function writeChart(path: string, delay: ChartBar[], energy: ChartBar[]): string {
+  writeFileSync(path, breakdownSvg(delay, energy));
+  return path;
+}
+
+function runScaleSim(o: SimOptions): SimOutput {
+  const hw = applyOverrides(readScaleSimConfig(o.scalesimConfig!), o);
+  const ops = readTopology(o.topology!);
+  const result = simulateOps(ops, hw, { model: topologyName(o.topology!), active: [] });
+  const report = computeReport(result, hw);
+  const json = {
+    run_name: hw.name,
+    topology: result.model,
+    dataflow: hw.dataflow,
+    array: hw.array,
+    total_cycles: result.computeCycles + result.stallCycles,
+    compute_cycles: result.computeCycles,
+    stall_cycles: result.stallCycles,
+    delay_ms: result.delayMs,
+    clock_mhz: hw.clock_mhz,
+    layers: result.layers.map((l) => ({
+      name: l.name,
+      total_cycles: l.totalCycles,
+      compute_cycles: l.computeCycles,
+      stall_cycles: l.stallCycles,
+      m: l.gemm?.m,
+      n: l.gemm?.n,
+      k: l.gemm?.k,
+      folds: l.compute?.folds,
+      mapping_efficiency: l.compute?.mappingEfficiency,
+      compute_utilization: l.compute?.computeUtilization,
+      dram_bytes: l.traffic?.dramBytes,
+    })),
+  };
+  const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? report : resultTable(result, true) + '\n\nCOMPUTE_REPORT.csv\n' + report;
+  return { text, json, files: [] };
+}
+
+export function runSim(o: SimOptions): SimOutput {
+  checkExclusive(o);
+  if (o.scalesimConfig) return runScaleSim(o);
+  const source = resolveVit(o.vit!);
+  const hw = applyOverrides(loadHardware(o.hw ?? 'zcu102'), o);
+  const files: string[] = [];
+  if (o.pair !== undefined) {
+    const [lowEffort, highEffort] = parsePair(o.pair);
+    const fl = checkFraction(o.fl!);
+    const low = simulateVit(source.vit, hw, resolveMask(source, { effort: lowEffort }), { entropy: true });
+    const high = simulateVit(source.vit, hw, resolveMask(source, { effort: highEffort }));
+    const pair: PairResult = combinePair(low, high, fl);
+    const json = pairJson(pair);
+    if (o.chart)
+      files.push(
+        writeChart(
+          o.chart,
+          [delayBar(`low (effort ${low.effort})`, low.breakdownMs), delayBar(`high (effort ${high.effort})`, high.breakdownMs), delayBar(`pair F_L=${fl}`, pair.breakdownMs)],
+          [energyBar(`low (effort ${low.effort})`, low.energy.byComponent), energyBar(`high (effort ${high.effort})`, high.energy.byComponent), energyBar(`pair F_L=${fl}`, pair.energyByComponent)],
+        ),
+      );
+    const text = o.json
+      ? JSON.stringify(json, null, 2) + '\n'
+      : o.csv
+        ? summaryCsv([
+            { label: `low-${low.effort}`, ...low },
+            { label: `high-${high.effort}`, ...high },
+            { label: `pair-${low.effort}-${high.effort}@${fl}`, ...pair },
+          ])
+        : pairTable(pair) + '\n';
+    return { text, json, files };
+  }
+  const result = simulateVit(source.vit, hw, resolveMask(source, { active: o.active, effort: o.effort }), { entropy: o.entropy });
+  const json = resultJson(result);
+  if (o.chart) {
+    const label = `${result.model} effort ${result.effort}`;
+    files.push(writeChart(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
+  }
+  const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? layersCsv(result) : resultTable(result, o.layers) + '\n';
+  return { text, json, files };
+}

@@ -1,0 +1,149 @@
+/**
+ * One ViT effort on one accelerator: every operation in order, PL GEMMs and host operations
+ * back to back (each needs the previous one's output), so the delay is their sum.
+ */
+import { computeGemm, DATAFLOWS, type Gemm, type GemmCompute } from './dataflow/index.js';
+import { busyTimes, energyOf, type EnergyResult } from './energy.js';
+import type { Hardware } from './hardware.js';
+import { hostOpNs } from './host.js';
+import { gemmTraffic, type GemmTraffic } from './memory.js';
+import { buildWorkload, MODULES, type Module, type Op, type VitSpec, type WorkloadOptions } from './workload.js';
+
+export interface LayerResult {
+  name: string;
+  kind: Op['kind'];
+  module: Module;
+  unit: Op['unit'];
+  encoder?: number;
+  gemm?: Gemm & { repeat: number };
+  compute?: GemmCompute;
+  traffic?: GemmTraffic;
+  /** PL cycles over all repeats (0 for host operations). */
+  computeCycles: number;
+  stallCycles: number;
+  totalCycles: number;
+  hostElements?: number;
+  timeMs: number;
+}
+
+export type ModuleRecord = Record<Module, number>;
+
+export interface SimResult {
+  model: string;
+  hardware: string;
+  dataflow: Hardware['dataflow'];
+  clockMhz: number;
+  active: number[];
+  effort: number;
+  delayMs: number;
+  energyJ: number;
+  /** J x ms, as in Table 2. */
+  edp: number;
+  fpsPerW: number;
+  /** Average power over the inference. */
+  powerW: number;
+  plMs: number;
+  hostMs: number;
+  computeCycles: number;
+  stallCycles: number;
+  macs: number;
+  breakdownMs: ModuleRecord;
+  /** Fractions of the delay (Fig. 6a). */
+  breakdown: ModuleRecord;
+  energy: EnergyResult;
+  utilization: { overall: number; mappingEfficiency: number; computeUtilization: number };
+  layers: LayerResult[];
+}
+
+const zeroModules = (): ModuleRecord => ({ attention_mac: 0, softmax: 0, mlp: 0, other: 0 });
+
+// Layer records are built field by field: object spread here cost ~10x the whole model.
+function simulateOp(op: Op, hw: Hardware): LayerResult {
+  if (op.unit === 'host') {
+    const ns = hostOpNs(op.kind, op.elements, hw.host);
+    return {
+      name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
+      computeCycles: 0, stallCycles: 0, totalCycles: 0, hostElements: op.elements, timeMs: ns / 1e6,
+    };
+  }
+  const compute = computeGemm(hw.dataflow, op.gemm, hw.array);
+  const traffic = gemmTraffic(DATAFLOWS[hw.dataflow], op.gemm, hw.array, hw, compute.computeCycles);
+  const computeCycles = compute.computeCycles * op.repeat;
+  const stallCycles = traffic.stallCycles * op.repeat;
+  const totalCycles = computeCycles + stallCycles;
+  return {
+    name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
+    gemm: { m: op.gemm.m, k: op.gemm.k, n: op.gemm.n, repeat: op.repeat },
+    compute, traffic, computeCycles, stallCycles, totalCycles,
+    timeMs: totalCycles / (hw.clock_mhz * 1e3),
+  };
+}
+
+export interface RunMeta {
+  model: string;
+  active: number[];
+}
+
+/** Simulates an explicit operation list (SCALE-Sim topologies come through here too). */
+export function simulateOps(ops: readonly Op[], hw: Hardware, meta: RunMeta): SimResult {
+  const layers = ops.map((op) => simulateOp(op, hw));
+  const breakdownMs = zeroModules();
+  let plMs = 0;
+  let hostMs = 0;
+  let computeCycles = 0;
+  let stallCycles = 0;
+  let macs = 0;
+  let mappingWeighted = 0;
+  let utilWeighted = 0;
+  for (const l of layers) {
+    breakdownMs[l.module] += l.timeMs;
+    if (l.unit === 'host') hostMs += l.timeMs;
+    else plMs += l.timeMs;
+    computeCycles += l.computeCycles;
+    stallCycles += l.stallCycles;
+    if (l.compute && l.gemm) {
+      macs += l.compute.macs * l.gemm.repeat;
+      mappingWeighted += l.compute.mappingEfficiency * l.computeCycles;
+      utilWeighted += l.compute.computeUtilization * l.computeCycles;
+    }
+  }
+  const delayMs = plMs + hostMs;
+  const cycleMs = 1 / (hw.clock_mhz * 1e3);
+  const energy = energyOf(hw, busyTimes(hostMs, computeCycles * cycleMs, stallCycles * cycleMs, delayMs), delayMs);
+  const breakdown = zeroModules();
+  for (const m of MODULES) breakdown[m] = delayMs > 0 ? breakdownMs[m] / delayMs : 0;
+  const pes = hw.array.rows * hw.array.cols;
+  const plCycles = computeCycles + stallCycles;
+  return {
+    model: meta.model,
+    hardware: hw.name,
+    dataflow: hw.dataflow,
+    clockMhz: hw.clock_mhz,
+    active: meta.active,
+    effort: meta.active.reduce((a, b) => a + b, 0),
+    delayMs,
+    energyJ: energy.totalJ,
+    edp: energy.totalJ * delayMs,
+    fpsPerW: energy.totalJ > 0 ? 1 / energy.totalJ : 0,
+    powerW: delayMs > 0 ? (energy.totalJ * 1000) / delayMs : 0,
+    plMs,
+    hostMs,
+    computeCycles,
+    stallCycles,
+    macs,
+    breakdownMs,
+    breakdown,
+    energy,
+    utilization: {
+      overall: plCycles > 0 ? macs / (pes * plCycles) : 0,
+      mappingEfficiency: computeCycles > 0 ? mappingWeighted / computeCycles : 0,
+      computeUtilization: computeCycles > 0 ? utilWeighted / computeCycles : 0,
+    },
+    layers,
+  };
+}
+
+/** One effort (active-attention mask) of a ViT. */
+export function simulateVit(vit: VitSpec, hw: Hardware, active: readonly number[], options: WorkloadOptions = {}): SimResult {
+  return simulateOps(buildWorkload(vit, active, options), hw, { model: vit.name, active: [...active] });
+}
