@@ -10,16 +10,18 @@ function integer(value: string): number {
   return n;
 }
 
+/** No ANSI colours: the tables are often piped or logged. */
+const PLAIN = { head: [], border: [] };
 const fmt = (v: number) => v.toFixed(3);
 const skipped = (active: readonly number[]) =>
   active.flatMap((a, e) => (a ? [] : [e + 1])).join(',') || '-';
 
 function report({ paths, files }: Phase1Result): string {
   const lines: string[] = [`${paths.model}: CKA(MLP_i, A_j) over ${paths.images} images from ${paths.data}`];
-  const cka = new Table({ head: ['', ...paths.cka.cols], style: { head: [] } });
+  const cka = new Table({ head: ['', ...paths.cka.cols], style: PLAIN });
   paths.cka.values.forEach((row, i) => cka.push([paths.cka.rows[i]!, ...row.map(fmt)]));
   lines.push(cka.toString(), '', 'Optimal path per effort (highest Path-Score):');
-  const efforts = new Table({ head: ['effort', 'active mask', 'skipped attentions', 'Path-Score', 'paths scored'], style: { head: [] } });
+  const efforts = new Table({ head: ['effort', 'active mask', 'skipped attentions', 'Path-Score', 'paths scored'], style: PLAIN });
   for (const e of paths.efforts)
     efforts.push([e.effort, e.active.join(' '), skipped(e.active), fmt(e.score) + (e.tie_broken ? ' (tie)' : ''), e.candidates]);
   lines.push(efforts.toString());
@@ -27,7 +29,7 @@ function report({ paths, files }: Phase1Result): string {
   const rp = paths.random_paths;
   if (rp) {
     lines.push('', `Fig. 4a check: ${rp.paths.length} random effort-${rp.effort} paths, no fine-tuning, ${rp.images} images from ${rp.data}`);
-    const t = new Table({ head: ['active mask', 'Path-Score', 'accuracy'], style: { head: [] } });
+    const t = new Table({ head: ['active mask', 'Path-Score', 'accuracy'], style: PLAIN });
     for (const p of [...rp.paths].sort((a, b) => b.score - a.score)) t.push([p.active.join(' '), fmt(p.score), `${(p.accuracy * 100).toFixed(2)}%`]);
     lines.push(t.toString(), `Spearman rank correlation (accuracy vs Path-Score): ${rp.spearman === null ? 'undefined (constant values)' : rp.spearman.toFixed(3)}`);
   }

@@ -1,6 +1,7 @@
 /**
  * The CKA matrix as a heatmap (like the paper's Fig. 3a): rows MLP_0..MLP_D, columns
- * A_1..A_D, colour on a fixed 0..1 scale so heatmaps of different models compare.
+ * A_1..A_D. The colour scale runs from the smallest value (rounded down to 0.1) to 1:
+ * residual-stream CKAs sit close to 1, and a 0..1 scale would paint them all one colour.
  * Cells with j <= i are faded: Algorithm 1 never reads them. Written as SVG, and as PNG
  * rendered from that SVG by sharp (librsvg).
  */
@@ -17,8 +18,9 @@ const STOPS: [number, number, number][] = [
   [253, 231, 37],
 ];
 
-export function colorFor(value: number): string {
-  const t = Math.min(1, Math.max(0, value)) * (STOPS.length - 1);
+/** Viridis colour of `value` on the scale [lo, 1]. */
+export function colorFor(value: number, lo = 0): string {
+  const t = Math.min(1, Math.max(0, (value - lo) / (1 - lo))) * (STOPS.length - 1);
   const k = Math.min(STOPS.length - 2, Math.floor(t));
   const f = t - k;
   const [a, b] = [STOPS[k]!, STOPS[k + 1]!];
@@ -35,7 +37,9 @@ export function heatmapSvg(cka: CkaMatrix, title: string): string {
   const left = 78;
   const top = 64;
   const barX = left + cols * cell + 24;
-  const width = barX + 70;
+  const width = Math.max(barX + 70, left + 600);
+  const values = cka.flat();
+  const lo = Math.min(0.9, Math.max(0, Math.floor(Math.min(...values) * 10) / 10));
   const height = top + rows * cell + 46;
   const text = (x: number, y: number, s: string, attrs = '') =>
     `<text x="${x}" y="${y}" ${attrs}>${escape(s)}</text>`;
@@ -51,9 +55,9 @@ export function heatmapSvg(cka: CkaMatrix, title: string): string {
     row.forEach((v, c) => {
       const x = left + c * cell;
       const used = c + 1 > i;
-      const light = v > 0.6;
+      const light = (v - lo) / (1 - lo) > 0.6;
       parts.push(
-        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${colorFor(v)}" opacity="${used ? 1 : 0.3}" stroke="#fff"/>`,
+        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${colorFor(v, lo)}" opacity="${used ? 1 : 0.3}" stroke="#fff"/>`,
         text(x + cell / 2, y + cell / 2 + 4, v.toFixed(2), `font-size="12" text-anchor="middle" fill="${used && !light ? '#fff' : '#000'}"`),
       );
     });
@@ -64,9 +68,9 @@ export function heatmapSvg(cka: CkaMatrix, title: string): string {
   const barH = rows * cell;
   for (let s = 0; s < 50; s++)
     parts.push(`<rect x="${barX}" y="${top + (s * barH) / 50}" width="14" height="${barH / 50 + 0.5}" fill="${colorFor(1 - (s + 0.5) / 50)}"/>`);
-  for (const v of [0, 0.5, 1])
-    parts.push(text(barX + 20, top + (1 - v) * barH + 4, v.toFixed(1), 'font-size="11"'));
-  parts.push(text(left, height - 14, 'rows: residual stream after encoder i (MLP_0 = embedding); columns: after attention j', 'font-size="11" fill="#555"'));
+  for (const t of [0, 0.5, 1])
+    parts.push(text(barX + 20, top + (1 - t) * barH + 4, (lo + t * (1 - lo)).toFixed(2), 'font-size="11"'));
+  parts.push(text(left, height - 14, 'rows: residual stream after encoder i (MLP_0: embedding); columns: after attention j\'s add', 'font-size="11" fill="#555"'));
   parts.push('</svg>');
   return parts.join('\n');
 }
