@@ -55,6 +55,9 @@ export function expandInputs(paths: readonly string[]): { inputs: NamedInput[]; 
   return { inputs, errors };
 }
 
+/** cli-table3 colours borders even when piped: plain text unless stdout is a terminal. */
+export const tableStyle = () => (process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] });
+
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 
 /** The JSON line for one result (snake_case, like `pivot eval --json`). */
@@ -76,7 +79,7 @@ export function resultLine(r: CascadeResult): Record<string, unknown> {
 function table(results: CascadeResult[]): string {
   const t = new Table({
     head: ['input', 'label', 'probability', 'entropy', 'effort', 'escalated'],
-    style: { head: process.stdout.isTTY ? ['cyan'] : [] },
+    style: tableStyle(),
   });
   for (const r of results) {
     if (r.ok) t.push([r.input, r.label, r.probability.toFixed(3), r.entropy.toFixed(3), r.effort, r.escalated ? 'yes' : 'no']);

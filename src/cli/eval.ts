@@ -8,7 +8,7 @@ import { evaluate, openCascade, type EvalSummary, type Policy } from '../cascade
 import { FASHION_MNIST_DIR, limitDataset, openDataset } from '../data/index.js';
 import { ConfigError } from '../errors.js';
 import type { ModelFamily } from '../model/index.js';
-import { addRuntimeOptions, nonNegativeInt, positiveInt, resultLine, unitInterval } from './classify.js';
+import { addRuntimeOptions, nonNegativeInt, positiveInt, resultLine, tableStyle, unitInterval } from './classify.js';
 
 interface EvalOptions {
   deploy?: string;
@@ -36,7 +36,7 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
 
 function report(s: EvalSummary): string {
-  const head = new Table({ style: { head: [] } });
+  const head = new Table({ style: tableStyle() });
   head.push(
     { policy: `${s.policy} (low ${s.low}, high ${s.high}, threshold ${s.threshold})` },
     { data: s.data },
@@ -47,7 +47,7 @@ function report(s: EvalSummary): string {
     { 'C_H / I_H': `${s.correct_high} / ${s.incorrect_high}` },
     { throughput: `${s.throughput.toFixed(1)} images/s (${s.elapsed_s.toFixed(2)} s)` },
   );
-  const stages = new Table({ head: ['stage', 'calls', `mean ms / call (batch ${s.batch_size})`, 'p95 ms'], style: { head: [] } });
+  const stages = new Table({ head: ['stage', 'calls', `mean ms / call (batch ${s.batch_size})`, 'p95 ms'], style: tableStyle() });
   for (const [stage, st] of Object.entries(s.latency_ms)) stages.push([stage, st.calls, ms(st.mean), ms(st.p95)]);
   return `${head.toString()}\n${stages.toString()}`;
 }

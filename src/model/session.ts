@@ -57,8 +57,9 @@ export class EffortSession {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(path, {
-        intraOpNumThreads: options.intraOpThreads,
-        interOpNumThreads: options.interOpThreads,
+        // onnxruntime-node rejects keys set to undefined: pass thread counts only when chosen.
+        ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+        ...(options.interOpThreads !== undefined ? { interOpNumThreads: options.interOpThreads } : {}),
         executionMode: options.interOpThreads && options.interOpThreads > 1 ? 'parallel' : 'sequential',
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,

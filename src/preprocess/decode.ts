@@ -41,6 +41,8 @@ function reasonFrom(err: unknown): string {
   if (/unsupported image format/i.test(message)) return 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)';
   if (/premature end|truncated|unexpected end|not enough data|read error/i.test(message))
     return `truncated or corrupt image data (${message.trim().split('\n')[0]})`;
+  // Under concurrent decoding libvips may report only that a warning tripped failOn.
+  if (/warning treated as error/i.test(message)) return 'truncated or corrupt image data (the decoder reported damage)';
   return `cannot decode image: ${message.trim().split('\n')[0]}`;
 }
 
