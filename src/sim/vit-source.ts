@@ -10,7 +10,7 @@ import { ConfigError, ModelLoadError } from '../errors.js';
 import { ArchitectureSchema } from '../model/manifest.js';
 import { parseWith } from '../util/zod.js';
 import { patchConvStem, VIT_PRESETS } from './presets.js';
-import { checkVit, deepestSkippedMask, parseMask, type VitSpec } from './workload.js';
+import { checkVit, convGemm, deepestSkippedMask, parseMask, type ConvLayer, type VitSpec } from './workload.js';
 
 const ManifestView = z.object({
   name: z.string().min(1),
@@ -25,6 +25,15 @@ export interface VitSource {
   origin: 'preset' | 'manifest';
 }
 
+/** "patch-conv" (kernel = stride = patch) or "conv<k>x<k>/<stride>". */
+function stemOf(stem: string, image: number, patch: number, channels: number, dim: number, file: string): ConvLayer[] {
+  if (stem === 'patch-conv') return patchConvStem(image, patch, channels, dim);
+  const conv = /^conv(\d+)x(\d+)\/(\d+)$/.exec(stem);
+  if (!conv || conv[1] !== conv[2])
+    throw new ModelLoadError(`${file}: architecture.stem: expected "patch-conv" or "conv<k>x<k>/<stride>", got ${JSON.stringify(stem)}`);
+  return [{ name: 'patch_embed', inH: image, inW: image, inC: channels, kernel: Number(conv[1]), stride: Number(conv[3]), pad: 0, outC: dim }];
+}
+
 function fromManifest(path: string): VitSource {
   const file = statSync(path, { throwIfNoEntry: false })?.isDirectory() ? join(path, 'manifest.json') : path;
   let raw: unknown;
@@ -37,7 +46,7 @@ function fromManifest(path: string): VitSource {
   const m = parseWith(ManifestView, raw, file, ModelLoadError);
   const a = m.architecture;
   const patches = (a.image / a.patch) ** 2;
-  if (a.stem !== 'patch-conv') throw new ModelLoadError(`${file}: architecture.stem: only "patch-conv" is modelled, got ${JSON.stringify(a.stem)}`);
+  const stem = stemOf(a.stem, a.image, a.patch, a.channels, a.dim, file);
   const vit: VitSpec = {
     name: m.name,
     image: a.image,
@@ -50,9 +59,11 @@ function fromManifest(path: string): VitSource {
     mlpRatio: a.mlp_ratio,
     classes: a.classes,
     pooling: a.pooling,
-    stem: patchConvStem(a.image, a.patch, a.channels, a.dim),
+    stem,
     tokenLabelingHead: false,
   };
+  const stemTokens = convGemm(stem[stem.length - 1]!).m;
+  if (stemTokens !== patches) throw new ModelLoadError(`${file}: architecture.stem: ${a.stem} gives ${stemTokens} patches, image/patch gives ${patches}`);
   if (a.tokens < patches) throw new ModelLoadError(`${file}: architecture.tokens: ${a.tokens} < ${patches} patches`);
   checkVit(vit, file);
   const efforts = new Map<number, number[]>();

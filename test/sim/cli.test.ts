@@ -1,0 +1,78 @@
+/** `pivot sim`: the library entry (runSim) and the real executable. */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, ModelLoadError } from '../../src/errors.js';
+import { runSim } from '../../src/sim/run.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const manifest = join(root, 'models/fmnist-vit/manifest.json');
+const fixture = (name: string) => new URL(`fixtures/${name}`, import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'pivot-sim-cli-'));
+
+describe('pivot sim', () => {
+  it('--json has the documented fields and a breakdown that sums to 1', () => {
+    const j = runSim({ vit: 'deit-s', effort: 9, json: true }).json;
+    for (const key of ['delay_ms', 'energy_j', 'edp', 'fps_per_w', 'breakdown', 'layers']) assert.ok(key in j, key);
+    const b = j.breakdown as Record<string, number>;
+    assert.deepEqual(Object.keys(b).sort(), ['attention_mac', 'mlp', 'other', 'softmax']);
+    assert.ok(Math.abs(Object.values(b).reduce((s, v) => s + v, 0) - 1) < 1e-12);
+    assert.deepEqual(j.active, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0], 'presets skip the deepest attentions first');
+  });
+
+  it('--active overrides the effort mask; --pair combines two efforts', () => {
+    const a = runSim({ vit: 'deit-s', active: '011111111111', json: true }).json;
+    assert.deepEqual(a.active, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const p = runSim({ vit: 'deit-s', pair: '6,9', fl: 0.75, json: true }).json as { delay_ms: number; low: { delay_ms: number }; high: { delay_ms: number } };
+    assert.ok(Math.abs(p.delay_ms - (p.low.delay_ms + 0.25 * p.high.delay_ms)) < 1e-9);
+  });
+
+  it('reads a model family manifest: architecture and the effort masks', (t) => {
+    if (!existsSync(manifest)) return t.skip('models/fmnist-vit/manifest.json not shipped yet');
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { architecture: { depth: number; tokens: number }; efforts: { effort: number; active: number[] }[] };
+    const effort = m.efforts[Math.floor(m.efforts.length / 2)]!;
+    const j = runSim({ vit: manifest, effort: effort.effort, json: true }).json as { active: number[]; layers: { name: string; m?: number }[] };
+    assert.deepEqual(j.active, effort.active);
+    assert.equal(j.layers.find((l) => l.name === 'enc1.fc1')?.m, m.architecture.tokens);
+    assert.throws(() => runSim({ vit: manifest, effort: 99 }), ConfigError);
+  });
+
+  it('SCALE-Sim inputs: layers with name and total_cycles, COMPUTE_REPORT as CSV', () => {
+    const opts = { scalesimConfig: fixture('scale-os-4x4.cfg'), topology: fixture('gemm-mnk.csv') };
+    const j = runSim({ ...opts, json: true }).json as { layers: { name: string; total_cycles: number }[] };
+    assert.deepEqual(j.layers.map((l) => [l.name, l.total_cycles]), [['square4', 10], ['tall', 78], ['one_row', 36]]);
+    assert.match(runSim({ ...opts, csv: true }).text, /^LayerID, Total Cycles, Stall Cycles/);
+    // --dataflow override: WS on 4x4, square4 = 2*4 + 4 + 4 - 2 = 14
+    const ws = runSim({ ...opts, dataflow: 'ws', json: true }).json as { layers: { total_cycles: number }[] };
+    assert.equal(ws.layers[0]!.total_cycles, 14);
+  });
+
+  it('writes the breakdown chart as SVG', () => {
+    const chart = join(dir, 'pair.svg');
+    const out = runSim({ vit: 'deit-s', pair: '6,9', fl: 0.7, chart });
+    assert.deepEqual(out.files, [chart]);
+    const svg = readFileSync(chart, 'utf8');
+    assert.match(svg, /^<svg/);
+    for (const word of ['softmax', 'attention_mac', 'pe_array', 'pair F_L=0.7']) assert.ok(svg.includes(word), word);
+  });
+
+  it('bad combinations and unknown models are typed errors', () => {
+    assert.throws(() => runSim({ vit: 'deit-s', active: '1', effort: 2 }), ConfigError);
+    assert.throws(() => runSim({ vit: 'deit-s', pair: '6,9' }), /--fl/);
+    assert.throws(() => runSim({ vit: 'deit-s', active: '10101' }), /12 bits/);
+    assert.throws(() => runSim({ vit: 'deit-x' }), ModelLoadError);
+    assert.throws(() => runSim({}), /--vit/);
+  });
+
+  it('the executable prints JSON and maps ConfigErrors to exit code 2', () => {
+    const cli = ['--import', 'tsx', join(root, 'src/cli/index.ts'), 'sim'];
+    const out = execFileSync(process.execPath, [...cli, '--vit', 'deit-t', '--json'], { cwd: root, encoding: 'utf8' });
+    assert.ok((JSON.parse(out) as { delay_ms: number }).delay_ms > 0);
+    const bad = spawnSync(process.execPath, [...cli, '--vit', 'deit-s', '--dataflow', 'rs'], { cwd: root, encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--dataflow/);
+  });
+});

@@ -1,0 +1,72 @@
+/** SCALE-Sim v2 config/topology inputs and COMPUTE_REPORT output. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, InputError } from '../../src/errors.js';
+import { COMPUTE_REPORT_HEADER, computeReport, parseIni, readScaleSimConfig, readTopology } from '../../src/sim/scalesim.js';
+import { simulateOps } from '../../src/sim/simulate.js';
+
+const fixture = (name: string) => new URL(`fixtures/${name}`, import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'pivot-sim-scalesim-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('SCALE-Sim inputs', () => {
+  it('reads the config file into a hardware description', () => {
+    const hw = readScaleSimConfig(fixture('scale-os-4x4.cfg'));
+    assert.equal(hw.name, 'tiny_4x4_os');
+    assert.deepEqual(hw.array, { rows: 4, cols: 4 });
+    assert.equal(hw.dataflow, 'os');
+    assert.deepEqual(hw.sram_kb, { global: 0, input: 64, weight: 64, output: 64 });
+    assert.equal(hw.dram_bandwidth_gbps, 'ideal', 'InterfaceBandwidth CALC = stall-free');
+  });
+
+  it('USER bandwidth becomes words per cycle; bad values are ConfigErrors naming the key', () => {
+    const user = file('user.cfg', '[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: ws\nBandwidth: 4\n[run_presets]\nInterfaceBandwidth: USER\n');
+    assert.equal(readScaleSimConfig(user).dram_bandwidth_gbps, 4);
+    const zero = file('zero.cfg', '[architecture_presets]\nArrayHeight: 0\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: ws\n');
+    assert.throws(() => readScaleSimConfig(zero), (e: unknown) => e instanceof ConfigError && /arrayheight/.test(e.message));
+    const df = file('df.cfg', '[architecture_presets]\nArrayHeight: 2\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: xs\n');
+    assert.throws(() => readScaleSimConfig(df), (e: unknown) => e instanceof ConfigError && /dataflow/.test(e.message));
+    assert.throws(() => parseIni('no section = 1', 'x.cfg'), (e: unknown) => e instanceof ConfigError && /line 1/.test(e.message));
+  });
+
+  it('reads GEMM (M, N, K) topologies', () => {
+    const ops = readTopology(fixture('gemm-mnk.csv'));
+    assert.deepEqual(ops.map((o) => [o.name, o.gemm.m, o.gemm.k, o.gemm.n]), [['square4', 4, 4, 4], ['tall', 9, 7, 5], ['one_row', 1, 6, 10]]);
+  });
+
+  it('reads convolution topologies as im2col GEMMs, strides and depthwise layers as SCALE-Sim does', () => {
+    const ops = readTopology(fixture('conv.csv'));
+    // Conv1: 6x6 outputs, 3*3*2 window, 4 filters. Conv2s2: ceil((9-3+2)/2) = 4 -> 4x4 outputs.
+    // DP3: one single-channel layer per channel, each 2x2 outputs x 9 window x 1 filter.
+    assert.deepEqual(ops.map((o) => [o.name, o.gemm.m, o.gemm.k, o.gemm.n]), [
+      ['Conv1', 36, 18, 4], ['Conv2s2', 16, 9, 2], ['DP3Channel_0', 4, 9, 1], ['DP3Channel_1', 4, 9, 1],
+    ]);
+  });
+
+  it('refuses malformed rows with an InputError naming the file and line', () => {
+    const bad = file('bad.csv', 'Layer, M, N, K,\nx, 4, -1, 3,\n');
+    assert.throws(() => readTopology(bad), (e: unknown) => e instanceof InputError && /bad\.csv/.test(e.message) && /line 2/.test(e.message));
+    assert.throws(() => readTopology(file('empty.csv', 'Layer, M, N, K,\n')), InputError);
+  });
+
+  it('writes COMPUTE_REPORT rows: total and stall cycles, utilizations in percent', () => {
+    const hw = readScaleSimConfig(fixture('scale-os-4x4.cfg'));
+    const result = simulateOps(readTopology(fixture('gemm-mnk.csv')), hw, { model: 'gemm', active: [] });
+    const lines = computeReport(result, hw).trim().split('\n');
+    assert.equal(lines[0], COMPUTE_REPORT_HEADER);
+    const cols = lines.slice(1).map((l) => l.split(',').map((c) => c.trim()));
+    // OS, 4x4: square4 = 1 fold x (4+4+4-2) = 10; tall: ceil(9/4)=3 x ceil(5/4)=2 folds x (7+6) = 78;
+    // one_row: 1 x 3 folds x (6+6) = 36.
+    assert.deepEqual(cols.map((c) => [c[0], c[1], c[2]]), [['0', '10', '0'], ['1', '78', '0'], ['2', '36', '0']]);
+    // square4: 64 MACs / (16 PEs x 10 cycles) = 40%, all PEs mapped
+    assert.equal(Number(cols[0]![3]), 40);
+    assert.equal(Number(cols[0]![4]), 100);
+  });
+});
