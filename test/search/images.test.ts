@@ -25,6 +25,6 @@ describe('Phase 1 image sets', () => {
 
   it('refuses a subfolder that is not a label, naming it', async () => {
     mkdirSync(join(tmp, 'giraffe'));
-    await assert.rejects(loadFolderSet(tmp, 4, family.manifest), /giraffe: subfolder is not one of the model's labels/);
+    await assert.rejects(loadFolderSet(tmp, 4, family.manifest), /giraffe: folder name matches no label/);
   });
 });
