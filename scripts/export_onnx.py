@@ -9,6 +9,11 @@ Masks come from paths.json (written by `pivot paths`); without it, a provisional
 deepest-first mask is used for each effort. Weights per effort come from
 <train>/efforts.pt (scripts/finetune_efforts.py) when present, else from base.pt.
 """
+import os
+
+# OpenBLAS threads beyond torch's own pool only add spin time on small GEMMs (measured: 2 cores).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import json
 import struct
@@ -80,6 +85,15 @@ def export(module, args, path, input_names, output_names):
                       dynamic_axes=dynamic, opset_version=17, do_constant_folding=True)
 
 
+def export_analysis(model, depth, out):
+    """The Phase 1 variant: attn_gate input and the residual-stream taps as extra outputs."""
+    mlp_names = [f"mlp_{i}" for i in range(depth + 1)]
+    attn_names = [f"attn_{j}" for j in range(1, depth + 1)]
+    export(AnalysisGraph(model), (torch.zeros(1, 1, 28, 28), torch.ones(depth)), out / "analysis.onnx",
+           ["pixel_values", "attn_gate"], ["logits", *mlp_names, *attn_names])
+    return mlp_names, attn_names
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", default="build/train")
@@ -87,6 +101,8 @@ def main():
     ap.add_argument("--paths", default=None)
     ap.add_argument("--fixtures", default="test/fixtures")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--analysis-only", action="store_true",
+                    help="only (re)write analysis.onnx from base.pt, for `pivot paths` before fine-tuning")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -99,6 +115,10 @@ def main():
     model.eval()
     depth = arch["depth"]
     arch["tokens"] = model.tokens
+
+    if args.analysis_only:
+        export_analysis(model, depth, out)
+        return
 
     tuned_path = train_dir / "efforts.pt"
     tuned = torch.load(tuned_path) if tuned_path.exists() else {}
@@ -148,11 +168,7 @@ def main():
         efforts.append(entry)
         print(json.dumps(entry), flush=True)
 
-    gate = torch.ones(depth)
-    mlp_names = [f"mlp_{i}" for i in range(depth + 1)]
-    attn_names = [f"attn_{j}" for j in range(1, depth + 1)]
-    export(AnalysisGraph(model), (torch.zeros(1, 1, 28, 28), gate), out / "analysis.onnx",
-           ["pixel_values", "attn_gate"], ["logits", *mlp_names, *attn_names])
+    mlp_names, attn_names = export_analysis(model, depth, out)
 
     manifest = {
         "format": "pivot-edge/manifest@1",
