@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ModelLoadError } from '../../src/errors.js';
 import { AnalysisModel } from '../../src/model/analysis.js';
 import { loadModelFamily } from '../../src/model/manifest.js';
 import { loadFolderSet, type ImageSet } from '../../src/search/phase1/images.js';
@@ -61,5 +65,18 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
     await assert.rejects(model.run(images.pixels, BATCH, [1, 1]), /attn_gate/);
     await assert.rejects(model.run(images.pixels.subarray(1), BATCH, new Array(depth).fill(1)), /pixel_values/);
     await assert.rejects(model.run(images.pixels, BATCH, new Array(depth).fill(1), ['logits_typo']), /logits_typo.*not a tap/);
+  });
+
+  it('explains that Phase 1 needs an analysis graph when the manifest has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pivot-no-analysis-'));
+    try {
+      const { analysis: _unused, ...rest } = manifest;
+      const efforts = manifest.efforts.map((e) => ({ ...e, file: family.file(e.file) }));
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...rest, efforts }));
+      const bare = loadModelFamily(dir);
+      await assert.rejects(AnalysisModel.open(bare), (err: Error) => err instanceof ModelLoadError && /analysis: missing/.test(err.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
