@@ -118,6 +118,21 @@ function breakdownTables(ms: ModuleRecord, share: ModuleRecord, energy: Record<C
   return `${delay.toString()}\n${en.toString()}`;
 }
 
+/** One row per operation: GEMM shape, folds, cycles, stalls, time. */
+export function layersTable(r: SimResult): string {
+  const lt = new Table({ head: ['op', 'M x K x N (x rep)', 'folds', 'cycles', 'stalls', 'ms'], style: PLAIN });
+  for (const l of r.layers)
+    lt.push([
+      l.name,
+      l.gemm ? `${l.gemm.m}x${l.gemm.k}x${l.gemm.n}${l.gemm.repeat > 1 ? ` x${l.gemm.repeat}` : ''}` : `${l.hostElements} el (host)`,
+      l.compute ? String(l.compute.folds) : '',
+      String(l.totalCycles),
+      String(l.stallCycles),
+      f(l.timeMs, 4),
+    ]);
+  return lt.toString();
+}
+
 export function resultTable(r: SimResult, withLayers = false): string {
   const t = new Table({ style: PLAIN });
   t.push(
@@ -133,19 +148,7 @@ export function resultTable(r: SimResult, withLayers = false): string {
     { 'PE utilization': `${pct(r.utilization.overall)} (mapping ${pct(r.utilization.mappingEfficiency)})` },
   );
   let out = `${t.toString()}\n${breakdownTables(r.breakdownMs, r.breakdown, r.energy.byComponent)}`;
-  if (withLayers) {
-    const lt = new Table({ head: ['op', 'M x K x N (x rep)', 'folds', 'cycles', 'stalls', 'ms'], style: PLAIN });
-    for (const l of r.layers)
-      lt.push([
-        l.name,
-        l.gemm ? `${l.gemm.m}x${l.gemm.k}x${l.gemm.n}${l.gemm.repeat > 1 ? ` x${l.gemm.repeat}` : ''}` : `${l.hostElements} el (host)`,
-        l.compute ? String(l.compute.folds) : '',
-        String(l.totalCycles),
-        String(l.stallCycles),
-        f(l.timeMs, 4),
-      ]);
-    out += `\n${lt.toString()}`;
-  }
+  if (withLayers) out += `\n${layersTable(r)}`;
   return out;
 }
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { loadHardware, type Hardware } from './hardware.js';
 import { checkFraction, combinePair, type PairResult } from './pair.js';
-import { breakdownSvg, layersCsv, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
+import { breakdownSvg, layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
 import { computeReport, readScaleSimConfig, readTopology, topologyName } from './scalesim.js';
 import { simulateOps, simulateVit, type SimResult } from './simulate.js';
 import { resolveMask, resolveVit } from './vit-source.js';
@@ -110,7 +110,10 @@ function runScaleSim(o: SimOptions): SimOutput {
       dram_bytes: l.traffic?.dramBytes,
     })),
   };
-  const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? report : resultTable(result, true) + '\n\nCOMPUTE_REPORT.csv\n' + report;
+  const summary =
+    `${hw.name}: ${hw.array.rows}x${hw.array.cols} ${hw.dataflow.toUpperCase()}, ${json.total_cycles} cycles ` +
+    `(compute ${result.computeCycles}, stall ${result.stallCycles}; DRAM ${hw.dram_bandwidth_gbps === 'ideal' ? 'ideal' : `${hw.dram_bandwidth_gbps} GB/s`})`;
+  const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? report : `${summary}\n${layersTable(result)}\n\nCOMPUTE_REPORT.csv\n${report}`;
   return { text, json, files: [] };
 }
 
