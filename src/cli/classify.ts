@@ -34,10 +34,16 @@ export function addRuntimeOptions(command: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
+/** A folder that yielded nothing, and how many inputs came before it (so its error line keeps its place). */
+interface EmptyFolder {
+  error: InputError;
+  before: number;
+}
+
 /** Expands folders to the images in them (recursively, sorted); anything else is tried as an image file. */
-export function expandInputs(paths: readonly string[]): { inputs: NamedInput[]; errors: InputError[] } {
+export function expandInputs(paths: readonly string[]): { inputs: NamedInput[]; empty: EmptyFolder[] } {
   const inputs: NamedInput[] = [];
-  const errors: InputError[] = [];
+  const empty: EmptyFolder[] = [];
   for (const path of paths) {
     let isDir = false;
     try {
@@ -48,11 +54,11 @@ export function expandInputs(paths: readonly string[]): { inputs: NamedInput[]; 
     if (!isDir) inputs.push({ source: path, name: path });
     else {
       const found = listImages(path);
-      if (!found.length) errors.push(new InputError(path, 'folder contains no images'));
+      if (!found.length) empty.push({ error: new InputError(path, 'folder contains no images'), before: inputs.length });
       for (const file of found) inputs.push({ source: file, name: file });
     }
   }
-  return { inputs, errors };
+  return { inputs, empty };
 }
 
 /** cli-table3 colours borders even when piped: plain text unless stdout is a terminal. */
@@ -100,28 +106,34 @@ export function register(program: Command): void {
       { intraOpThreads: opts.threads },
       { batchSize: opts.batch },
     );
-    const { inputs, errors } = expandInputs(paths);
+    const { inputs, empty } = expandInputs(paths);
     const results: CascadeResult[] = [];
-    let failed = errors.length;
-    for (const error of errors) {
-      const r: CascadeResult = { ok: false, index: -1, input: error.input, error };
+    const emit = (r: CascadeResult) => {
+      // JSON lines stream as each batch completes; the table needs every row first.
       if (opts.json) process.stdout.write(`${JSON.stringify(resultLine(r))}\n`);
       else results.push(r);
-    }
+    };
+    const emitEmptyFolders = (upTo: number) => {
+      while (empty.length && empty[0]!.before <= upTo) {
+        const { error } = empty.shift()!;
+        emit({ ok: false, index: -1, input: error.input, error });
+      }
+    };
+    let failed = empty.length;
     for await (const batch of cascade.classifyBatches(inputs)) {
       for (const r of batch) {
+        emitEmptyFolders(r.index);
         if (!r.ok) failed++;
-        // JSON lines stream as each batch completes; the table needs every row first.
-        if (opts.json) process.stdout.write(`${JSON.stringify(resultLine(r))}\n`);
-        else results.push(r);
+        emit(r);
       }
     }
+    emitEmptyFolders(Infinity);
     await runtime.close();
     if (!opts.json) {
       process.stdout.write(`${table(results)}\n`);
       const escalated = results.filter((r) => r.ok && r.escalated).length;
       const routing = cascade.policy === 'cascade' ? ` (${escalated} escalated to effort ${cascade.config.high})` : '';
-      process.stderr.write(`${inputs.length + errors.length - failed} classified${routing}, ${failed} failed\n`);
+      process.stderr.write(`${results.length - failed} classified${routing}, ${failed} failed\n`);
     }
     if (failed) process.exitCode = 4; // InputError's exit code: some inputs could not be classified
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,7 +37,9 @@ describe('pivot classify / eval (CLI)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('classify --json: one line per file in order, an error line per bad file, exit code 4', async () => {
-    const files = [REFERENCE_PNG, bad.refused.text, bad.accepted.cmyk, bad.refused.bomb, join(dir, 'missing.png'), bad.accepted.rgba];
+    const emptyFolder = join(dir, 'no-images');
+    mkdirSync(emptyFolder);
+    const files = [REFERENCE_PNG, bad.refused.text, bad.accepted.cmyk, bad.refused.bomb, join(dir, 'missing.png'), bad.accepted.rgba, emptyFolder];
     const { code, stdout } = await pivot(['classify', ...files, '--json']);
     assert.equal(code, 4);
     const lines = jsonLines(stdout);
@@ -53,6 +55,7 @@ describe('pivot classify / eval (CLI)', () => {
     assert.deepEqual(lines[1], { input: bad.refused.text, error: 'InputError', message: 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)' });
     assert.match(lines[3]!.message as string, /30000x30000/);
     assert.deepEqual(lines[4], { input: join(dir, 'missing.png'), error: 'InputError', message: 'no such file' });
+    assert.deepEqual(lines[6], { input: emptyFolder, error: 'InputError', message: 'folder contains no images' });
   });
 
   it('classify a folder: table on stdout, summary on stderr, exit code 0', async () => {
