@@ -3,14 +3,16 @@
  * side-by-side references measured in the same run (ratios, not absolute claims):
  * - closed form (what the simulator does) vs a fold-by-fold loop vs a cycle-by-cycle loop
  *   over the same GEMMs (the cost SCALE-Sim-style iteration would pay just to count);
- * - a sweep that reuses the 13 effort results vs one that re-simulates both efforts per pair.
+ * - a full Phase 2 sweep: every effort simulated as low and high, then every pair x F_L combined.
  * Run: npm run bench:sim
  */
 import { computeGemm, DATAFLOWS, type Gemm } from '../src/sim/dataflow/index.js';
 import { ZCU102 } from '../src/sim/hardware.js';
 import { combinePair } from '../src/sim/pair.js';
 import { VIT_PRESETS } from '../src/sim/presets.js';
-import { simulateVit, type SimResult } from '../src/sim/simulate.js';
+import { simulateEfforts, type EffortCost } from '../src/sim/efforts.js';
+import { simulateVit } from '../src/sim/simulate.js';
+import { resolveVit } from '../src/sim/vit-source.js';
 import { buildWorkload, deepestSkippedMask } from '../src/sim/workload.js';
 
 const vit = VIT_PRESETS['deit-s']!;
@@ -55,26 +57,13 @@ function cycleLoopCycles(): number {
 
 const closedCycles = (): number => gemms.reduce((s, { g, repeat }) => s + computeGemm(hw.dataflow, g, hw.array).computeCycles * repeat, 0);
 
-function sweepCached(): number {
-  const results: SimResult[] = masks.map((m) => simulateVit(vit, hw, m, { entropy: true }));
-  const highs: SimResult[] = masks.map((m) => simulateVit(vit, hw, m));
+const sweepPairs = (costs: EffortCost[]): number => {
   let best = Infinity;
-  for (let lo = 0; lo < efforts.length; lo++)
-    for (let hi = lo + 1; hi < efforts.length; hi++)
-      for (let t = 0; t < THRESHOLDS; t++) best = Math.min(best, combinePair(results[lo]!, highs[hi]!, t / (THRESHOLDS - 1)).edp);
+  for (let lo = 0; lo < costs.length; lo++)
+    for (let hi = lo + 1; hi < costs.length; hi++)
+      for (let t = 0; t < THRESHOLDS; t++) best = Math.min(best, combinePair(costs[lo]!.asLow, costs[hi]!.asHigh, t / (THRESHOLDS - 1)).edp);
   return best;
-}
-
-function sweepResimulate(): number {
-  let best = Infinity;
-  for (let lo = 0; lo < efforts.length; lo++)
-    for (let hi = lo + 1; hi < efforts.length; hi++) {
-      const low = simulateVit(vit, hw, masks[lo]!, { entropy: true });
-      const high = simulateVit(vit, hw, masks[hi]!);
-      for (let t = 0; t < THRESHOLDS; t++) best = Math.min(best, combinePair(low, high, t / (THRESHOLDS - 1)).edp);
-    }
-  return best;
-}
+};
 
 if (closedCycles() !== foldLoopCycles() || closedCycles() !== cycleLoopCycles()) throw new Error('reference loops disagree with the closed form');
 
@@ -83,8 +72,10 @@ const closed = time(closedCycles, 200);
 const foldLoop = time(foldLoopCycles, 50);
 const cycleLoop = time(cycleLoopCycles, 3, 5);
 const pairs = (efforts.length * (efforts.length - 1)) / 2;
-const cached = time(sweepCached, 3, 5);
-const resim = time(sweepResimulate, 2, 3);
+const source = resolveVit('deit-s');
+const cachedCosts = simulateEfforts(source, hw);
+const fullSweep = time(() => sweepPairs(simulateEfforts(source, hw)), 3, 5);
+const combineOnly = time(() => sweepPairs(cachedCosts), 3, 5);
 
 const row = (label: string, ms: number, note = '') => console.log(`${label.padEnd(60)} ${ms.toFixed(4).padStart(10)} ms ${note}`);
 console.log(`PIVOT-Sim benchmark: DeiT-S on ${hw.name} (${hw.array.rows}x${hw.array.cols} ${hw.dataflow.toUpperCase()}), node ${process.version}`);
@@ -92,5 +83,5 @@ row('simulate one effort (full result, all ops)', perEffort, '(budget: well unde
 row('GEMM cycles, closed form (baseline effort)', closed, '1.0x');
 row('GEMM cycles, fold-by-fold loop', foldLoop, `${(foldLoop / closed).toFixed(0)}x slower`);
 row('GEMM cycles, cycle-by-cycle loop', cycleLoop, `${(cycleLoop / closed).toFixed(0)}x slower`);
-row(`pair/threshold sweep, ${pairs} pairs x ${THRESHOLDS} F_L, cached efforts`, cached, '1.0x');
-row(`pair/threshold sweep, re-simulating every pair`, resim, `${(resim / cached).toFixed(1)}x slower`);
+row(`full sweep: ${efforts.length} efforts x 2 + ${pairs} pairs x ${THRESHOLDS} F_L`, fullSweep);
+row('  of which combining pairs (D = F_L*D_L + F_H*(D_L+D_H))', combineOnly, `${((combineOnly / (pairs * THRESHOLDS)) * 1000).toFixed(2)} us per pair and F_L`);

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { ZCU102 } from '../../src/sim/hardware.js';
+import { simulateEfforts } from '../../src/sim/efforts.js';
 import { combinePair, pairCombine } from '../../src/sim/pair.js';
 import { VIT_PRESETS } from '../../src/sim/presets.js';
 import { simulateVit } from '../../src/sim/simulate.js';
+import { resolveVit } from '../../src/sim/vit-source.js';
 import { deepestSkippedMask } from '../../src/sim/workload.js';
 
 const deitS = VIT_PRESETS['deit-s']!;
@@ -38,5 +40,17 @@ describe('effort pairs', () => {
 
   it('rejects F_L outside [0, 1] with a ConfigError naming --fl', () => {
     assert.throws(() => combinePair(low, high, 1.2), (e: unknown) => e instanceof ConfigError && /--fl/.test(e.message));
+  });
+});
+
+describe('simulateEfforts', () => {
+  it('gives every preset effort as low (with entropy) and high, ready for pair sweeps', () => {
+    const costs = simulateEfforts(resolveVit('deit-s'), ZCU102);
+    assert.deepEqual(costs.map((c) => c.effort), [...Array(13).keys()]);
+    const [c6, c9] = [costs[6]!, costs[9]!];
+    close(c6.asLow.delayMs, low.delayMs);
+    close(combinePair(c6.asLow, c9.asHigh, 0.7).delayMs, combinePair(low, high, 0.7).delayMs);
+    // each extra active attention adds the same QKV..Proj GEMMs and softmax
+    close(costs[12]!.asHigh.delayMs - costs[11]!.asHigh.delayMs, costs[1]!.asHigh.delayMs - costs[0]!.asHigh.delayMs);
   });
 });
