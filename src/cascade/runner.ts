@@ -142,7 +142,16 @@ export class Cascade {
     return (await this.runBatch(inputs, base)).results;
   }
 
-  private async runBatch(inputs: readonly NamedInput[], base: number): Promise<{ results: CascadeResult[]; report: BatchReport }> {
+  /** Batches run one at a time: they share the cascade's input buffers (callers such as the daemon may overlap). */
+  private runBatch(inputs: readonly NamedInput[], base: number): Promise<{ results: CascadeResult[]; report: BatchReport }> {
+    const run = this.queue.then(() => this.runBatchNow(inputs, base));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private async runBatchNow(inputs: readonly NamedInput[], base: number): Promise<{ results: CascadeResult[]; report: BatchReport }> {
     if (inputs.length > this.batchSize)
       throw new PivotError(`batch of ${inputs.length} inputs exceeds the cascade's batch size ${this.batchSize}`);
     const t0 = performance.now();

@@ -112,6 +112,20 @@ describe('cascade runner', () => {
     }
   });
 
+  it('gives the same answers when callers overlap batches on one cascade', async () => {
+    const cascade = await Cascade.create(runtime, { low, high, threshold }, { batchSize: 50 });
+    const parts = [sample.slice(0, 50), sample.slice(300, 350), sample.slice(550, 600)];
+    const together = await Promise.all(parts.map((part) => cascade.classifyBatch(part)));
+    const offsets = [0, 300, 550];
+    together.forEach((results, p) =>
+      ok(results).forEach((r, j) => {
+        const i = offsets[p]! + j;
+        const reference = !(onlyLow[i]!.entropy > threshold) ? onlyLow[i]! : onlyHigh[i]!;
+        assert.equal(r.classIndex, reference.classIndex, `input ${i}`);
+      }),
+    );
+  });
+
   it('classifies CMYK, 16-bit, grayscale and RGBA files and refuses the broken ones without stopping the batch', async () => {
     const files = [...Object.values(bad.accepted), ...Object.values(bad.refused), REFERENCE_PNG];
     const cascade = await Cascade.create(runtime, { low, high, threshold });
