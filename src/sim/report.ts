@@ -175,6 +175,8 @@ export interface ChartBar {
   label: string;
   /** Segment name -> value; drawn as shares of the bar's total. */
   parts: Record<string, number>;
+  /** Printed right of the bar (the absolute total, say). */
+  note?: string;
 }
 
 const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -184,7 +186,8 @@ export function breakdownSvg(delayBars: ChartBar[], energyBars: ChartBar[]): str
   const width = 720;
   const barH = 26;
   const labelW = 170;
-  const plotW = width - labelW - 20;
+  const noteW = 90;
+  const plotW = width - labelW - noteW - 10;
   const parts: string[] = [];
   let y = 10;
   const panel = (title: string, bars: ChartBar[]) => {
@@ -202,6 +205,7 @@ export function breakdownSvg(delayBars: ChartBar[], energyBars: ChartBar[]): str
         if (w > 34) parts.push(`<text x="${(x + w / 2).toFixed(2)}" y="${y + 17}" text-anchor="middle" fill="#fff">${((value / total) * 100).toFixed(0)}%</text>`);
         x += w;
       }
+      if (bar.note) parts.push(`<text x="${labelW + plotW + 8}" y="${y + 17}">${escapeXml(bar.note)}</text>`);
       y += barH + 6;
     }
     let lx = labelW;

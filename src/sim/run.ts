@@ -73,8 +73,9 @@ function parsePair(text: string): [number, number] {
   return parts as [number, number];
 }
 
-const delayBar = (label: string, ms: SimResult['breakdownMs']): ChartBar => ({ label, parts: { ...ms } });
-const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({ label, parts: { ...j } });
+const sum = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s + v, 0);
+const delayBar = (label: string, ms: SimResult['breakdownMs']): ChartBar => ({ label, parts: { ...ms }, note: `${sum(ms).toFixed(2)} ms` });
+const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({ label, parts: { ...j }, note: `${sum(j).toFixed(3)} J` });
 
 function writeChart(path: string, delay: ChartBar[], energy: ChartBar[]): string {
   writeFileSync(path, breakdownSvg(delay, energy));
