@@ -46,16 +46,18 @@ function reasonFrom(err: unknown): string {
   return `cannot decode image: ${message.trim().split('\n')[0]}`;
 }
 
-async function checkFile(path: string): Promise<void> {
+/** Cheap checks before sharp opens a path (sharp reads only what it needs, so a huge non-image costs nothing). */
+async function checkFile(path: string, label: string): Promise<void> {
   let info;
   try {
     info = await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'no such file' : (err as Error).message, { cause: err });
+    throw new InputError(label, code === 'ENOENT' ? 'no such file' : (err as Error).message, { cause: err });
   }
-  if (!info.isFile()) throw new InputError(path, 'not a regular file');
-  if (info.size === 0) throw new InputError(path, 'empty file (0 bytes)');
+  if (info.isDirectory()) throw new InputError(label, 'is a directory, not an image file');
+  if (!info.isFile()) throw new InputError(label, 'not a regular file');
+  if (info.size === 0) throw new InputError(label, 'empty file (0 bytes)');
 }
 
 /**
@@ -73,7 +75,7 @@ export async function decodeToGrid(
   let input: string | Buffer;
   let raw: SharpOptions['raw'];
   if (typeof source === 'string') {
-    await checkFile(source);
+    await checkFile(source, label);
     input = source;
   } else if (Buffer.isBuffer(source)) {
     if (source.length === 0) throw new InputError(label, 'empty buffer (0 bytes)');

@@ -149,7 +149,7 @@ describe('preprocessing', () => {
   it('refuses missing files, directories, empty buffers and images over a configured pixel limit', async () => {
     const missing = join(dir, 'nope.png');
     await rejects(pre.tensor(missing), missing, /no such file/);
-    await rejects(pre.tensor(dir), dir, /not a regular file/);
+    await rejects(pre.tensor(dir), dir, /is a directory/);
     await rejects(pre.tensor(Buffer.alloc(0), 'upload-1'), 'upload-1', /empty buffer/);
     const small = new Preprocessor(GRAY, { limitInputPixels: 28 * 28 - 1 });
     await rejects(small.tensor(REFERENCE_PNG), REFERENCE_PNG, /28x28 pixels, above the 783-pixel limit/);
