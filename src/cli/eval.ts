@@ -35,9 +35,10 @@ function defaultData(family: ModelFamily): string {
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
 
-function report(s: EvalSummary): string {
+function report(s: EvalSummary & { model: string }): string {
   const head = new Table({ style: tableStyle() });
   head.push(
+    { model: s.model },
     { policy: `${s.policy} (low ${s.low}, high ${s.high}, threshold ${s.threshold})` },
     { data: s.data },
     { images: `${s.count}${s.failed ? ` (+${s.failed} failed)` : ''}` },
@@ -72,11 +73,12 @@ export function register(program: Command): void {
     bar?.start(dataset.count, 0);
     // One unreadable image must not end an evaluation: it is counted as failed and listed after the run.
     const failures: string[] = [];
-    const summary = await evaluate(cascade, dataset, {
+    const evaluated = await evaluate(cascade, dataset, {
       onProgress: (done) => bar?.update(done),
       onFailure: (f) => failures.push(JSON.stringify(resultLine(f))),
     });
     bar?.stop();
+    const summary = { model: deployment.family.dir, ...evaluated };
     for (const line of failures) process.stderr.write(`${line}\n`);
     await runtime.close();
     process.stdout.write(`${opts.json ? JSON.stringify(summary) : report(summary)}\n`);

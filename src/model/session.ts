@@ -84,7 +84,10 @@ export class EffortSession {
     if (!outMeta) fail('output.name', `has no output '${output.name}' (outputs: ${session.outputNames.join(', ')})`);
     if (outMeta?.isTensor && !dimsAgree([-1, labels.length], outMeta.shape))
       fail('labels', `output '${output.name}' has shape ${showDims(outMeta.shape)}, expected [batch,${labels.length}] for ${labels.length} labels`);
-    return new EffortSession(effort, path, session, input.name, output.name, family);
+    const loaded = new EffortSession(effort, path, session, input.name, output.name, family);
+    // The first run pays for memory planning and kernel selection: do it now, not on a user's first image.
+    await loaded.run(new Float32Array(loaded.sampleSize), 1);
+    return loaded;
   }
 
   /** Runs `count` inputs packed CHW-contiguously in `batch`; returns row-major [count, classes] logits. */
