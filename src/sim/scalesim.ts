@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { parseWith } from '../util/zod.js';
+import { DATAFLOWS, type Gemm } from './dataflow/index.js';
 import type { Hardware } from './hardware.js';
 import type { SimResult } from './simulate.js';
 import type { GemmOp } from './workload.js';
@@ -129,15 +130,79 @@ export const topologyName = (path: string): string => basename(path).replace(/\.
 
 export const COMPUTE_REPORT_HEADER = 'LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,';
 
-/** SCALE-Sim's COMPUTE_REPORT.csv rows for the PL layers of a result. */
-export function computeReport(result: SimResult, hw: Hardware): string {
+/**
+ * The cycle SCALE-Sim v2 prints as "Total Cycles": the zero-based index of the last output
+ * cycle, one less than the number of cycles (its golden alexnet WS run prints 112283 for
+ * 36 folds x 3119 cycles; see also scalesim-project/SCALE-Sim#125).
+ */
+export const scaleSimReportedCycles = (cycles: number): number => Math.max(0, cycles - 1);
+
+/** Python's repr of a float, so report rows diff cleanly against SCALE-Sim's. */
+export function pyFloat(x: number): string {
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
+  if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e16)) {
+    const [mant, exp] = x.toExponential().split('e') as [string, string];
+    const sign = exp.startsWith('-') ? '-' : '+';
+    return `${mant}e${sign}${exp.replace(/^[-+]/, '').padStart(2, '0')}`;
+  }
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
+}
+
+export interface ScaleSimLayerReport {
+  name: string;
+  totalCycles: number;
+  stallCycles: number;
+  overallUtil: number;
+  mappingEfficiency: number;
+  computeUtil: number;
+}
+
+/**
+ * SCALE-Sim's per-fold means of mapping efficiency and compute utilization, summed fold by fold
+ * in its loop order (column folds outer) so the printed digits match; the closed forms in
+ * dataflow/ agree to ~1e-14 and are what the simulator itself uses.
+ */
+function foldMeans(gemm: Gemm, hw: Hardware): { mapping: number; compute: number } {
+  const df = DATAFLOWS[hw.dataflow];
+  const map = df.map(gemm);
+  const { rows, cols } = hw.array;
+  const pes = rows * cols;
+  const window = df.utilizationCycles(df.foldCycles(map, hw.array), hw.array);
+  const rowFolds = Math.ceil(map.sr / rows);
+  const colFolds = Math.ceil(map.sc / cols);
+  let mapping = 0;
+  let compute = 0;
+  for (let fc = 0; fc < colFolds; fc++)
+    for (let fr = 0; fr < rowFolds; fr++) {
+      const used = Math.min(rows, map.sr - fr * rows) * Math.min(cols, map.sc - fc * cols);
+      mapping += used / pes;
+      compute += (used * map.t) / (pes * window);
+    }
+  return { mapping: mapping / (rowFolds * colFolds), compute: compute / (rowFolds * colFolds) };
+}
+
+/** Per-layer COMPUTE_REPORT values (percentages) in SCALE-Sim v2's conventions. */
+export function scaleSimLayers(result: SimResult, hw: Hardware): ScaleSimLayerReport[] {
   const pes = hw.array.rows * hw.array.cols;
-  const rows = result.layers
-    .filter((l) => l.unit === 'pl' && l.compute && l.gemm)
-    .map((l, id) => {
-      const c = l.compute!;
-      const overall = (c.macs * l.gemm!.repeat * 100) / (pes * l.totalCycles);
-      return `${id}, ${l.totalCycles}, ${l.stallCycles}, ${overall}, ${c.mappingEfficiency * 100}, ${c.computeUtilization * 100},`;
-    });
+  return result.layers.flatMap((l) => {
+    if (!l.compute || !l.gemm) return [];
+    const totalCycles = scaleSimReportedCycles(l.totalCycles);
+    const means = foldMeans(l.gemm, hw);
+    return [{
+      name: l.name,
+      totalCycles,
+      stallCycles: l.stallCycles,
+      overallUtil: (l.compute.macs * l.gemm.repeat * 100) / (pes * totalCycles),
+      mappingEfficiency: means.mapping * 100,
+      computeUtil: means.compute * 100,
+    }];
+  });
+}
+
+/** SCALE-Sim's COMPUTE_REPORT.csv for the PL layers of a result. */
+export function computeReport(result: SimResult, hw: Hardware): string {
+  const rows = scaleSimLayers(result, hw).map(
+    (r, id) => `${id}, ${r.totalCycles}, ${r.stallCycles}, ${pyFloat(r.overallUtil)}, ${pyFloat(r.mappingEfficiency)}, ${pyFloat(r.computeUtil)},`,
+  );
   return [COMPUTE_REPORT_HEADER, ...rows].join('\n') + '\n';
 }

@@ -78,11 +78,13 @@ describe('closed-form GEMM cycles', () => {
     assert.equal(computeGemm('ws', { m: 1, k: 384, n: 1000 }, arr(64, 36)).computeCycles, 168 * 163);
   });
 
-  it('utilization: compute util = mapping x T / fold cycles, and equals MACs / (PEs x cycles)', () => {
-    for (const df of ['os', 'ws', 'is'] as const) {
-      const g = { m: 50, k: 70, n: 30 };
+  it('compute utilization follows SCALE-Sim: MACs over PE-cycles of the fold (OS) or fold + C - 1 (WS, IS)', () => {
+    const g = { m: 50, k: 70, n: 30 };
+    const os = computeGemm('os', g, arr(16, 8));
+    assert.ok(Math.abs(os.computeUtilization - os.macs / (16 * 8 * os.computeCycles)) < 1e-12);
+    for (const df of ['ws', 'is'] as const) {
       const c = computeGemm(df, g, arr(16, 8));
-      assert.ok(Math.abs(c.computeUtilization - c.macs / (16 * 8 * c.computeCycles)) < 1e-12, df);
+      assert.ok(Math.abs(c.computeUtilization - c.macs / (16 * 8 * c.folds * (c.cyclesPerFold + 8 - 1))) < 1e-12, df);
     }
   });
 

@@ -27,7 +27,7 @@ export interface GemmCompute {
   macs: number;
   /** Mean over folds of the fraction of PEs mapped (SCALE-Sim's "Mapping Efficiency"). */
   mappingEfficiency: number;
-  /** Mean over folds of MACs / (PEs x fold cycles) (SCALE-Sim's "Compute Util"). */
+  /** SCALE-Sim's "Compute Util": mean over folds of MACs / (PEs x its utilization window). */
   computeUtilization: number;
 }
 
@@ -50,6 +50,6 @@ export function computeGemm(dataflow: DataflowName, g: Gemm, a: ArrayDims): Gemm
     computeCycles: folds * cyclesPerFold,
     macs: g.m * g.k * g.n,
     mappingEfficiency,
-    computeUtilization: (mappingEfficiency * map.t) / cyclesPerFold,
+    computeUtilization: (mappingEfficiency * map.t) / df.utilizationCycles(cyclesPerFold, a),
   };
 }

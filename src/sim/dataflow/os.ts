@@ -10,6 +10,7 @@ export const outputStationary: Dataflow = {
   stationary: 'output',
   map: ({ m, k, n }) => ({ sr: m, sc: n, t: k }),
   foldCycles: ({ t }, { rows, cols }) => t + rows + cols - 2,
+  utilizationCycles: (foldCycles) => foldCycles,
   traffic({ m, k, n }, { rows, cols }) {
     const rowFolds = Math.ceil(m / rows);
     const colFolds = Math.ceil(n / cols);

@@ -58,5 +58,10 @@ export interface Dataflow {
   map(g: Gemm): SpatialMap;
   /** Cycles of one fold with every operand ready (SCALE-Sim v2's demand-matrix rows per fold). */
   foldCycles(map: SpatialMap, a: ArrayDims): number;
+  /**
+   * Fold length SCALE-Sim divides by for its "Compute Util": the rows of the matrix it measures
+   * plus its width minus one. That is the fold itself for OS and the fold plus C-1 for WS and IS.
+   */
+  utilizationCycles(foldCycles: number, a: ArrayDims): number;
   traffic(g: Gemm, a: ArrayDims): OperandTraffic;
 }

@@ -10,6 +10,7 @@ export const weightStationary: Dataflow = {
   stationary: 'weight',
   map: ({ m, k, n }) => ({ sr: k, sc: n, t: m }),
   foldCycles: ({ t }, { rows, cols }) => 2 * rows + cols + t - 2,
+  utilizationCycles: (foldCycles, { cols }) => foldCycles + cols - 1,
   traffic({ m, k, n }, { rows, cols }) {
     const rowFolds = Math.ceil(k / rows);
     const colFolds = Math.ceil(n / cols);
