@@ -30,11 +30,11 @@ export function register(program: Command): void {
     .option('--json', 'JSON for programs (delay_ms, energy_j, edp, fps_per_w, breakdown, layers)')
     .option('--csv', 'CSV: per-operation rows (SCALE-Sim inputs: COMPUTE_REPORT.csv)')
     .option('--layers', 'add the per-operation table to the readable output')
-    .option('--chart <file.svg>', 'write the delay (Fig. 6a) and energy (Fig. 6b) breakdown chart')
+    .option('--chart <file.svg>', 'write the delay (Fig. 6a) and energy (Fig. 6b) breakdown chart (.svg, or .png)')
     .option('--scalesim-config <cfg>', 'a SCALE-Sim config file (with --topology)')
     .option('--topology <csv>', 'a SCALE-Sim topology CSV (convolution or GEMM rows)')
-    .action((opts: SimOptions) => {
-      const out = runSim(opts);
+    .action(async (opts: SimOptions) => {
+      const out = await runSim(opts);
       process.stdout.write(out.text);
       for (const file of out.files) process.stderr.write(`wrote ${file}\n`);
     });

@@ -3,6 +3,7 @@
  * format. The CLI only parses flags and prints; tests call this directly.
  */
 import { writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { ConfigError } from '../errors.js';
 import { loadHardware, type Hardware } from './hardware.js';
 import { checkFraction, combinePair, type PairResult } from './pair.js';
@@ -77,8 +78,11 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s +
 const delayBar = (label: string, ms: SimResult['breakdownMs']): ChartBar => ({ label, parts: { ...ms }, note: `${sum(ms).toFixed(2)} ms` });
 const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({ label, parts: { ...j }, note: `${sum(j).toFixed(3)} J` });
 
-function writeChart(path: string, delay: ChartBar[], energy: ChartBar[]): string {
-  writeFileSync(path, breakdownSvg(delay, energy));
+/** SVG, or PNG (rendered by sharp) when the file name ends in .png. */
+async function writeChart(path: string, delay: ChartBar[], energy: ChartBar[]): Promise<string> {
+  const svg = breakdownSvg(delay, energy);
+  if (/\.png$/i.test(path)) await sharp(Buffer.from(svg), { density: 144 }).png().toFile(path);
+  else writeFileSync(path, svg);
   return path;
 }
 
@@ -121,7 +125,7 @@ function runScaleSim(o: SimOptions): SimOutput {
   return { text, json, files: [] };
 }
 
-export function runSim(o: SimOptions): SimOutput {
+export async function runSim(o: SimOptions): Promise<SimOutput> {
   checkExclusive(o);
   if (o.scalesimConfig) return runScaleSim(o);
   const source = resolveVit(o.vit!);
@@ -136,7 +140,7 @@ export function runSim(o: SimOptions): SimOutput {
     const json = pairJson(pair);
     if (o.chart)
       files.push(
-        writeChart(
+        await writeChart(
           o.chart,
           [delayBar(`low (effort ${low.effort})`, low.breakdownMs), delayBar(`high (effort ${high.effort})`, high.breakdownMs), delayBar(`pair F_L=${fl}`, pair.breakdownMs)],
           [energyBar(`low (effort ${low.effort})`, low.energy.byComponent), energyBar(`high (effort ${high.effort})`, high.energy.byComponent), energyBar(`pair F_L=${fl}`, pair.energyByComponent)],
@@ -157,7 +161,7 @@ export function runSim(o: SimOptions): SimOutput {
   const json = resultJson(result);
   if (o.chart) {
     const label = `${result.model} effort ${result.effort}`;
-    files.push(writeChart(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
+    files.push(await writeChart(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
   }
   const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? layersCsv(result) : resultTable(result, o.layers) + '\n';
   return { text, json, files };
