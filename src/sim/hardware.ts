@@ -53,7 +53,8 @@ export const COMPONENTS: readonly Component[] = ['ps', 'pe_array', 'sram', 'peri
  * Xilinx ZCU102, Table 1. Constants the paper does not give (docs/sim.md):
  * - host costs: softmax fitted once on DeiT-S (src/sim/calibrate.ts), GeLU/LayerNorm/add
  *   fitted there too and land on zero; entropy from the paper (0.03 ms per 1000-class image);
- * - DRAM: PS DDR4 peak (64-bit x 2400 MT/s = 19.2 GB/s), not fitted;
+ * - DRAM: Zynq UltraScale+ PS DDR4 peak (64-bit x 2400 MT/s = 19.2 GB/s), not fitted; DeiT-S
+ *   needs 14.2 GB/s to run stall-free, which Table 2 implies;
  * - power split: estimates for the Table 1 resources that sum to the paper's 7.92 W, not fitted;
  *   no clock gating in the FPGA design and a polling PS, so idle components draw full power.
  */
