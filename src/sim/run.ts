@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { ConfigError } from '../errors.js';
 import { loadHardware, type Hardware } from './hardware.js';
-import { checkFraction, combinePair, type PairResult } from './pair.js';
+import { checkFraction, combinePair } from './pair.js';
 import { breakdownSvg, layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
 import { computeReport, readScaleSimConfig, readTopology, scaleSimLayers, topologyName } from './scalesim.js';
 import { simulateOps, simulateVit, type SimResult } from './simulate.js';
-import { resolveMask, resolveVit } from './vit-source.js';
+import { resolveMask, resolveVit, type VitSource } from './vit-source.js';
 
 export interface SimOptions {
   vit?: string;
@@ -125,44 +125,46 @@ function runScaleSim(o: SimOptions): SimOutput {
   return { text, json, files: [] };
 }
 
-export async function runSim(o: SimOptions): Promise<SimOutput> {
-  checkExclusive(o);
-  if (o.scalesimConfig) return runScaleSim(o);
-  const source = resolveVit(o.vit!);
-  const hw = applyOverrides(loadHardware(o.hw ?? 'zcu102'), o);
+async function runPair(o: SimOptions, source: VitSource, hw: Hardware): Promise<SimOutput> {
+  const [lowEffort, highEffort] = parsePair(o.pair!);
+  const fl = checkFraction(o.fl!);
+  const low = simulateVit(source.vit, hw, resolveMask(source, { effort: lowEffort }), { entropy: true });
+  const high = simulateVit(source.vit, hw, resolveMask(source, { effort: highEffort }));
+  const pair = combinePair(low, high, fl);
+  const json = pairJson(pair);
   const files: string[] = [];
-  if (o.pair !== undefined) {
-    const [lowEffort, highEffort] = parsePair(o.pair);
-    const fl = checkFraction(o.fl!);
-    const low = simulateVit(source.vit, hw, resolveMask(source, { effort: lowEffort }), { entropy: true });
-    const high = simulateVit(source.vit, hw, resolveMask(source, { effort: highEffort }));
-    const pair: PairResult = combinePair(low, high, fl);
-    const json = pairJson(pair);
-    if (o.chart)
-      files.push(
-        await writeChart(
-          o.chart,
-          [delayBar(`low (effort ${low.effort})`, low.breakdownMs), delayBar(`high (effort ${high.effort})`, high.breakdownMs), delayBar(`pair F_L=${fl}`, pair.breakdownMs)],
-          [energyBar(`low (effort ${low.effort})`, low.energy.byComponent), energyBar(`high (effort ${high.effort})`, high.energy.byComponent), energyBar(`pair F_L=${fl}`, pair.energyByComponent)],
-        ),
-      );
-    const text = o.json
-      ? JSON.stringify(json, null, 2) + '\n'
-      : o.csv
-        ? summaryCsv([
-            { label: `low-${low.effort}`, ...low },
-            { label: `high-${high.effort}`, ...high },
-            { label: `pair-${low.effort}-${high.effort}@${fl}`, ...pair },
-          ])
-        : pairTable(pair) + '\n';
-    return { text, json, files };
+  if (o.chart) {
+    const [lowLabel, highLabel, pairLabel] = [`low (effort ${low.effort})`, `high (effort ${high.effort})`, `pair F_L=${fl}`];
+    const delay = [delayBar(lowLabel, low.breakdownMs), delayBar(highLabel, high.breakdownMs), delayBar(pairLabel, pair.breakdownMs)];
+    const energy = [energyBar(lowLabel, low.energy.byComponent), energyBar(highLabel, high.energy.byComponent), energyBar(pairLabel, pair.energyByComponent)];
+    files.push(await writeChart(o.chart, delay, energy));
   }
+  const csvRows = () =>
+    summaryCsv([
+      { label: `low-${low.effort}`, ...low },
+      { label: `high-${high.effort}`, ...high },
+      { label: `pair-${low.effort}-${high.effort}@${fl}`, ...pair },
+    ]);
+  const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? csvRows() : pairTable(pair) + '\n';
+  return { text, json, files };
+}
+
+async function runEffort(o: SimOptions, source: VitSource, hw: Hardware): Promise<SimOutput> {
   const result = simulateVit(source.vit, hw, resolveMask(source, { active: o.active, effort: o.effort }), { entropy: o.entropy });
   const json = resultJson(result);
+  const files: string[] = [];
   if (o.chart) {
     const label = `${result.model} effort ${result.effort}`;
     files.push(await writeChart(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
   }
   const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? layersCsv(result) : resultTable(result, o.layers) + '\n';
   return { text, json, files };
+}
+
+export async function runSim(o: SimOptions): Promise<SimOutput> {
+  checkExclusive(o);
+  if (o.scalesimConfig) return runScaleSim(o);
+  const source = resolveVit(o.vit!);
+  const hw = applyOverrides(loadHardware(o.hw ?? 'zcu102'), o);
+  return o.pair !== undefined ? runPair(o, source, hw) : runEffort(o, source, hw);
 }
