@@ -42,7 +42,7 @@ export function listImages(dir: string): string[] {
   return found;
 }
 
-/** Loads a class-per-subfolder image folder against the manifest's labels. */
+/** Loads a class-per-subfolder image folder against the manifest's labels, classes interleaved. */
 export function loadImageFolder(dir: string, labels: readonly string[]): LabelledDataset {
   let entries;
   try {
@@ -52,7 +52,7 @@ export function loadImageFolder(dir: string, labels: readonly string[]): Labelle
     if (err instanceof InputError) throw err;
     throw new InputError(dir, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message);
   }
-  const items: LabelledInput[] = [];
+  const perClass: LabelledInput[][] = [];
   for (const entry of entries.filter((e) => e.isDirectory() && visible(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const label = matchLabel(entry.name, labels);
     if (label === undefined)
@@ -60,8 +60,11 @@ export function loadImageFolder(dir: string, labels: readonly string[]): Labelle
         join(dir, entry.name),
         `folder name matches no label; use a label, its slug or its index (${labels.map((l) => slug(l)).join(', ')})`,
       );
-    for (const file of listImages(join(dir, entry.name))) items.push({ source: file, name: file, label });
+    perClass.push(listImages(join(dir, entry.name)).map((file) => ({ source: file, name: file, label })));
   }
+  // Round-robin over the classes, so the first N items (eval --limit N) cover every class.
+  const items: LabelledInput[] = [];
+  for (let i = 0; perClass.some((files) => i < files.length); i++) for (const files of perClass) if (i < files.length) items.push(files[i]!);
   if (!items.length) throw new InputError(dir, 'no images found (expected one subfolder of images per class)');
   return { description: `image folder ${relative(process.cwd(), dir) || dir}`, count: items.length, items: () => items };
 }
