@@ -31,6 +31,7 @@ export function register(program: Command): void {
     .option('--csv', 'CSV: per-operation rows (SCALE-Sim inputs: COMPUTE_REPORT.csv)')
     .option('--layers', 'add the per-operation table to the readable output')
     .option('--chart <file.svg>', 'write the delay (Fig. 6a) and energy (Fig. 6b) breakdown chart (.svg, or .png)')
+    .option('--trace <file.csv>', 'write the fold-by-fold PL timeline (start/end cycle of every fold, stalls, host gaps)')
     .option('--scalesim-config <cfg>', 'a SCALE-Sim config file (with --topology)')
     .option('--topology <csv>', 'a SCALE-Sim topology CSV (convolution or GEMM rows)')
     .action(async (opts: SimOptions) => {

@@ -21,3 +21,4 @@ export { simulateEfforts } from './efforts.js';
 export type { EffortCost } from './efforts.js';
 export { runSim } from './run.js';
 export type { SimOptions, SimOutput } from './run.js';
+export { foldTrace } from './trace.js';

@@ -10,6 +10,7 @@ import { checkFraction, combinePair } from './pair.js';
 import { breakdownSvg, layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
 import { computeReport, readScaleSimConfig, readTopology, scaleSimLayers, topologyName } from './scalesim.js';
 import { simulateOps, simulateVit, type SimResult } from './simulate.js';
+import { foldTrace } from './trace.js';
 import { resolveMask, resolveVit, type VitSource } from './vit-source.js';
 
 export interface SimOptions {
@@ -26,6 +27,8 @@ export interface SimOptions {
   csv?: boolean;
   layers?: boolean;
   chart?: string;
+  /** Fold-level PL timeline CSV (slow path). */
+  trace?: string;
   scalesimConfig?: string;
   topology?: string;
 }
@@ -59,12 +62,14 @@ function checkExclusive(o: SimOptions): void {
     if (!o.scalesimConfig || !o.topology) fail('--scalesim-config and --topology go together');
     if (o.vit) fail('--vit cannot be combined with --scalesim-config/--topology');
     if (o.chart) fail('--chart needs --vit (the breakdown is by ViT module)');
+    if (o.trace) fail('--trace needs --vit');
     return;
   }
   if (!o.vit) fail('--vit <preset | manifest.json> is required (or --scalesim-config with --topology)');
   if (o.active !== undefined && o.effort !== undefined) fail('--active and --effort are exclusive');
   if (o.pair !== undefined && (o.active !== undefined || o.effort !== undefined)) fail('--pair takes the efforts itself; drop --active/--effort');
   if ((o.pair === undefined) !== (o.fl === undefined)) fail('--pair <low>,<high> and --fl <F_L> go together');
+  if (o.trace && o.pair !== undefined) fail('--trace is for one effort; drop --pair');
 }
 
 function parsePair(text: string): [number, number] {
@@ -153,6 +158,10 @@ async function runEffort(o: SimOptions, source: VitSource, hw: Hardware): Promis
   const result = simulateVit(source.vit, hw, resolveMask(source, { active: o.active, effort: o.effort }), { entropy: o.entropy });
   const json = resultJson(result);
   const files: string[] = [];
+  if (o.trace) {
+    writeFileSync(o.trace, foldTrace(result, hw));
+    files.push(o.trace);
+  }
   if (o.chart) {
     const label = `${result.model} effort ${result.effort}`;
     files.push(await writeChart(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
