@@ -12,7 +12,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 const fraction = z.number().min(0).max(1);
 
-export const HostCostsSchema = z.object({
+export const HostCostsSchema = z.strictObject({
   /** Host (CPU) time per element in nanoseconds. */
   softmax_ns: nonNegative,
   gelu_ns: nonNegative,
@@ -24,15 +24,16 @@ export const HostCostsSchema = z.object({
 });
 
 const Components = <T extends z.ZodType>(value: T) =>
-  z.object({ ps: value, pe_array: value, sram: value, periphery: value });
+  z.strictObject({ ps: value, pe_array: value, sram: value, periphery: value });
 
-export const HardwareSchema = z.object({
+/** Strict: a misspelt key in a hw.yaml is an error, not a silently kept preset value. */
+export const HardwareSchema = z.strictObject({
   name: z.string().min(1),
-  array: z.object({ rows: z.number().int().positive(), cols: z.number().int().positive() }),
+  array: z.strictObject({ rows: z.number().int().positive(), cols: z.number().int().positive() }),
   dataflow: z.enum(['os', 'ws', 'is']),
   clock_mhz: positive,
   /** KiB; the global buffer stages DRAM <-> operand SRAM transfers. */
-  sram_kb: z.object({ global: nonNegative, input: positive, weight: positive, output: positive }),
+  sram_kb: z.strictObject({ global: nonNegative, input: positive, weight: positive, output: positive }),
   /** Bytes per operand element (8-bit quantized ViTs: 1). */
   word_bytes: z.number().int().positive().default(1),
   /** Peak DRAM bandwidth in GB/s, or "ideal" for SCALE-Sim's stall-free compute cycles. */

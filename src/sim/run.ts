@@ -132,6 +132,7 @@ function runScaleSim(o: SimOptions): SimOutput {
 
 async function runPair(o: SimOptions, source: VitSource, hw: Hardware): Promise<SimOutput> {
   const [lowEffort, highEffort] = parsePair(o.pair!);
+  if (lowEffort >= highEffort) throw new ConfigError(`--pair: the low effort (${lowEffort}) must be below the high effort (${highEffort})`);
   const fl = checkFraction(o.fl!);
   const low = simulateVit(source.vit, hw, resolveMask(source, { effort: lowEffort }), { entropy: true });
   const high = simulateVit(source.vit, hw, resolveMask(source, { effort: highEffort }));

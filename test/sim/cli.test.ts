@@ -69,6 +69,7 @@ describe('pivot sim', () => {
   it('bad combinations and unknown models are typed errors', async () => {
     await assert.rejects(runSim({ vit: 'deit-s', active: '1', effort: 2 }), ConfigError);
     await assert.rejects(runSim({ vit: 'deit-s', pair: '6,9' }), /--fl/);
+    await assert.rejects(runSim({ vit: 'deit-s', pair: '9,6', fl: 0.5 }), /low effort/);
     await assert.rejects(runSim({ vit: 'deit-s', active: '10101' }), /12 bits/);
     await assert.rejects(runSim({ vit: 'deit-x' }), ModelLoadError);
     await assert.rejects(runSim({}), /--vit/);

@@ -51,3 +51,11 @@ describe('hardware config validation', () => {
     assert.equal(loadHardware('ZCU102'), ZCU102);
   });
 });
+
+describe('hardware config typos', () => {
+  it('a misspelt key is refused, not silently replaced by the preset value', () => {
+    const path = hwFile('typo.yaml', 'extends: zcu102\ndram_bandwith_gbps: 2\n');
+    rejects(() => loadHardware(path), /dram_bandwith_gbps/);
+    rejects(() => parseHardware({ extends: 'zcu102', array: { rows: 8, colums: 8 } }, 'inline'), /colums/);
+  });
+});
