@@ -2,6 +2,10 @@
  * The cascade runner (paper Section 3.1): preprocess a batch, run the low effort on all
  * of it, re-run only the inputs with E(x) > Th on the high effort, and answer in input
  * order. A bad input fails alone: its result carries the error and the batch goes on.
+ *
+ * Each batch gets its own input buffers, so overlapping callers (the daemon) cannot clobber
+ * each other, and classifyBatches can decode the next batch (sharp, on libuv threads) while
+ * onnxruntime works on the current one.
  */
 import { performance } from 'node:perf_hooks';
 import { PivotError, InputError } from '../errors.js';
@@ -78,13 +82,29 @@ export interface CascadeOptions {
   batchSize?: number;
 }
 
+/** A batch after preprocessing: decoded inputs packed at the front of `tensors`, in order. */
+interface Prepared {
+  base: number;
+  names: string[];
+  errors: (PivotError | undefined)[];
+  /** Batch positions of the decoded inputs (row r of `tensors` is input rows[r]). */
+  rows: number[];
+  tensors: Float32Array;
+  preprocessMs: number;
+}
+
+interface Answer {
+  prediction: Prediction;
+  routingEntropy?: number;
+  effort: number;
+  escalated: boolean;
+}
+
 export class Cascade {
   readonly policy: Policy;
   readonly preprocessor: Preprocessor;
   readonly batchSize: number;
   private readonly labels: readonly string[];
-  private readonly firstBuffer: Float32Array;
-  private readonly highBuffer: Float32Array;
 
   private constructor(
     readonly config: Required<CascadeConfig>,
@@ -97,8 +117,6 @@ export class Cascade {
     this.labels = runtime.family.manifest.labels;
     this.preprocessor = new Preprocessor(runtime.family.manifest.preprocess, options.decode);
     this.batchSize = options.batchSize ?? 32;
-    this.firstBuffer = new Float32Array(this.batchSize * this.preprocessor.size);
-    this.highBuffer = high ? new Float32Array(this.batchSize * this.preprocessor.size) : new Float32Array(0);
   }
 
   /** Opens (or reuses) the sessions the policy needs. */
@@ -118,92 +136,49 @@ export class Cascade {
     return all;
   }
 
-  /** Yields results batch by batch, in input order. */
+  /** Yields results batch by batch, in input order, decoding batch k+1 while batch k is inferred. */
   async *classifyBatches(inputs: Iterable<NamedInput>, options: RunOptions = {}): AsyncGenerator<CascadeResult[]> {
     const size = Math.min(options.batchSize ?? this.batchSize, this.batchSize);
-    let pending: NamedInput[] = [];
-    let index = 0;
-    const flush = async () => {
-      const { results, report } = await this.runBatch(pending, index);
-      options.onBatch?.(report, results);
-      index += pending.length;
-      pending = [];
-      return results;
+    const iterator = inputs[Symbol.iterator]();
+    let base = 0;
+    const nextBatch = (): Promise<Prepared> | undefined => {
+      const batch: NamedInput[] = [];
+      for (let step = iterator.next(); !step.done; step = iterator.next()) if (batch.push(step.value) === size) break;
+      if (!batch.length) return undefined;
+      const prepared = this.prepare(batch, base);
+      base += batch.length;
+      return prepared;
     };
-    for (const input of inputs) {
-      pending.push(input);
-      if (pending.length === size) yield await flush();
+    let pending = nextBatch();
+    while (pending) {
+      const current = await pending;
+      pending = nextBatch();
+      // A decode failure of the next batch is recorded per input, so this promise never rejects unseen.
+      const { results, report } = await this.infer(current);
+      options.onBatch?.(report, results);
+      yield results;
     }
-    if (pending.length) yield await flush();
   }
 
   /** Classifies up to batchSize inputs; `base` is the index of the first one. */
   async classifyBatch(inputs: readonly NamedInput[], base = 0): Promise<CascadeResult[]> {
-    return (await this.runBatch(inputs, base)).results;
-  }
-
-  /** Batches run one at a time: they share the cascade's input buffers (callers such as the daemon may overlap). */
-  private runBatch(inputs: readonly NamedInput[], base: number): Promise<{ results: CascadeResult[]; report: BatchReport }> {
-    const run = this.queue.then(() => this.runBatchNow(inputs, base));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private async runBatchNow(inputs: readonly NamedInput[], base: number): Promise<{ results: CascadeResult[]; report: BatchReport }> {
     if (inputs.length > this.batchSize)
       throw new PivotError(`batch of ${inputs.length} inputs exceeds the cascade's batch size ${this.batchSize}`);
-    const t0 = performance.now();
-    const size = this.preprocessor.size;
-    const names = inputs.map((input) => sourceName(input.source, input.name));
-    const errors = await this.preprocessInto(inputs, names);
-    // Compact the decoded inputs to the front of the buffer, keeping their order.
-    const rows: number[] = [];
-    inputs.forEach((_, i) => {
-      if (errors[i]) return;
-      if (rows.length !== i) this.firstBuffer.copyWithin(rows.length * size, i * size, (i + 1) * size);
-      rows.push(i);
-    });
-    const latency: StageLatency = { preprocess: performance.now() - t0 };
-    const results: CascadeResult[] = new Array(inputs.length);
-    errors.forEach((error, i) => {
-      if (error) results[i] = { ok: false, index: base + i, input: names[i]!, error };
-    });
-    let escalatedCount = 0;
-    if (rows.length) {
-      const answers = await this.route(rows.length, latency);
-      escalatedCount = answers.filter((a) => a.escalated).length;
-      rows.forEach((i, r) => {
-        const a = answers[r]!;
-        results[i] = {
-          ok: true,
-          index: base + i,
-          input: names[i]!,
-          label: this.labels[a.prediction.classIndex] ?? String(a.prediction.classIndex),
-          classIndex: a.prediction.classIndex,
-          probability: a.prediction.probability,
-          entropy: a.prediction.entropy,
-          ...(a.routingEntropy !== undefined ? { routingEntropy: a.routingEntropy } : {}),
-          effort: a.effort,
-          escalated: a.escalated,
-          latencyMs: { ...latency },
-        };
-      });
-    }
-    const report = { count: inputs.length, failed: inputs.length - rows.length, escalated: escalatedCount, latencyMs: latency };
-    return { results, report };
+    return (await this.infer(await this.prepare(inputs, base))).results;
   }
 
-  /** Decodes each input into its slot of the first-stage buffer; returns the error per input (if any). */
-  private async preprocessInto(inputs: readonly NamedInput[], names: string[]): Promise<(PivotError | undefined)[]> {
+  /** Decodes each input into its slot of a fresh buffer, then packs the decoded ones to the front in order. */
+  private async prepare(inputs: readonly NamedInput[], base: number): Promise<Prepared> {
+    const t0 = performance.now();
     const size = this.preprocessor.size;
+    const tensors = new Float32Array(inputs.length * size);
+    const names = inputs.map((input) => sourceName(input.source, input.name));
     const errors: (PivotError | undefined)[] = new Array(inputs.length);
     const decoding: Promise<void>[] = [];
     inputs.forEach((input, i) => {
-      if (this.preprocessor.tensorIfOnGrid(input.source, this.firstBuffer, i * size)) return;
+      if (this.preprocessor.tensorIfOnGrid(input.source, tensors, i * size)) return;
       decoding.push(
-        this.preprocessor.tensor(input.source, names[i], this.firstBuffer, i * size).then(
+        this.preprocessor.tensor(input.source, names[i], tensors, i * size).then(
           () => undefined,
           (err: unknown) => {
             errors[i] = err instanceof PivotError ? err : new InputError(names[i]!, (err as Error).message, { cause: err });
@@ -212,30 +187,63 @@ export class Cascade {
       );
     });
     await Promise.all(decoding);
-    return errors;
+    const rows: number[] = [];
+    inputs.forEach((_, i) => {
+      if (errors[i]) return;
+      if (rows.length !== i) tensors.copyWithin(rows.length * size, i * size, (i + 1) * size);
+      rows.push(i);
+    });
+    return { base, names, errors, rows, tensors: tensors.subarray(0, rows.length * size), preprocessMs: performance.now() - t0 };
+  }
+
+  private async infer(batch: Prepared): Promise<{ results: CascadeResult[]; report: BatchReport }> {
+    const { base, names, errors, rows } = batch;
+    const latency: StageLatency = { preprocess: batch.preprocessMs };
+    const results: CascadeResult[] = new Array(names.length);
+    errors.forEach((error, i) => {
+      if (error) results[i] = { ok: false, index: base + i, input: names[i]!, error };
+    });
+    const answers = rows.length ? await this.route(batch.tensors, rows.length, latency) : [];
+    rows.forEach((i, r) => {
+      const a = answers[r]!;
+      results[i] = {
+        ok: true,
+        index: base + i,
+        input: names[i]!,
+        label: this.labels[a.prediction.classIndex] ?? String(a.prediction.classIndex),
+        classIndex: a.prediction.classIndex,
+        probability: a.prediction.probability,
+        entropy: a.prediction.entropy,
+        ...(a.routingEntropy !== undefined ? { routingEntropy: a.routingEntropy } : {}),
+        effort: a.effort,
+        escalated: a.escalated,
+        latencyMs: { ...latency },
+      };
+    });
+    const escalated = answers.filter((a) => a.escalated).length;
+    return { results, report: { count: names.length, failed: names.length - rows.length, escalated, latencyMs: latency } };
   }
 
   /** Runs the first effort on `count` packed inputs and, under the cascade policy, the high effort on the uncertain ones. */
-  private async route(count: number, latency: StageLatency) {
+  private async route(tensors: Float32Array, count: number, latency: StageLatency): Promise<Answer[]> {
     const size = this.preprocessor.size;
     const classes = this.labels.length;
     let t = performance.now();
-    const logits = await this.first.run(this.firstBuffer.subarray(0, count * size), count);
-    const firstStage = this.policy === 'high' ? 'high' : 'low';
-    latency[firstStage] = performance.now() - t;
-    const answers = Array.from({ length: count }, (_, r) => ({
-      prediction: predict(logits, classes, r) as Prediction,
-      routingEntropy: undefined as number | undefined,
+    const logits = await this.first.run(tensors, count);
+    latency[this.policy === 'high' ? 'high' : 'low'] = performance.now() - t;
+    const answers: Answer[] = Array.from({ length: count }, (_, r) => ({
+      prediction: predict(logits, classes, r),
       effort: this.first.effort,
       escalated: false,
     }));
     if (!this.high) return answers;
-    const up = escalations(this.policy, answers.map((a) => a.prediction.entropy), this.config.threshold);
     for (const a of answers) a.routingEntropy = a.prediction.entropy;
+    const up = escalations(this.policy, answers.map((a) => a.prediction.entropy), this.config.threshold);
     if (!up.length) return answers;
-    up.forEach((r, j) => this.highBuffer.set(this.firstBuffer.subarray(r * size, (r + 1) * size), j * size));
+    const uncertain = new Float32Array(up.length * size);
+    up.forEach((r, j) => uncertain.set(tensors.subarray(r * size, (r + 1) * size), j * size));
     t = performance.now();
-    const highLogits = await this.high.run(this.highBuffer.subarray(0, up.length * size), up.length);
+    const highLogits = await this.high.run(uncertain, up.length);
     latency.high = performance.now() - t;
     up.forEach((r, j) => {
       const a = answers[r]!;
