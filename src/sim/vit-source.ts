@@ -1,10 +1,13 @@
 /**
- * Resolves `--vit` (a preset name or a models/<name>/manifest.json) and the active mask
- * (`--active`, `--effort`). Only the architecture and the effort masks of a manifest are
- * read, so the simulator works before (or without) the ONNX files.
+ * Resolves `--vit` (a preset name, a models/<name>/manifest.json, or a ViT description file in
+ * JSON or YAML with the same `name` + `architecture` blocks) and the active mask (`--active`,
+ * `--effort`). Only the architecture and the effort masks are read, so the simulator works
+ * before (or without) the ONNX files. In a description, `tokens` may be left out: it is then
+ * the patch count, plus one class token when pooling is "cls".
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, ModelLoadError } from '../errors.js';
 import { ArchitectureSchema } from '../model/manifest.js';
@@ -14,13 +17,13 @@ import { checkVit, convGemm, deepestSkippedMask, parseMask, type ConvLayer, type
 
 const ManifestView = z.object({
   name: z.string().min(1),
-  architecture: ArchitectureSchema,
+  architecture: ArchitectureSchema.extend({ tokens: z.number().int().positive().optional() }),
   efforts: z.array(z.object({ effort: z.number().int().nonnegative(), active: z.array(z.number().int().min(0).max(1)) })).default([]),
 });
 
 export interface VitSource {
   vit: VitSpec;
-  /** Effort masks named by the manifest; empty for presets (deepest-skipped-first instead). */
+  /** Effort masks named by the manifest; empty for presets and bare descriptions (deepest-skipped-first instead). */
   efforts: Map<number, number[]>;
   origin: 'preset' | 'manifest';
 }
@@ -38,7 +41,8 @@ function fromManifest(path: string): VitSource {
   const file = statSync(path, { throwIfNoEntry: false })?.isDirectory() ? join(path, 'manifest.json') : path;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or preset' : (err as Error).message;
     throw new ModelLoadError(`${file}: ${reason} (presets: ${Object.keys(VIT_PRESETS).join(', ')})`, { cause: err });
@@ -46,13 +50,14 @@ function fromManifest(path: string): VitSource {
   const m = parseWith(ManifestView, raw, file, ModelLoadError);
   const a = m.architecture;
   const patches = (a.image / a.patch) ** 2;
+  const tokens = a.tokens ?? patches + (a.pooling === 'cls' ? 1 : 0);
   const stem = stemOf(a.stem, a.image, a.patch, a.channels, a.dim, file);
   const vit: VitSpec = {
     name: m.name,
     image: a.image,
     patch: a.patch,
     channels: a.channels,
-    tokens: a.tokens,
+    tokens,
     dim: a.dim,
     depth: a.depth,
     heads: a.heads,
@@ -64,7 +69,7 @@ function fromManifest(path: string): VitSource {
   };
   const stemTokens = convGemm(stem[stem.length - 1]!).m;
   if (stemTokens !== patches) throw new ModelLoadError(`${file}: architecture.stem: ${a.stem} gives ${stemTokens} patches, image/patch gives ${patches}`);
-  if (a.tokens < patches) throw new ModelLoadError(`${file}: architecture.tokens: ${a.tokens} < ${patches} patches`);
+  if (tokens < patches) throw new ModelLoadError(`${file}: architecture.tokens: ${tokens} < ${patches} patches`);
   checkVit(vit, file);
   const efforts = new Map<number, number[]>();
   m.efforts.forEach((e, i) => {
@@ -85,7 +90,8 @@ export function resolveMask(source: VitSource, opts: { active?: string; effort?:
   const depth = source.vit.depth;
   if (opts.active !== undefined) return parseMask(opts.active, depth);
   if (opts.effort === undefined) return Array<number>(depth).fill(1);
-  if (source.origin === 'preset') return deepestSkippedMask(depth, opts.effort);
+  // Presets and descriptions without trained efforts: the deepest attentions are skipped first.
+  if (source.efforts.size === 0) return deepestSkippedMask(depth, opts.effort);
   const mask = source.efforts.get(opts.effort) ?? (opts.effort === depth ? Array<number>(depth).fill(1) : undefined);
   if (!mask)
     throw new ConfigError(`--effort: ${source.vit.name} has no effort ${opts.effort} (has ${[...source.efforts.keys()].sort((a, b) => a - b).join(', ')})`);

@@ -1,7 +1,7 @@
 /** `pivot sim`: the library entry (runSim) and the real executable. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,5 +82,17 @@ describe('pivot sim', () => {
     const bad = spawnSync(process.execPath, [...cli, '--vit', 'deit-s', '--dataflow', 'rs'], { cwd: root, encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--dataflow/);
+  });
+});
+
+describe('ViT description files', () => {
+  it('reads a YAML description without tokens (patches + class token) and without efforts', async () => {
+    const path = join(dir, 'tiny.yaml');
+    writeFileSync(path, 'name: tiny\narchitecture:\n  image: 32\n  patch: 8\n  channels: 3\n  dim: 96\n  depth: 4\n  heads: 3\n  mlp_ratio: 4\n  classes: 100\n  pooling: cls\n');
+    const j = (await runSim({ vit: path, effort: 2, json: true })).json as { active: number[]; layers: { name: string; m?: number; k?: number }[] };
+    assert.deepEqual(j.active, [1, 1, 0, 0], 'no effort masks in the file: deepest skipped first');
+    assert.deepEqual([j.layers.find((l) => l.name === 'enc1.qkv')?.m, j.layers.find((l) => l.name === 'patch_embed')?.k], [17, 8 * 8 * 3]);
+    writeFileSync(path, 'name: bad\narchitecture:\n  image: 32\n');
+    await assert.rejects(runSim({ vit: path }), (e: unknown) => e instanceof ModelLoadError && /architecture\.patch/.test(e.message));
   });
 });
