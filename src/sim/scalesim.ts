@@ -6,7 +6,8 @@
  * - topology CSVs, convolution rows (name, IFMAP h, w, filter h, w, channels, filters,
  *   stride[, stride w]) or GEMM rows (name, M, N, K), each row ending with a comma;
  * - COMPUTE_REPORT.csv columns for the per-layer results.
- * SCALE-Sim has no clock: delays use 1 GHz unless a clock is given, so cycles are the numbers to compare.
+ * SCALE-Sim configs have no clock, host or power: delays assume 1 GHz and energy is zero, so
+ * cycles are the numbers to compare.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
