@@ -7,7 +7,7 @@ the preprocessing reference fixture and manifest.json.
 
 Masks come from paths.json (written by `pivot paths`); without it, a provisional
 deepest-first mask is used for each effort. Weights per effort come from
-<train>/efforts.pt (scripts/finetune_efforts.py) when present, else from base.pt.
+<train>/efforts*.pt (scripts/finetune_efforts.py) when present, else from base.pt.
 """
 import os
 
@@ -120,8 +120,9 @@ def main():
         export_analysis(model, depth, out)
         return
 
-    tuned_path = train_dir / "efforts.pt"
-    tuned = torch.load(tuned_path) if tuned_path.exists() else {}
+    tuned = {}
+    for tuned_path in sorted(train_dir.glob("efforts*.pt")):
+        tuned.update(torch.load(tuned_path))
     paths = json.loads(Path(args.paths).read_text()) if args.paths else None
     masks = {e["effort"]: e["active"] for e in paths["efforts"]} if paths else {}
     scores = {e["effort"]: e.get("score") for e in paths["efforts"]} if paths else {}

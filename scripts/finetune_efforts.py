@@ -36,8 +36,14 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--distill", type=float, default=1.0, help="weight of L_Distill")
     ap.add_argument("--entropy", type=float, default=0.2, help="weight of L_En")
-    ap.add_argument("--efforts", default="", help="comma-separated efforts (default: all but full)")
+    ap.add_argument("--efforts", default="", help="comma-separated efforts (default: all, all-skipped to full)")
+    ap.add_argument("--name", default="efforts",
+                    help="checkpoint name: <train>/<name>.pt and .json (parallel runs use different names; "
+                         "export_onnx.py merges every efforts*.pt)")
+    ap.add_argument("--no-augment", dest="augment", action="store_false",
+                    help="train on the plain images (no flip/shift): faster to fit in short schedules")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N images (smoke runs)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -48,17 +54,19 @@ def main():
     teacher = PivotViT(**base["arch"])
     teacher.load_state_dict(base["model"])
     teacher.eval()
-    depth = base["arch"]["depth"]
     paths = {e["effort"]: e["active"] for e in json.loads(Path(args.paths).read_text())["efforts"]}
-    wanted = [int(e) for e in args.efforts.split(",")] if args.efforts else [e for e in sorted(paths) if e < depth]
+    wanted = [int(e) for e in args.efforts.split(",")] if args.efforts else sorted(paths)
 
-    out_path = train_dir / "efforts.pt"
+    out_path = train_dir / f"{args.name}.pt"
     done = torch.load(out_path) if out_path.exists() else {}
-    log_path = train_dir / "efforts.json"
+    log_path = train_dir / f"{args.name}.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
 
     train_x, train_y = load_split("train")
     test_x, test_y = load_split("test")
+    if args.limit:
+        train_x, train_y = train_x[:args.limit], train_y[:args.limit]
+        test_x, test_y = test_x[:args.limit], test_y[:args.limit]
     steps = math.ceil(len(train_x) / args.batch)
 
     for effort in wanted:
@@ -80,7 +88,8 @@ def main():
                 for g in opt.param_groups:
                     g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * step / total))
                 idx = perm[s * args.batch:(s + 1) * args.batch]
-                x, y = augment(to_input(train_x[idx])), train_y[idx]
+                x, y = to_input(train_x[idx]), train_y[idx]
+                x = augment(x) if args.augment else x
                 with torch.no_grad():
                     _, t_feat = teacher.forward_features(x)
                 logits, feat = student.forward_features(x, mask)
