@@ -101,8 +101,9 @@ def main():
     ap.add_argument("--paths", default=None)
     ap.add_argument("--fixtures", default="test/fixtures")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--analysis-only", action="store_true",
-                    help="only (re)write analysis.onnx from base.pt, for `pivot paths` before fine-tuning")
+    ap.add_argument("--base-only", action="store_true",
+                    help="export only the full effort and the analysis graph from base.pt: the family "
+                         "`pivot paths` needs before the efforts are fine-tuned")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -116,12 +117,8 @@ def main():
     depth = arch["depth"]
     arch["tokens"] = model.tokens
 
-    if args.analysis_only:
-        export_analysis(model, depth, out)
-        return
-
     tuned = {}
-    for tuned_path in sorted(train_dir.glob("efforts*.pt")):
+    for tuned_path in [] if args.base_only else sorted(train_dir.glob("efforts*.pt")):
         tuned.update(torch.load(tuned_path))
     paths = json.loads(Path(args.paths).read_text()) if args.paths else None
     masks = {e["effort"]: e["active"] for e in paths["efforts"]} if paths else {}
@@ -153,7 +150,7 @@ def main():
     }))
 
     efforts = []
-    for effort in range(depth + 1):
+    for effort in [depth] if args.base_only else range(depth + 1):
         mask = masks.get(effort, deepest_first(depth, effort))
         m = PivotViT(**base["arch"])
         m.load_state_dict(tuned.get(effort, base["model"]))

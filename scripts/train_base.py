@@ -29,8 +29,10 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
-    ap.add_argument("--no-augment", dest="augment", action="store_false",
-                    help="train on the plain images (no flip/shift): faster to fit in short schedules")
+    ap.add_argument("--augment-epochs", type=int, default=None,
+                    help="flip/shift augmentation for the first N epochs only, plain images after "
+                         "(the small ViT underfits: plain images fit faster in a short schedule)")
+    ap.add_argument("--no-augment", dest="augment", action="store_false", help="no augmentation at all")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--depth", type=int, default=6)
@@ -79,7 +81,8 @@ def main():
         for s in range(steps_per_epoch):
             idx = perm[s * args.batch:(s + 1) * args.batch]
             x = to_input(train_x[idx])
-            x = augment(x) if args.augment else x
+            use_aug = args.augment and (args.augment_epochs is None or epoch < args.augment_epochs)
+            x = augment(x) if use_aug else x
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps_per_epoch + s)
             loss = F.cross_entropy(model(x), train_y[idx])
