@@ -43,6 +43,8 @@ def main():
     ap.add_argument("--no-augment", dest="augment", action="store_false",
                     help="train on the plain images (no flip/shift): faster to fit in short schedules")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", default=None,
+                    help="start each effort from <train>/<init>.pt (a previous fine-tuning run) instead of base.pt")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N images (smoke runs)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -62,6 +64,8 @@ def main():
     log_path = train_dir / f"{args.name}.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
 
+    init = torch.load(train_dir / f"{args.init}.pt") if args.init else {}
+
     train_x, train_y = load_split("train")
     test_x, test_y = load_split("test")
     if args.limit:
@@ -75,7 +79,7 @@ def main():
             print(f"effort {effort}: already fine-tuned, skipping", flush=True)
             continue
         student = PivotViT(**base["arch"])
-        student.load_state_dict(base["model"])
+        student.load_state_dict(init.get(effort, base["model"]))
         before = evaluate(student, test_x, test_y, mask)
         opt = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=0.05)
         total = steps * args.epochs
