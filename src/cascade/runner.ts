@@ -3,9 +3,10 @@
  * of it, re-run only the inputs with E(x) > Th on the high effort, and answer in input
  * order. A bad input fails alone: its result carries the error and the batch goes on.
  *
- * Each batch gets its own input buffers, so overlapping callers (the daemon) cannot clobber
- * each other, and classifyBatches can decode the next batch (sharp, on libuv threads) while
- * onnxruntime works on the current one.
+ * Each batch in flight holds its own input buffers (taken from a small pool and returned
+ * after inference, to spare the garbage collector), so overlapping callers (the daemon)
+ * cannot clobber each other, and classifyBatches can decode the next batch (sharp, on
+ * libuv threads) while onnxruntime works on the current one.
  */
 import { performance } from 'node:perf_hooks';
 import { PivotError, InputError } from '../errors.js';
@@ -89,6 +90,8 @@ interface Prepared {
   errors: (PivotError | undefined)[];
   /** Batch positions of the decoded inputs (row r of `tensors` is input rows[r]). */
   rows: number[];
+  /** The pooled buffer; `tensors` is its first rows.length rows. */
+  buffer: Float32Array;
   tensors: Float32Array;
   preprocessMs: number;
 }
@@ -105,6 +108,8 @@ export class Cascade {
   readonly preprocessor: Preprocessor;
   readonly batchSize: number;
   private readonly labels: readonly string[];
+  /** Free batch-sized input buffers. */
+  private readonly pool: Float32Array[] = [];
 
   private constructor(
     readonly config: Required<CascadeConfig>,
@@ -171,7 +176,7 @@ export class Cascade {
   private async prepare(inputs: readonly NamedInput[], base: number): Promise<Prepared> {
     const t0 = performance.now();
     const size = this.preprocessor.size;
-    const tensors = new Float32Array(inputs.length * size);
+    const tensors = this.take();
     const names = inputs.map((input) => sourceName(input.source, input.name));
     const errors: (PivotError | undefined)[] = new Array(inputs.length);
     const decoding: Promise<void>[] = [];
@@ -193,7 +198,17 @@ export class Cascade {
       if (rows.length !== i) tensors.copyWithin(rows.length * size, i * size, (i + 1) * size);
       rows.push(i);
     });
-    return { base, names, errors, rows, tensors: tensors.subarray(0, rows.length * size), preprocessMs: performance.now() - t0 };
+    return { base, names, errors, rows, buffer: tensors, tensors: tensors.subarray(0, rows.length * size), preprocessMs: performance.now() - t0 };
+  }
+
+  /** A batch-sized buffer from the pool; every row used is fully written before it is read. */
+  private take(): Float32Array {
+    return this.pool.pop() ?? new Float32Array(this.batchSize * this.preprocessor.size);
+  }
+
+  private release(buffer: Float32Array): void {
+    // A few buffers cover every overlap that actually happens; more would only hold memory.
+    if (this.pool.length < 4) this.pool.push(buffer);
   }
 
   private async infer(batch: Prepared): Promise<{ results: CascadeResult[]; report: BatchReport }> {
@@ -203,7 +218,12 @@ export class Cascade {
     errors.forEach((error, i) => {
       if (error) results[i] = { ok: false, index: base + i, input: names[i]!, error };
     });
-    const answers = rows.length ? await this.route(batch.tensors, rows.length, latency) : [];
+    let answers: Answer[] = [];
+    try {
+      if (rows.length) answers = await this.route(batch.tensors, rows.length, latency);
+    } finally {
+      this.release(batch.buffer);
+    }
     rows.forEach((i, r) => {
       const a = answers[r]!;
       results[i] = {
@@ -240,10 +260,15 @@ export class Cascade {
     for (const a of answers) a.routingEntropy = a.prediction.entropy;
     const up = escalations(this.policy, answers.map((a) => a.prediction.entropy), this.config.threshold);
     if (!up.length) return answers;
-    const uncertain = new Float32Array(up.length * size);
+    const uncertain = this.take();
     up.forEach((r, j) => uncertain.set(tensors.subarray(r * size, (r + 1) * size), j * size));
     t = performance.now();
-    const highLogits = await this.high.run(uncertain, up.length);
+    let highLogits: Float32Array;
+    try {
+      highLogits = await this.high.run(uncertain.subarray(0, up.length * size), up.length);
+    } finally {
+      this.release(uncertain);
+    }
     latency.high = performance.now() - t;
     up.forEach((r, j) => {
       const a = answers[r]!;
