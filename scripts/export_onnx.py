@@ -167,6 +167,8 @@ def main():
         print(json.dumps(entry), flush=True)
 
     mlp_names, attn_names = export_analysis(model, depth, out)
+    base_accuracy = {"test": round(evaluate(model, test_x, test_y), 4),
+                     "sample": round(evaluate(model, sample_x, sample_y), 4)}
 
     manifest = {
         "format": "pivot-edge/manifest@1",
@@ -179,7 +181,7 @@ def main():
         "architecture": {**arch, "pooling": "mean", "stem": f"conv{arch['patch']}x{arch['patch']}/{arch['patch']}"},
         "efforts": efforts,
         "analysis": {"file": "analysis.onnx", "gate_input": "attn_gate", "mlp_outputs": mlp_names,
-                     "attn_outputs": attn_names},
+                     "attn_outputs": attn_names, "accuracy": base_accuracy},
         "samples": "samples",
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

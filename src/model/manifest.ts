@@ -76,6 +76,8 @@ export const ManifestSchema = z.object({
       /** MLP_0 (embedding) .. MLP_D outputs, and A_1 .. A_D outputs. */
       mlp_outputs: z.array(z.string().min(1)),
       attn_outputs: z.array(z.string().min(1)),
+      /** Accuracy (0..1) of the analysis graph with every attention on (the base model, before effort fine-tuning). */
+      accuracy: z.object({ test: z.number().min(0).max(1).optional(), sample: z.number().min(0).max(1).optional() }).optional(),
     })
     .optional(),
   samples: z.string().optional(),
