@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { predict } from '../../src/cascade/entropy.js';
 import { ModelLoadError } from '../../src/errors.js';
 import { AnalysisModel } from '../../src/model/analysis.js';
 import { loadModelFamily } from '../../src/model/manifest.js';
@@ -43,10 +44,7 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
     const allOn = await model.run(labelled.pixels, labelled.count, new Array(depth).fill(1));
     assert.equal(allOn.taps.size, 0, 'taps are fetched only on request');
     let correct = 0;
-    for (let i = 0; i < labelled.count; i++) {
-      const row = allOn.logits.subarray(i * classes, (i + 1) * classes);
-      if (row.indexOf(Math.max(...row)) === labelled.labels[i]) correct++;
-    }
+    for (let i = 0; i < labelled.count; i++) if (predict(allOn.logits, classes, i).classIndex === labelled.labels[i]) correct++;
     const expected = manifest.analysis!.accuracy!.sample!;
     assert.ok(Math.abs(correct / labelled.count - expected) <= 0.005, `accuracy ${correct / labelled.count} vs manifest ${expected}`);
 

@@ -4,6 +4,7 @@
  * report the Spearman rank correlation between accuracy and Path-Score.
  */
 import { sampleRankCorrelation } from 'simple-statistics';
+import { predict } from '../../cascade/entropy.js';
 import type { AnalysisModel } from '../../model/analysis.js';
 import type { ImageSet } from './images.js';
 import { type CkaMatrix, type Mask, pathScore } from './path-score.js';
@@ -34,12 +35,7 @@ export async function gatedAccuracy(model: AnalysisModel, images: ImageSet, acti
     const batch = Math.min(BATCH, images.count - start);
     const pixels = images.pixels.subarray(start * model.imageSize, (start + batch) * model.imageSize);
     const { logits } = await model.run(pixels, batch, active);
-    for (let b = 0; b < batch; b++) {
-      const row = logits.subarray(b * model.classes, (b + 1) * model.classes);
-      let best = 0;
-      for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
-      if (best === images.labels[start + b]) correct++;
-    }
+    for (let b = 0; b < batch; b++) if (predict(logits, model.classes, b).classIndex === images.labels[start + b]) correct++;
   }
   return correct / images.count;
 }
