@@ -26,11 +26,9 @@ export function firstEffort(policy: Policy, pair: EffortPair): number {
 }
 
 /** Positions (within the batch) of the inputs the high effort must re-run. */
-export function escalations(policy: Policy, entropies: readonly number[], threshold: number): number[] {
-  if (policy !== 'cascade') return [];
+export function escalations(policy: Policy, entropies: ArrayLike<number>, threshold: number): number[] {
   const picked: number[] = [];
-  entropies.forEach((e, i) => {
-    if (shouldEscalate(e, threshold)) picked.push(i);
-  });
+  if (policy !== 'cascade') return picked;
+  for (let i = 0; i < entropies.length; i++) if (shouldEscalate(entropies[i]!, threshold)) picked.push(i);
   return picked;
 }

@@ -23,6 +23,12 @@ export function normalizeTable(spec: Pick<Preprocess, 'channels' | 'mean' | 'std
  */
 export function normalizeInto(pixels: Uint8Array, table: NormalizeTable, out: Float32Array, offset = 0): void {
   const channels = table.length;
+  if (channels === 1) {
+    // Grayscale, the common case: no interleaving to undo.
+    const lut = table[0]!;
+    for (let i = 0; i < pixels.length; i++) out[offset + i] = lut[pixels[i]!]!;
+    return;
+  }
   const plane = pixels.length / channels;
   for (let c = 0; c < channels; c++) {
     const lut = table[c]!;

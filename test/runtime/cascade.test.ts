@@ -81,6 +81,8 @@ describe('cascade runner', () => {
       assert.equal(r.classIndex, reference.classIndex);
       assert.equal(r.label, f.manifest.labels[r.classIndex]);
       assert.ok(Math.abs(r.entropy - reference.entropy) < 1e-5);
+      // Only inputs the high effort re-ran carry its stage latency.
+      assert.equal(r.latencyMs.high !== undefined, r.escalated);
       escalated += r.escalated ? 1 : 0;
     });
     assert.ok(escalated > 0 && escalated < results.length);
