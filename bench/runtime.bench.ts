@@ -61,11 +61,15 @@ interface Tally {
 }
 type Variant = (start: number, end: number) => Promise<Tally>;
 
-// --- the runtime
-const runtime = new ModelRuntime(deployment.family, { intraOpThreads: threads });
+// --- the runtime: each variant has its own resident sessions, as the raw loop has, so no
+// variant's sessions see another variant's batch shapes (onnxruntime plans memory per shape).
+const runtimes: ModelRuntime[] = [];
 const cascades = new Map<Policy, Cascade>();
-for (const policy of ['high', 'low', 'cascade'] as const)
+for (const policy of ['high', 'low', 'cascade'] as const) {
+  const runtime = new ModelRuntime(deployment.family, { intraOpThreads: threads });
+  runtimes.push(runtime);
   cascades.set(policy, await Cascade.create(runtime, { low, high, threshold, policy }, { batchSize: batch }));
+}
 
 const viaRuntime =
   (policy: Policy): Variant =>
@@ -189,6 +193,6 @@ process.stdout.write(
     `raw loop agrees with the runtime: accuracy ${rawResult.accuracy === cascade.accuracy ? 'identical' : 'DIFFERS'}, ` +
     `F_L ${rawResult.fractionLow === cascade.fractionLow ? 'identical' : 'DIFFERS'}\n`,
 );
-await runtime.close();
+for (const runtime of runtimes) await runtime.close();
 await raw.low.release();
 await raw.high.release();
