@@ -1,0 +1,233 @@
+/**
+ * The daemon's config file (YAML or JSON): where frames come from, the deployment to run,
+ * and where results go. The zod schema is the single source of truth for its types,
+ * defaults and validation messages. Relative paths resolve against the config file.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { parseWith } from '../util/zod.js';
+
+/** MQTT topic level: no wildcards, separators or empty names. */
+const topicLevel = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" and "-" only (it becomes an MQTT topic level and a Home Assistant id)');
+
+const sourceBase = { name: topicLevel };
+
+export const DirectorySourceSchema = z
+  .object({
+    ...sourceBase,
+    type: z.literal('directory'),
+    /** Watched folder; images dropped in are classified at least once. */
+    path: z.string().min(1),
+    /** What happens to a file once its result is queued: moved to `done_dir`, or deleted. */
+    after: z.enum(['move', 'delete']).default('move'),
+    /** Where classified files go (after: move); default `<path>/.done`. */
+    done_dir: z.string().optional(),
+    /** Where files that cannot be classified go, each with a `<file>.error.txt`; default `<path>/.failed`. */
+    failed_dir: z.string().optional(),
+  })
+  .strict();
+
+export const CameraSourceSchema = z
+  .object({
+    ...sourceBase,
+    type: z.literal('camera'),
+    /** ffmpeg input: a V4L2 device (/dev/video0), an RTSP/HTTP stream URL or a video file. */
+    input: z.string().min(1),
+    /** ffmpeg input format (-f), e.g. v4l2; omitted: ffmpeg probes. */
+    format: z.string().optional(),
+    /** Frames per second sampled from the stream; only the latest frame is kept. */
+    fps: z.number().positive().max(60).default(1),
+    /** Extra ffmpeg input options placed before -i, e.g. ["-rtsp_transport", "tcp"]. */
+    input_args: z.array(z.string()).default([]),
+    /** Seconds to wait before restarting ffmpeg after it exits. */
+    restart_delay_s: z.number().nonnegative().default(5),
+  })
+  .strict();
+
+export const SnapshotSourceSchema = z
+  .object({
+    ...sourceBase,
+    type: z.literal('snapshot'),
+    /** HTTP(S) URL returning one JPEG/PNG per GET (IP cameras' snapshot endpoint). */
+    url: z.url(),
+    interval_s: z.number().positive().default(5),
+    timeout_s: z.number().positive().default(10),
+  })
+  .strict();
+
+export const SourceSchema = z.discriminatedUnion('type', [DirectorySourceSchema, CameraSourceSchema, SnapshotSourceSchema]);
+
+export const MqttSchema = z
+  .object({
+    /** Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect. */
+    url: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('mqtt://127.0.0.1:1883'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** File holding the password (e.g. a systemd credential or Docker secret); wins over `password`. */
+    password_file: z.string().optional(),
+    client_id: z.string().optional(),
+    /** Topics live under `<topic_prefix>/<device_id>/`. */
+    topic_prefix: z.string().min(1).default('pivot-edge'),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    keepalive_s: z.number().int().positive().default(30),
+    reconnect_s: z.number().positive().default(5),
+    tls: z
+      .object({
+        ca: z.string().optional(),
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        reject_unauthorized: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    discovery: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Home Assistant's discovery prefix; its `<prefix>/status` topic triggers a re-announce. */
+        prefix: z.string().min(1).default('homeassistant'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const OutboxSchema = z
+  .object({
+    /** On-disk queue of messages not yet acknowledged by the broker. */
+    dir: z.string().min(1).default('outbox'),
+    /** Oldest messages are dropped (and counted) beyond this many. */
+    max_messages: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+export const DaemonConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** deploy.json to run; default: the shipped deploy/deploy.json. */
+    deploy: z.string().optional(),
+    /** Names this device in topics and Home Assistant; default: the host name. */
+    device_id: topicLevel.optional(),
+    sources: z.array(SourceSchema).min(1),
+    mqtt: MqttSchema.prefault({}),
+    outbox: OutboxSchema.prefault({}),
+    runtime: z
+      .object({
+        /** Most frames one cascade call takes from a source. */
+        batch_size: z.number().int().positive().max(256).default(8),
+        intra_op_threads: z.number().int().positive().optional(),
+      })
+      .strict()
+      .prefault({}),
+    telemetry: z
+      .object({
+        /** Seconds between telemetry messages; 0 turns them off. */
+        interval_s: z.number().nonnegative().default(30),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Loopback by default: expose /metrics and /healthz beyond the device only on purpose. */
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9464),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.sources.forEach((source, i) => {
+      if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name '${source.name}'` });
+      seen.add(source.name);
+    });
+  });
+
+export type DaemonConfig = z.infer<typeof DaemonConfigSchema>;
+export type SourceConfig = z.infer<typeof SourceSchema>;
+export type DirectorySourceConfig = z.infer<typeof DirectorySourceSchema>;
+export type CameraSourceConfig = z.infer<typeof CameraSourceSchema>;
+export type SnapshotSourceConfig = z.infer<typeof SnapshotSourceSchema>;
+export type MqttConfig = z.infer<typeof MqttSchema>;
+export type OutboxConfig = z.infer<typeof OutboxSchema>;
+
+/** A validated config with every path absolute and the device id filled in. */
+export interface LoadedDaemonConfig {
+  path: string;
+  config: DaemonConfig & { device_id: string };
+}
+
+/** The host name as a topic level: lowercase, other characters as '-'. */
+export function defaultDeviceId(): string {
+  return hostname().toLowerCase().replace(/[^a-z0-9_-]+/g, '-') || 'pivot-edge';
+}
+
+/** Validates a parsed config object; `path` names it in errors and anchors relative paths. */
+export function validateDaemonConfig(value: unknown, path: string): LoadedDaemonConfig {
+  const config = parseWith(DaemonConfigSchema, value, path);
+  const at = (p: string) => resolve(dirname(path), p);
+  const sources = config.sources.map((source) => {
+    if (source.type !== 'directory') return source;
+    const dir = at(source.path);
+    return {
+      ...source,
+      path: dir,
+      done_dir: source.done_dir ? at(source.done_dir) : resolve(dir, '.done'),
+      failed_dir: source.failed_dir ? at(source.failed_dir) : resolve(dir, '.failed'),
+    };
+  });
+  const tls = config.mqtt.tls && {
+    ...config.mqtt.tls,
+    ...(config.mqtt.tls.ca ? { ca: at(config.mqtt.tls.ca) } : {}),
+    ...(config.mqtt.tls.cert ? { cert: at(config.mqtt.tls.cert) } : {}),
+    ...(config.mqtt.tls.key ? { key: at(config.mqtt.tls.key) } : {}),
+  };
+  let password = config.mqtt.password;
+  if (config.mqtt.password_file) {
+    const file = at(config.mqtt.password_file);
+    try {
+      password = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${path}: mqtt.password_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return {
+    path,
+    config: {
+      ...config,
+      ...(config.deploy ? { deploy: at(config.deploy) } : {}),
+      device_id: config.device_id ?? defaultDeviceId(),
+      sources,
+      mqtt: { ...config.mqtt, ...(tls ? { tls } : {}), ...(password !== undefined ? { password } : {}) },
+      outbox: { ...config.outbox, dir: at(config.outbox.dir) },
+    },
+  };
+}
+
+/** Reads a YAML or JSON daemon config file. */
+export function loadDaemonConfig(file: string): LoadedDaemonConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+  }
+  let value: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    value = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${path}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  return validateDaemonConfig(value, path);
+}
