@@ -170,9 +170,14 @@ export class Cascade {
 
   /** Classifies up to batchSize inputs; `base` is the index of the first one. */
   async classifyBatch(inputs: readonly NamedInput[], base = 0): Promise<CascadeResult[]> {
+    return (await this.classifyBatchWithReport(inputs, base)).results;
+  }
+
+  /** classifyBatch, plus the batch's statistics (for telemetry). */
+  async classifyBatchWithReport(inputs: readonly NamedInput[], base = 0): Promise<{ results: CascadeResult[]; report: BatchReport }> {
     if (inputs.length > this.batchSize)
       throw new PivotError(`batch of ${inputs.length} inputs exceeds the cascade's batch size ${this.batchSize}`);
-    return (await this.infer(await this.prepare(inputs, base))).results;
+    return this.infer(await this.prepare(inputs, base));
   }
 
   /** Decodes each input into its slot of a fresh buffer, then packs the decoded ones to the front in order. */
