@@ -1,0 +1,322 @@
+/**
+ * The MQTT publisher: drains the outbox to the broker in order, deleting each message only
+ * after the broker's PUBACK, so a broker or network outage loses nothing (at-least-once;
+ * a reconnect may duplicate). Announces itself with a retained `online` (LWT `offline`) and
+ * Home Assistant discovery on every connect.
+ */
+import { readFile } from 'node:fs/promises';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { ConfigError } from '../../errors.js';
+import type { MqttConfig } from '../config.js';
+import type { Component } from '../types.js';
+import type { Outbox, OutboxEntry, OutboxMessage } from './outbox.js';
+import { baseTopic, topics, type Availability, type PayloadOf, type TelemetryPayload } from './topics.js';
+
+export interface MqttPublisherOptions {
+  mqtt: MqttConfig;
+  /** Device id: topics live under `<mqtt.topic_prefix>/<device>`. */
+  device: string;
+  /** Opened by start() and closed by stop(). */
+  outbox: Outbox;
+  logger: Logger;
+  /** Home Assistant discovery messages (see discoveryMessages); sent when mqtt.discovery.enabled. */
+  discovery?: () => OutboxMessage[];
+}
+
+export interface PublisherStats {
+  connected: boolean;
+  outbox_depth: number;
+  outbox_dropped: number;
+  /** Outbox messages the broker acknowledged since start. */
+  published: number;
+  reconnects: number;
+  /** Last connection or publish problem (redacted), null if none yet. */
+  last_error: string | null;
+}
+
+/** Outbox messages sent and awaiting PUBACK at once: keeps the link busy without flooding a slow broker. */
+const IN_FLIGHT = 32;
+/** How long stop() waits for the `offline` PUBACK and a clean DISCONNECT before closing the socket. */
+const STOP_TIMEOUT_MS = 3_000;
+
+const DEFAULT_PORTS = { mqtt: 1883, tcp: 1883, mqtts: 8883, ssl: 8883, ws: 80, wss: 443 } as const;
+type Scheme = keyof typeof DEFAULT_PORTS;
+
+/** A URL fit for logs: any `user:password@` is replaced. Works on strings that are not valid URLs too. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+}
+
+/** host/port/protocol of one broker URL, for mqtt.js's `servers` (broker cluster) option. */
+function parseServer(url: string): { host: string; port: number; protocol: Scheme } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`mqtt.url: '${redactUrl(url)}' is not a valid URL (expected e.g. mqtt://host:1883)`);
+  }
+  const protocol = parsed.protocol.replace(/:$/, '');
+  if (!(protocol in DEFAULT_PORTS)) {
+    throw new ConfigError(`mqtt.url: '${redactUrl(url)}' has unsupported scheme '${protocol}' (use ${Object.keys(DEFAULT_PORTS).join(', ')})`);
+  }
+  const scheme = protocol as Scheme;
+  return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme], protocol: scheme };
+}
+
+async function readTlsFile(field: 'ca' | 'cert' | 'key', file: string | undefined): Promise<Buffer | undefined> {
+  if (!file) return undefined;
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new ConfigError(`mqtt.tls.${field}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+export class MqttPublisher implements Component {
+  readonly base: string;
+  private client: MqttClient | undefined;
+  private readonly log: Logger;
+  /** Outbox ids published and awaiting the broker's PUBACK (mqtt.js re-sends them itself after a reconnect). */
+  private readonly inFlight = new Set<number>();
+  private readonly flushWaiters = new Set<() => void>();
+  private published = 0;
+  private reconnects = 0;
+  private lastError: string | null = null;
+  /** Last logged connection problem, so a broker that stays down is logged once, not every retry. */
+  private lastProblem: string | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: MqttPublisherOptions) {
+    this.base = baseTopic(options.mqtt.topic_prefix, options.device);
+    this.log = options.logger;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Opens the outbox and starts connecting; resolves without waiting for the broker, which may be away. */
+  async start(): Promise<void> {
+    const clientOptions = await this.clientOptions();
+    await this.options.outbox.open();
+    const urls = this.urls();
+    const client = connect(urls[0] as string, clientOptions);
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.on('reconnect', () => this.reconnects++);
+    client.on('error', (err) => this.onProblem(err.message));
+    client.on('close', () => {
+      if (this.lastProblem === undefined && !this.stopped) this.onProblem('connection closed');
+    });
+    client.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
+    this.log.info({ url: urls.map(redactUrl), client_id: clientOptions.clientId, base: this.base }, 'connecting to MQTT broker');
+  }
+
+  /** Queues a result or error for `source`; resolves once it is on disk (not once it is published). */
+  async enqueue<K extends 'result' | 'error'>(kind: K, source: string, payload: PayloadOf[K]): Promise<void> {
+    await this.options.outbox.append({
+      topic: topics[kind](this.base, source),
+      payload: JSON.stringify(payload),
+      qos: this.options.mqtt.qos,
+      retain: false,
+    });
+    this.pump();
+  }
+
+  /** Latest health snapshot (QoS 0, retained); skipped while offline, as the next one supersedes it. */
+  publishTelemetry(payload: TelemetryPayload): void {
+    if (!this.client?.connected) return;
+    this.client.publish(topics.telemetry(this.base), JSON.stringify(payload), { qos: 0, retain: true }, () => undefined);
+  }
+
+  stats(): PublisherStats {
+    return {
+      connected: this.connected,
+      outbox_depth: this.options.outbox.depth,
+      outbox_dropped: this.options.outbox.dropped,
+      published: this.published,
+      reconnects: this.reconnects,
+      last_error: this.lastError,
+    };
+  }
+
+  /** Resolves true once the outbox is empty, false if `timeoutMs` passes first. */
+  flush(timeoutMs: number): Promise<boolean> {
+    if (this.options.outbox.depth === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.flushWaiters.delete(waiter);
+        resolve(ok);
+      };
+      const waiter = () => {
+        if (this.options.outbox.depth === 0) done(true);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.flushWaiters.add(waiter);
+    });
+  }
+
+  /** Publishes a retained `offline` if connected, disconnects cleanly (no LWT) and closes the outbox. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const client = this.client;
+    if (client) {
+      if (client.connected) {
+        const graceful = (async () => {
+          await client.publishAsync(topics.availability(this.base), 'offline' satisfies Availability, { qos: 1, retain: true });
+          await client.endAsync();
+        })();
+        const ok = await Promise.race([graceful.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]).catch(() => false);
+        if (!ok) await client.endAsync(true);
+      } else {
+        await client.endAsync(true);
+      }
+    }
+    await this.options.outbox.close();
+    this.log.info({ outbox_depth: this.options.outbox.depth }, 'MQTT publisher stopped');
+  }
+
+  private urls(): string[] {
+    const { url } = this.options.mqtt;
+    return Array.isArray(url) ? url : [url];
+  }
+
+  private async clientOptions(): Promise<IClientOptions> {
+    const { mqtt } = this.options;
+    const urls = this.urls();
+    const servers = urls.map(parseServer);
+    const [ca, cert, key] = await Promise.all([
+      readTlsFile('ca', mqtt.tls?.ca),
+      readTlsFile('cert', mqtt.tls?.cert),
+      readTlsFile('key', mqtt.tls?.key),
+    ]);
+    return {
+      clientId: mqtt.client_id ?? `pivot-edge-${this.options.device}`,
+      ...(mqtt.username !== undefined ? { username: mqtt.username } : {}),
+      ...(mqtt.password !== undefined ? { password: mqtt.password } : {}),
+      keepalive: mqtt.keepalive_s,
+      reconnectPeriod: mqtt.reconnect_s * 1000,
+      connectTimeout: Math.max(10_000, mqtt.reconnect_s * 1000),
+      clean: true,
+      // We subscribe again in onConnect; mqtt.js' own resubscribe would only duplicate it.
+      resubscribe: false,
+      // Telemetry is the only QoS 0 traffic and a stale snapshot is not worth queueing.
+      queueQoSZero: false,
+      will: { topic: topics.availability(this.base), payload: Buffer.from('offline' satisfies Availability), qos: 1, retain: true },
+      ...(servers.length > 1 ? { servers } : {}),
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      ...(mqtt.tls ? { rejectUnauthorized: mqtt.tls.reject_unauthorized } : {}),
+    };
+  }
+
+  /** Order on the wire: online, discovery, then the outbox from its oldest message. */
+  private onConnect(): void {
+    const client = this.client;
+    if (!client || this.stopped) return;
+    this.lastProblem = undefined;
+    this.log.info({ url: this.currentUrl() }, 'connected to MQTT broker');
+    client.publish(topics.availability(this.base), 'online' satisfies Availability, { qos: 1, retain: true }, () => undefined);
+    if (this.discoveryEnabled()) {
+      this.publishDiscovery();
+      client.subscribe(this.haStatusTopic(), { qos: 1 }, (err) => {
+        if (err) this.log.warn({ topic: this.haStatusTopic(), err }, 'cannot subscribe to Home Assistant status');
+      });
+    }
+    this.pump();
+  }
+
+  private discoveryEnabled(): boolean {
+    return this.options.mqtt.discovery.enabled && this.options.discovery !== undefined;
+  }
+
+  private haStatusTopic(): string {
+    return `${this.options.mqtt.discovery.prefix}/status`;
+  }
+
+  /** Home Assistant announces `online` when it (re)starts and has forgotten non-retained state: announce again. */
+  private onMessage(topic: string, payload: string): void {
+    if (topic === this.haStatusTopic() && payload === 'online' && this.discoveryEnabled()) {
+      this.log.info('Home Assistant is online: re-sending discovery');
+      this.publishDiscovery();
+    }
+  }
+
+  private publishDiscovery(): void {
+    const client = this.client;
+    if (!client?.connected || !this.options.discovery) return;
+    for (const message of this.options.discovery()) {
+      client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, () => undefined);
+    }
+  }
+
+  /** Sends outbox messages not yet in flight, oldest first, up to IN_FLIGHT awaiting PUBACK. */
+  private pump(): void {
+    const client = this.client;
+    if (!client?.connected || this.stopped) return;
+    const free = IN_FLIGHT - this.inFlight.size;
+    if (free <= 0) return;
+    let sent = 0;
+    for (const entry of this.options.outbox.peek(this.inFlight.size + free)) {
+      if (sent >= free) break;
+      if (this.inFlight.has(entry.id)) continue;
+      this.inFlight.add(entry.id);
+      sent++;
+      client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (err) => void this.onSent(entry, err));
+    }
+  }
+
+  /** Called with the PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0). */
+  private async onSent(entry: OutboxEntry, err: Error | undefined): Promise<void> {
+    this.inFlight.delete(entry.id);
+    if (err) {
+      // Not acknowledged (client ending): it stays in the outbox and goes out after the next connect.
+      this.lastError = this.scrub(err.message);
+      this.log.debug({ topic: entry.topic, reason: this.lastError }, 'publish not acknowledged; kept in outbox');
+      return;
+    }
+    await this.options.outbox.ack(entry.id);
+    this.published++;
+    for (const waiter of [...this.flushWaiters]) waiter();
+    this.pump();
+  }
+
+  private onProblem(message: string): void {
+    const reason = this.scrub(message);
+    this.lastError = reason;
+    const url = this.currentUrl();
+    const key = `${url} ${reason}`;
+    if (key === this.lastProblem) return;
+    this.lastProblem = key;
+    this.log.warn(
+      { url, reason, retry_s: this.options.mqtt.reconnect_s, outbox_depth: this.options.outbox.depth },
+      'MQTT broker unavailable; queuing to the outbox and retrying',
+    );
+  }
+
+  /** The broker being tried now, without credentials (mqtt.js rotates host/port through `servers`). */
+  private currentUrl(): string {
+    const o = this.client?.options;
+    if (!o?.hostname && !o?.host) return redactUrl(this.urls()[0] as string);
+    return `${o.protocol ?? 'mqtt'}://${o.hostname ?? o.host}:${o.port}`;
+  }
+
+  /** Error texts come from sockets and the broker; make sure no secret slipped in. */
+  private scrub(text: string): string {
+    let out = text;
+    const { password } = this.options.mqtt;
+    if (password) out = out.split(password).join('[redacted]');
+    for (const url of this.urls()) out = out.split(url).join(redactUrl(url));
+    return out;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
