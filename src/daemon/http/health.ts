@@ -22,6 +22,8 @@ export interface HealthReport {
   /** Why the status is degraded; empty when ok. */
   reasons: string[];
   mqtt_connected: boolean;
+  /** The publisher's last connection or publish problem (credentials redacted), when it reports one. */
+  mqtt_last_error?: string | null;
   outbox_depth: number;
   sources: Record<string, TelemetryPayload['sources'][string] & { failing: boolean }>;
   /** ISO 8601 time the last batch of frames was classified; null before the first. */
@@ -30,7 +32,7 @@ export interface HealthReport {
 }
 
 export interface HealthOptions {
-  publisher: () => PublisherStats;
+  publisher: () => PublisherStats & { last_error?: string | null };
   sources: () => Record<string, SourceStats>;
   lastFrameAt: () => Date | undefined;
   /** Seconds MQTT may stay disconnected before the daemon is degraded. Default 60. */
@@ -65,7 +67,7 @@ export class HealthMonitor {
     else this.disconnectedSince ??= now;
     const reasons: string[] = [];
     if (this.disconnectedSince !== undefined && now - this.disconnectedSince > this.graceMs)
-      reasons.push(`MQTT disconnected for ${Math.round((now - this.disconnectedSince) / 1000)} s`);
+      reasons.push(`MQTT disconnected for ${Math.round((now - this.disconnectedSince) / 1000)} s${publisher.last_error ? ` (${publisher.last_error})` : ''}`);
 
     const stats = this.options.sources();
     const sources: HealthReport['sources'] = {};
@@ -79,6 +81,7 @@ export class HealthMonitor {
       status: reasons.length ? 'degraded' : 'ok',
       reasons,
       mqtt_connected: publisher.connected,
+      ...(publisher.last_error !== undefined ? { mqtt_last_error: publisher.last_error } : {}),
       outbox_depth: publisher.outbox_depth,
       sources,
       last_frame_at: lastFrame ? lastFrame.toISOString() : null,

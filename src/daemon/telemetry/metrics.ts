@@ -15,6 +15,10 @@ export interface PublisherStats {
   outbox_depth: number;
   /** Messages dropped from a full outbox since start. */
   outbox_dropped: number;
+  /** Outbox messages the broker acknowledged since start (when the publisher counts them). */
+  published?: number;
+  /** Reconnections to the broker since start (when the publisher counts them). */
+  reconnects?: number;
 }
 
 /** The pipeline totals the telemetry message carries (fields of TelemetryPayload). */
@@ -65,6 +69,8 @@ export class PipelineMetrics {
   private readonly mqttConnected: Gauge;
   private readonly outboxDepth: Gauge;
   private readonly outboxDropped: MirroredCounter<never>;
+  private readonly mqttPublished: MirroredCounter<never>;
+  private readonly mqttReconnects: MirroredCounter<never>;
   private readonly sourceDropped: MirroredCounter<'source'>;
   private readonly sourceErrors: MirroredCounter<'source'>;
   private readonly totals = { frames: 0, failed: 0, escalated: 0, classified: 0, answeredLow: 0 };
@@ -90,6 +96,8 @@ export class PipelineMetrics {
     this.mqttConnected = new Gauge({ name: 'pivot_mqtt_connected', help: '1 while connected to the MQTT broker.', registers });
     this.outboxDepth = new Gauge({ name: 'pivot_outbox_depth', help: 'Messages in the outbox not yet acknowledged by the broker.', registers });
     this.outboxDropped = new MirroredCounter(new Counter({ name: 'pivot_outbox_dropped_total', help: 'Messages dropped from a full outbox.', registers }));
+    this.mqttPublished = new MirroredCounter(new Counter({ name: 'pivot_mqtt_published_total', help: 'Outbox messages the broker acknowledged.', registers }));
+    this.mqttReconnects = new MirroredCounter(new Counter({ name: 'pivot_mqtt_reconnects_total', help: 'Reconnections to the MQTT broker.', registers }));
     this.sourceDropped = new MirroredCounter(
       new Counter({ name: 'pivot_source_dropped_frames_total', help: 'Frames a source replaced by a newer one before the pipeline took them.', labelNames: ['source'], registers }),
     );
@@ -132,6 +140,8 @@ export class PipelineMetrics {
     this.mqttConnected.set(stats.connected ? 1 : 0);
     this.outboxDepth.set(stats.outbox_depth);
     this.outboxDropped.set(stats.outbox_dropped);
+    if (stats.published !== undefined) this.mqttPublished.set(stats.published);
+    if (stats.reconnects !== undefined) this.mqttReconnects.set(stats.reconnects);
   }
 
   setSources(stats: Record<string, SourceStats>): void {

@@ -14,7 +14,7 @@ const silent = pino({ level: 'silent' });
 function world() {
   const state = {
     clock: 1_000_000,
-    publisher: { connected: false, outbox_depth: 0, outbox_dropped: 0 } as PublisherStats,
+    publisher: { connected: false, outbox_depth: 0, outbox_dropped: 0 } as PublisherStats & { last_error?: string | null },
     sources: {
       cam: { produced: 0, dropped: 0, errors: 0 },
       inbox: { produced: 0, dropped: 0, errors: 0 },
@@ -43,13 +43,17 @@ describe('HealthMonitor', () => {
     state.publisher = { connected: true, outbox_depth: 3, outbox_dropped: 0 };
     report = monitor.report();
     assert.deepEqual({ status: report.status, reasons: report.reasons, mqtt: report.mqtt_connected, depth: report.outbox_depth }, { status: 'ok', reasons: [], mqtt: true, depth: 3 });
-    state.publisher = { ...state.publisher, connected: false };
+    state.publisher = { ...state.publisher, connected: false, last_error: 'connect ECONNREFUSED 127.0.0.1:1883' };
     advance(100);
-    assert.equal(monitor.report().status, 'ok', 'the outage starts when first seen');
+    report = monitor.report();
+    assert.equal(report.status, 'ok', 'the outage starts when first seen');
+    assert.equal(report.mqtt_last_error, 'connect ECONNREFUSED 127.0.0.1:1883');
     advance(29);
     assert.equal(monitor.report().status, 'ok');
     advance(2);
-    assert.equal(monitor.report().status, 'degraded');
+    report = monitor.report();
+    assert.equal(report.status, 'degraded');
+    assert.deepEqual(report.reasons, ['MQTT disconnected for 31 s (connect ECONNREFUSED 127.0.0.1:1883)']);
   });
 
   it('degrades only when every source is failing, and recovers with a frame', () => {

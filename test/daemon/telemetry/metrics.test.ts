@@ -5,7 +5,7 @@ import { Cascade, type BatchReport, type CascadeResult, type Classification, typ
 import { loadDeploy } from '../../../src/config/deploy.js';
 import { InputError } from '../../../src/errors.js';
 import { ModelRuntime } from '../../../src/model/index.js';
-import { PipelineMetrics } from '../../../src/daemon/telemetry/index.js';
+import { PipelineMetrics, type PublisherStats } from '../../../src/daemon/telemetry/index.js';
 import { DEPLOY, family, sampleFiles } from '../../runtime/helpers.js';
 import { sampleValue } from './prom-text.js';
 
@@ -86,20 +86,23 @@ describe('PipelineMetrics', () => {
 
   it('mirrors publisher and source totals into counters that never go down', async () => {
     const sources = { cam: { produced: 10, dropped: 5, errors: 1 }, dir: { produced: 3, dropped: 0, errors: 0 } };
-    let publisher = { connected: true, outbox_depth: 4, outbox_dropped: 2 };
+    let publisher: PublisherStats = { connected: true, outbox_depth: 4, outbox_dropped: 2, published: 30, reconnects: 1 };
     const metrics = new PipelineMetrics('dev', { publisher: () => publisher, sources: () => sources });
     let body = await text(metrics);
     assert.equal(sampleValue(body, 'pivot_mqtt_connected'), 1);
     assert.equal(sampleValue(body, 'pivot_outbox_depth'), 4);
     assert.equal(sampleValue(body, 'pivot_outbox_dropped_total'), 2);
+    assert.equal(sampleValue(body, 'pivot_mqtt_published_total'), 30);
+    assert.equal(sampleValue(body, 'pivot_mqtt_reconnects_total'), 1);
     assert.equal(sampleValue(body, 'pivot_source_dropped_frames_total', { source: 'cam' }), 5);
     assert.equal(sampleValue(body, 'pivot_source_dropped_frames_total', { source: 'dir' }), 0);
     assert.equal(sampleValue(body, 'pivot_source_errors_total', { source: 'cam' }), 1);
 
     sources.cam = { produced: 12, dropped: 7, errors: 1 };
-    publisher = { connected: false, outbox_depth: 9, outbox_dropped: 2 };
+    publisher = { connected: false, outbox_depth: 9, outbox_dropped: 2, published: 41, reconnects: 2 };
     body = await text(metrics);
     assert.equal(sampleValue(body, 'pivot_mqtt_connected'), 0);
+    assert.equal(sampleValue(body, 'pivot_mqtt_published_total'), 41);
     assert.equal(sampleValue(body, 'pivot_outbox_depth'), 9);
     assert.equal(sampleValue(body, 'pivot_source_dropped_frames_total', { source: 'cam' }), 7);
 
