@@ -153,7 +153,7 @@ export class CameraSource extends LatestFrameSource {
     if (spawnError?.code === 'ENOENT') return `ffmpeg not found (${this.#ffmpeg}): install ffmpeg (e.g. apt install ffmpeg) or put it on PATH`;
     if (spawnError) return `cannot run ffmpeg (${this.#ffmpeg}): ${spawnError.message}`;
     const why = stalled
-      ? `no frame for ${Math.round(this.#stallTimeoutMs / 1000)} s, restarted`
+      ? `no frame for ${this.#stallTimeoutMs / 1000} s, restarted`
       : `ffmpeg exited (${signal ? `signal ${signal}` : `code ${code}`})`;
     const last = stderr.at(-1);
     return `camera ${this.#input}: ${why}${last ? `: ${last}` : ''}; retrying in ${this.config.restart_delay_s} s`;
