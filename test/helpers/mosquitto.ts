@@ -3,6 +3,7 @@
  * what arrives.
  *
  *   const broker = await startMosquitto();                  // anonymous; or { users: { alice: 'pw' } }
+ *   // { persistence: true } keeps sessions and retained messages across kill()/start()/restart().
  *   const inbox = await subscribe(broker.url, 'pivot-edge/#');
  *   ...
  *   await inbox.waitFor((msgs) => msgs.length >= 3, '3 results');
@@ -29,7 +30,7 @@ export interface Broker {
   port: number;
   /** Kills the broker (SIGTERM, then SIGKILL) and waits for it to exit; removes its temp dir. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same port; retained messages are lost (persistence off). */
+  /** Stops and starts again on the same port; sessions and retained messages are lost unless `persistence`. */
   restart(): Promise<void>;
   /** Stops without cleanup, keeping the port for a later start(); for "broker is down" tests. */
   kill(): Promise<void>;
@@ -37,11 +38,26 @@ export interface Broker {
   start(): Promise<void>;
 }
 
-export async function startMosquitto(options: { users?: Record<string, string> } = {}): Promise<Broker> {
+export interface BrokerOptions {
+  /** user -> password; anonymous clients are refused when given. */
+  users?: Record<string, string>;
+  /**
+   * Saves sessions (and messages queued for offline persistent subscribers) at stop and loads
+   * them at start, so a `subscribe(..., { session })` collector misses nothing across a restart.
+   */
+  persistence?: boolean;
+}
+
+export async function startMosquitto(options: BrokerOptions = {}): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package 'mosquitto'`);
   const dir = await mkdtemp(join(tmpdir(), 'pivot-mosquitto-'));
   const port = await getPort({ host: '127.0.0.1' });
-  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', `log_dest file ${join(dir, 'mosquitto.log')}`, 'log_type all'];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    ...(options.persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']),
+    `log_dest file ${join(dir, 'mosquitto.log')}`,
+    'log_type all',
+  ];
   // Mosquitto drops root privileges to user "mosquitto", which cannot read our temp dir; keep them (ignored when not root).
   if (process.getuid?.() === 0) lines.push('user root');
   if (options.users && Object.keys(options.users).length > 0) {
@@ -143,9 +159,24 @@ export interface Collector {
   close(): Promise<void>;
 }
 
-/** Connects a plain mqtt.js client and collects messages on `topic` (wildcards allowed); resolves after SUBACK. */
-export async function subscribe(url: string, topic: string | string[], options: { username?: string; password?: string } = {}): Promise<Collector> {
-  const client: MqttClient = await connectAsync(url, { ...options, reconnectPeriod: 200 });
+export interface SubscribeOptions {
+  username?: string;
+  password?: string;
+  /** Client id of a persistent session (clean: false): QoS 1 messages sent while it is disconnected arrive later. */
+  session?: string;
+}
+
+/**
+ * Connects a plain mqtt.js client and collects messages on `topic` (wildcards allowed, QoS 1);
+ * resolves after SUBACK. It reconnects and resubscribes after a broker restart.
+ */
+export async function subscribe(url: string, topic: string | string[], options: SubscribeOptions = {}): Promise<Collector> {
+  const { session, ...auth } = options;
+  const client: MqttClient = await connectAsync(url, {
+    ...auth,
+    reconnectPeriod: 200,
+    ...(session ? { clientId: session, clean: false } : {}),
+  });
   const messages: Received[] = [];
   const waiters = new Set<() => void>();
   client.on('message', (t, payload, packet) => {

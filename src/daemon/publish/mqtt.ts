@@ -48,8 +48,18 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
 }
 
-/** host/port/protocol of one broker URL, for mqtt.js's `servers` (broker cluster) option. */
-function parseServer(url: string): { host: string; port: number; protocol: Scheme } {
+interface BrokerAddress {
+  host: string;
+  port: number;
+  protocol: Scheme;
+  /** The URL without credentials: what mqtt.js gets and logs show. */
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+/** Splits one broker URL into its address (for mqtt.js's `servers`, i.e. a broker cluster) and its credentials. */
+function parseBroker(url: string): BrokerAddress {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -61,7 +71,18 @@ function parseServer(url: string): { host: string; port: number; protocol: Schem
     throw new ConfigError(`mqtt.url: '${redactUrl(url)}' has unsupported scheme '${protocol}' (use ${Object.keys(DEFAULT_PORTS).join(', ')})`);
   }
   const scheme = protocol as Scheme;
-  return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme], protocol: scheme };
+  const username = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme],
+    protocol: scheme,
+    url: parsed.pathname === '/' && !parsed.search ? parsed.toString().replace(/\/$/, '') : parsed.toString(),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  };
 }
 
 async function readTlsFile(field: 'ca' | 'cert' | 'key', file: string | undefined): Promise<Buffer | undefined> {
@@ -85,8 +106,8 @@ export class MqttPublisher implements Component {
   private published = 0;
   private reconnects = 0;
   private lastError: string | null = null;
-  /** Last logged connection problem, so a broker that stays down is logged once, not every retry. */
-  private lastProblem: string | undefined;
+  /** Last logged problem per broker URL, so a broker that stays down is logged once, not at every retry. */
+  private readonly problems = new Map<string, string>();
   private stopped = false;
 
   constructor(private readonly options: MqttPublisherOptions) {
@@ -100,19 +121,19 @@ export class MqttPublisher implements Component {
 
   /** Opens the outbox and starts connecting; resolves without waiting for the broker, which may be away. */
   async start(): Promise<void> {
-    const clientOptions = await this.clientOptions();
+    const brokers = this.brokers();
+    const clientOptions = await this.clientOptions(brokers);
     await this.options.outbox.open();
-    const urls = this.urls();
-    const client = connect(urls[0] as string, clientOptions);
+    const client = connect((brokers[0] as BrokerAddress).url, clientOptions);
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('reconnect', () => this.reconnects++);
     client.on('error', (err) => this.onProblem(err.message));
     client.on('close', () => {
-      if (this.lastProblem === undefined && !this.stopped) this.onProblem('connection closed');
+      if (this.problems.size === 0 && !this.stopped) this.onProblem('connection closed');
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
-    this.log.info({ url: urls.map(redactUrl), client_id: clientOptions.clientId, base: this.base }, 'connecting to MQTT broker');
+    this.log.info({ url: brokers.map((b) => b.url), client_id: clientOptions.clientId, base: this.base }, 'connecting to MQTT broker');
   }
 
   /** Queues a result or error for `source`; resolves once it is on disk (not once it is published). */
@@ -186,10 +207,19 @@ export class MqttPublisher implements Component {
     return Array.isArray(url) ? url : [url];
   }
 
-  private async clientOptions(): Promise<IClientOptions> {
+  private brokers(): BrokerAddress[] {
+    return this.urls().map(parseBroker);
+  }
+
+  /**
+   * Credentials: mqtt.username/password, else the first URL's user:password (mqtt.js has one
+   * login for the whole cluster). URLs reach mqtt.js without them, so they cannot leak from there.
+   */
+  private async clientOptions(brokers: BrokerAddress[]): Promise<IClientOptions> {
     const { mqtt } = this.options;
-    const urls = this.urls();
-    const servers = urls.map(parseServer);
+    const fromUrl = brokers.find((b) => b.username !== undefined);
+    const username = mqtt.username ?? fromUrl?.username;
+    const password = mqtt.password ?? fromUrl?.password;
     const [ca, cert, key] = await Promise.all([
       readTlsFile('ca', mqtt.tls?.ca),
       readTlsFile('cert', mqtt.tls?.cert),
@@ -197,18 +227,20 @@ export class MqttPublisher implements Component {
     ]);
     return {
       clientId: mqtt.client_id ?? `pivot-edge-${this.options.device}`,
-      ...(mqtt.username !== undefined ? { username: mqtt.username } : {}),
-      ...(mqtt.password !== undefined ? { password: mqtt.password } : {}),
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
       keepalive: mqtt.keepalive_s,
       reconnectPeriod: mqtt.reconnect_s * 1000,
       connectTimeout: Math.max(10_000, mqtt.reconnect_s * 1000),
+      // A refused login (e.g. a user not created yet) or one refusing broker of a cluster is retried too.
+      reconnectOnConnackError: true,
       clean: true,
       // We subscribe again in onConnect; mqtt.js' own resubscribe would only duplicate it.
       resubscribe: false,
       // Telemetry is the only QoS 0 traffic and a stale snapshot is not worth queueing.
       queueQoSZero: false,
       will: { topic: topics.availability(this.base), payload: Buffer.from('offline' satisfies Availability), qos: 1, retain: true },
-      ...(servers.length > 1 ? { servers } : {}),
+      ...(brokers.length > 1 ? { servers: brokers.map(({ host, port, protocol }) => ({ host, port, protocol })) } : {}),
       ...(ca ? { ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
@@ -220,7 +252,7 @@ export class MqttPublisher implements Component {
   private onConnect(): void {
     const client = this.client;
     if (!client || this.stopped) return;
-    this.lastProblem = undefined;
+    this.problems.clear();
     this.log.info({ url: this.currentUrl() }, 'connected to MQTT broker');
     client.publish(topics.availability(this.base), 'online' satisfies Availability, { qos: 1, retain: true }, () => undefined);
     if (this.discoveryEnabled()) {
@@ -291,9 +323,8 @@ export class MqttPublisher implements Component {
     const reason = this.scrub(message);
     this.lastError = reason;
     const url = this.currentUrl();
-    const key = `${url} ${reason}`;
-    if (key === this.lastProblem) return;
-    this.lastProblem = key;
+    if (this.problems.get(url) === reason) return;
+    this.problems.set(url, reason);
     this.log.warn(
       { url, reason, retry_s: this.options.mqtt.reconnect_s, outbox_depth: this.options.outbox.depth },
       'MQTT broker unavailable; queuing to the outbox and retrying',
@@ -310,8 +341,8 @@ export class MqttPublisher implements Component {
   /** Error texts come from sockets and the broker; make sure no secret slipped in. */
   private scrub(text: string): string {
     let out = text;
-    const { password } = this.options.mqtt;
-    if (password) out = out.split(password).join('[redacted]');
+    const secrets = [this.options.mqtt.password, ...this.brokers().map((b) => b.password)];
+    for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
     for (const url of this.urls()) out = out.split(url).join(redactUrl(url));
     return out;
   }
