@@ -75,6 +75,7 @@ export class CameraSource extends LatestFrameSource {
       ...input_args,
       ...(format ? ['-f', format] : []),
       '-i', input,
+      '-an',
       '-vf', `fps=${fps}`,
       '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3',
       '-',

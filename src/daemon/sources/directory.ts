@@ -118,6 +118,10 @@ export class DirectorySource implements FrameSource {
   /** The watched folder must exist: create it if its parent does (a fresh install), else a ConfigError. */
   async #ensureDirectory(): Promise<void> {
     const where = `source '${this.name}': directory ${this.#path}`;
+    for (const [key, dir] of [['done_dir', this.#doneDir], ['failed_dir', this.#failedDir]] as const) {
+      // Files there are ignored, so the watched folder itself must not be one of them.
+      if (isInside(this.#path, dir)) throw new ConfigError(`source '${this.name}': ${key} ${dir} must not be or contain the watched folder ${this.#path}`);
+    }
     let stats: Stats;
     try {
       stats = await stat(this.#path);

@@ -14,6 +14,11 @@ export class JpegSplitter {
   /** `maxBytes` bounds memory if the stream is not JPEG at all. */
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
+  /** Bytes held back waiting for the rest of an image. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
   /** Adds a chunk of the stream; returns the images it completed. */
   push(chunk: Buffer): Buffer[] {
     this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
@@ -32,7 +37,11 @@ export class JpegSplitter {
       }
       const end = this.#buffer.indexOf(EOI, Math.max(SOI.length, this.#scanFrom));
       if (end < 0) {
-        if (this.#buffer.length > this.maxBytes) this.#buffer = this.#buffer.subarray(SOI.length);
+        if (this.#buffer.length > this.maxBytes) {
+          // Too long for an image: give up on this one and resync at the next SOI.
+          this.#buffer = this.#buffer.subarray(SOI.length);
+          continue;
+        }
         this.#scanFrom = Math.max(0, this.#buffer.length - (EOI.length - 1));
         break;
       }

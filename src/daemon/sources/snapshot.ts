@@ -8,7 +8,7 @@ import { LatestFrameSource } from './latest.js';
 /** Why a fetch failed, in words: undici hides the socket error in `cause`. */
 function describeFetchError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+  return cause?.message ?? cause?.code ?? (err as Error).message ?? String(err);
 }
 
 /** An IP camera's snapshot URL, fetched every `interval_s`; the pipeline gets the newest image. */
