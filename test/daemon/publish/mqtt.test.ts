@@ -113,6 +113,11 @@ test('results and errors arrive on their topics; online is retained after connec
   assert.equal(pub.stats().published, 2);
   assert.equal(pub.stats().connected, true);
 
+  const telemetry = { device: DEVICE, time: new Date().toISOString(), uptime_s: 1, cpu_load_percent: 12.5, cpu_temp_c: null, mem_used_bytes: 1, mem_total_bytes: 2, process_rss_bytes: 1, frames: 2, failed: 1, escalated: 0, fraction_low: 1, outbox_depth: 0, outbox_dropped: 0, sources: { cam: { produced: 1, dropped: 0, errors: 0 } } };
+  pub.publishTelemetry(telemetry);
+  await inbox.waitFor((m) => m.some((x) => x.topic === topics.telemetry(BASE)), 'telemetry');
+  assert.deepEqual(JSON.parse(inbox.on(topics.telemetry(BASE))[0]!.payload), telemetry);
+
   // A client arriving later sees the retained state.
   const late = await collector(t, b.url, STATUS);
   await late.waitFor((m) => m.some((x) => x.payload === 'online' && x.retain), 'retained online');
@@ -120,6 +125,26 @@ test('results and errors arrive on their topics; online is retained after connec
   await pub.stop();
   const after = await collector(t, b.url, STATUS);
   await after.waitFor((m) => m.some((x) => x.payload === 'offline' && x.retain), 'retained offline after stop()');
+});
+
+test('messages a previous run left in the outbox are published at start, oldest first', async (t) => {
+  const b = await broker(t);
+  const inbox = await collector(t, b.url, topics.result(BASE, '+'));
+  const dir = await mkdtemp(join(tmpdir(), 'pivot-leftover-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const logger = capturingLogger().logger;
+  const previous = new Outbox({ dir, max_messages: 100 }, logger);
+  await previous.open();
+  for (let i = 1; i <= 5; i++) await previous.append({ topic: topics.result(BASE, 'cam'), payload: JSON.stringify(result(i)), qos: 1, retain: false });
+  await previous.close();
+
+  const outbox = new Outbox({ dir, max_messages: 100 }, logger);
+  const pub = new MqttPublisher({ mqtt: MqttSchema.parse({ url: b.url, reconnect_s: 0.2 }), device: DEVICE, outbox, logger });
+  t.after(() => pub.stop());
+  await pub.start();
+  assert.equal(await pub.flush(15_000), true);
+  await inbox.waitFor((m) => m.length >= 5, 'the 5 leftover results');
+  assert.deepEqual(inbox.messages.map((m) => (JSON.parse(m.payload) as ResultPayload).frame), ['cam#1', 'cam#2', 'cam#3', 'cam#4', 'cam#5']);
 });
 
 test('the broker publishes the retained offline will when the publisher process dies', async (t) => {
