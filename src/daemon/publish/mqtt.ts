@@ -121,6 +121,7 @@ export class MqttPublisher implements Component {
 
   /** Opens the outbox and starts connecting; resolves without waiting for the broker, which may be away. */
   async start(): Promise<void> {
+    if (this.client) return;
     const brokers = this.brokers();
     const clientOptions = await this.clientOptions(brokers);
     await this.options.outbox.open();

@@ -65,6 +65,7 @@ export class Outbox {
   async open(): Promise<void> {
     if (this.state === 'open') return;
     const dir = this.config.dir;
+    this.entries.clear(); // a reopen after close() reloads from disk
     await mkdir(dir, { recursive: true });
     const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
     const ids: number[] = [];
