@@ -194,6 +194,22 @@ test('broker away: messages queue on disk and all arrive in order once it is bac
   assert.ok(down.length <= 3, `logged once per state change, not per retry (got ${down.length})`);
 });
 
+test('stop() while the broker is unreachable returns and keeps the queue on disk for the next run', async (t) => {
+  const unreachable = await getPort({ host: '127.0.0.1' });
+  const dir = await mkdtemp(join(tmpdir(), 'pivot-offline-stop-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const logger = capturingLogger().logger;
+  const pub = new MqttPublisher({ mqtt: MqttSchema.parse({ url: `mqtt://127.0.0.1:${unreachable}`, reconnect_s: 0.2 }), device: DEVICE, outbox: new Outbox({ dir, max_messages: 100 }, logger), logger });
+  await pub.start();
+  await pub.enqueue('result', 'cam', result(1));
+  assert.equal(await pub.flush(300), false, 'nothing can be acknowledged');
+  await pub.stop();
+  const reopened = new Outbox({ dir, max_messages: 100 }, logger);
+  await reopened.open();
+  assert.deepEqual(reopened.peek(10).map((e) => JSON.parse(e.payload) as ResultPayload), [result(1)]);
+  await reopened.close();
+});
+
 test('Home Assistant discovery is retained and re-sent when Home Assistant comes online', async (t) => {
   const b = await broker(t);
   const sources = ['cam', 'door'];
