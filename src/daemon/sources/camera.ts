@@ -84,6 +84,7 @@ export class CameraSource extends LatestFrameSource {
 
   async start(): Promise<void> {
     this.open();
+    this.logger.info({ input: this.#input }, `capturing ${this.#input} at ${this.config.fps} fps with ffmpeg`);
     this.#spawn();
   }
 
@@ -98,6 +99,7 @@ export class CameraSource extends LatestFrameSource {
   #spawn(): void {
     if (this.closed) return;
     const child = spawn(this.#ffmpeg, this.ffmpegArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.logger.debug({ input: this.#input, pid: child.pid }, 'ffmpeg started');
     this.#child = child;
     const splitter = new JpegSplitter();
     const stderr = new StderrTail();

@@ -88,6 +88,7 @@ export class DirectorySource implements FrameSource {
     watcher.on('error', (err: unknown) => this.#counters.failure(`watching ${this.#path}: ${(err as Error).message}`, { path: this.#path }));
     // Resolve once the files already there are known (they still wait out the stability time).
     await new Promise<void>((resolve) => watcher.once('ready', resolve));
+    this.logger.info({ path: this.#path }, `watching ${this.#path} for images`);
   }
 
   async stop(): Promise<void> {

@@ -31,6 +31,7 @@ export class SnapshotSource extends LatestFrameSource {
 
   async start(): Promise<void> {
     this.open();
+    this.logger.info({ url: this.#shownUrl }, `fetching ${this.#shownUrl} every ${this.config.interval_s} s`);
     this.#stopping = new AbortController();
     this.#loop = this.#run(this.#stopping.signal);
   }
