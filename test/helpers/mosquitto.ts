@@ -25,7 +25,7 @@ const MOSQUITTO = '/usr/sbin/mosquitto';
 const START_TIMEOUT_MS = 10_000;
 
 export interface Broker {
-  /** mqtt://127.0.0.1:<port> (no credentials). */
+  /** mqtt://127.0.0.1:<port> (mqtts:// with `tls`; no credentials). */
   url: string;
   port: number;
   /** Kills the broker (SIGTERM, then SIGKILL) and waits for it to exit; removes its temp dir. */
@@ -46,6 +46,8 @@ export interface BrokerOptions {
    * them at start, so a `subscribe(..., { session })` collector misses nothing across a restart.
    */
   persistence?: boolean;
+  /** PEM file paths: the listener speaks TLS (url is mqtts://) and requires a client certificate signed by `ca`. */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 export async function startMosquitto(options: BrokerOptions = {}): Promise<Broker> {
@@ -60,6 +62,10 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<Broke
   ];
   // Mosquitto drops root privileges to user "mosquitto", which cannot read our temp dir; keep them (ignored when not root).
   if (process.getuid?.() === 0) lines.push('user root');
+  if (options.tls) {
+    const { ca, cert, key } = options.tls;
+    lines.push(`cafile ${ca}`, `certfile ${cert}`, `keyfile ${key}`, 'require_certificate true');
+  }
   if (options.users && Object.keys(options.users).length > 0) {
     const passwords = join(dir, 'passwords');
     for (const [i, [user, password]] of Object.entries(options.users).entries()) {
@@ -85,7 +91,7 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<Broke
   };
   await start();
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     start,
     kill,

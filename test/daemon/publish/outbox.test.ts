@@ -3,21 +3,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { Outbox, REJECTED_DIR, type OutboxMessage } from '../../../src/daemon/publish/index.js';
-
-/** A logger whose lines the test can read. */
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
+import { capturingLogger } from './helpers.js';
 
 const message = (i: number): OutboxMessage => ({ topic: `t/${i}`, payload: JSON.stringify({ i }), qos: 1, retain: false });
 
