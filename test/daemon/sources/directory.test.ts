@@ -87,6 +87,28 @@ describe('directory source', () => {
     }
   });
 
+  it('hands out a burst of files in batches, each once', async () => {
+    const dir = freshDir();
+    const src = source(dir);
+    await src.start();
+    try {
+      const names = Array.from({ length: 60 }, (_, i) => `burst-${String(i).padStart(2, '0')}.jpg`);
+      for (const name of names) writeFileSync(join(dir, name), png);
+      const frames: Frame[] = [];
+      while (frames.length < names.length) {
+        const batch = await src.take(8, within(15_000));
+        assert.ok(batch.length > 0 && batch.length <= 8, `batch of ${batch.length}`);
+        frames.push(...batch);
+        await Promise.all(batch.map((f) => f.settle({ ok: true })));
+      }
+      assert.deepEqual(frames.map((f) => basename(f.name)).sort(), names);
+      await assertNothingMore(src);
+      assert.deepEqual(readdirSync(join(dir, '.done')).sort(), names);
+    } finally {
+      await src.stop();
+    }
+  });
+
   it('settle ok moves into done_dir without overwriting; settle failed moves to failed_dir with the reason', async () => {
     const dir = freshDir();
     const done = join(dir, '.done');
