@@ -296,7 +296,8 @@ export class MqttPublisher implements Component {
     const free = IN_FLIGHT - this.inFlight.size;
     if (free <= 0) return;
     let sent = 0;
-    for (const entry of this.options.outbox.peek(this.inFlight.size + free)) {
+    // Wide enough to hold every in-flight entry plus `free` unsent ones.
+    for (const entry of this.options.outbox.peek(IN_FLIGHT + this.inFlight.size)) {
       if (sent >= free) break;
       if (this.inFlight.has(entry.id)) continue;
       this.inFlight.add(entry.id);
