@@ -114,6 +114,22 @@ test('results and errors arrive on their topics; online is retained after connec
   await after.waitFor((m) => m.some((x) => x.payload === 'offline' && x.retain), 'retained offline after stop()');
 });
 
+test('a burst larger than the in-flight window arrives once each, in order', async (t) => {
+  const b = await broker(t);
+  const inbox = await collector(t, b.url, topics.result(BASE, 'cam'));
+  const { pub } = await publisher(t, { url: b.url });
+  await pub.start();
+  await waitUntil(() => pub.connected, 'connect');
+  await Promise.all(Array.from({ length: 100 }, (_, i) => pub.enqueue('result', 'cam', result(i))));
+  assert.equal(await pub.flush(20_000), true);
+  await inbox.waitFor((m) => m.length >= 100, '100 results');
+  assert.deepEqual(
+    inbox.messages.map((m) => (JSON.parse(m.payload) as ResultPayload).frame),
+    Array.from({ length: 100 }, (_, i) => `cam#${i}`),
+  );
+  assert.equal(pub.stats().published, 100);
+});
+
 test('messages a previous run left in the outbox are published at start, oldest first', async (t) => {
   const b = await broker(t);
   const inbox = await collector(t, b.url, topics.result(BASE, '+'));
