@@ -73,7 +73,8 @@ export class HttpServer implements Component {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // Not new URL(): it throws on request targets like '//', and a throw here would be an unhandled rejection.
+    const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = this.routes[path];
     if (!route) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /metrics or /healthz)\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -99,6 +99,8 @@ function call(port: number, path: string, method = 'GET'): Promise<{ status: num
       res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), allow: res.headers.allow, body }));
     });
     req.on('error', reject);
+    // A server that never answers fails the test instead of hanging it.
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path}: no response in 10 s`)));
     req.end();
   });
 }
@@ -169,6 +171,7 @@ describe('HttpServer', () => {
     const missing = await call(port, '/admin');
     assert.equal(missing.status, 404);
     assert.match(missing.body, /not found: \/admin/);
+    assert.equal((await call(port, '//')).status, 404, 'odd request targets are just not found');
   });
 
   it('a failing health check is a 500, and the server keeps serving', async () => {
