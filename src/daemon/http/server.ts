@@ -27,25 +27,26 @@ type Route = (res: ServerResponse) => Promise<void>;
 export class HttpServer implements Component {
   private readonly host: string;
   private server: Server | undefined;
-  private readonly routes: Record<string, Route>;
+  private readonly routes: Map<string, Route>;
 
   constructor(private readonly options: HttpServerOptions) {
     this.host = options.host ?? '127.0.0.1';
-    this.routes = {
-      '/metrics': async (res) => {
-        const { contentType, body } = await options.metrics.render();
-        send(res, 200, contentType, body);
-      },
-      '/healthz': async (res) => {
-        const report = options.health();
-        send(res, report.status === 'ok' ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify(report));
-      },
-    };
+    // A Map, not an object: a request target must never reach an inherited property.
+    this.routes = new Map<string, Route>([
+      ['/metrics', (res) => this.serveMetrics(res)],
+      ['/healthz', (res) => this.serveHealth(res)],
+    ]);
   }
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) =>
+      this.handle(req, res).catch((err: unknown) => {
+        // Never an unhandled rejection: that would take the daemon down for one bad request.
+        this.options.logger.error({ err }, 'http: request failed');
+        res.destroy();
+      }),
+    );
     const where = hostPort(this.host, this.options.port);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new PivotError(`http: cannot listen on ${where}: ${describeListenError(err)}`, { cause: err })));
@@ -72,10 +73,20 @@ export class HttpServer implements Component {
     return bound ? { host: bound.address, port: bound.port } : { host: this.host, port: this.options.port };
   }
 
+  private async serveMetrics(res: ServerResponse): Promise<void> {
+    const { contentType, body } = await this.options.metrics.render();
+    send(res, 200, contentType, body);
+  }
+
+  private async serveHealth(res: ServerResponse): Promise<void> {
+    const report = this.options.health();
+    send(res, report.status === 'ok' ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify(report));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Not new URL(): it throws on request targets like '//', and a throw here would be an unhandled rejection.
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const route = this.routes[path];
+    const route = this.routes.get(path);
     if (!route) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /metrics or /healthz)\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
