@@ -2,19 +2,22 @@
 /** The `pivot` executable: one subcommand per file in this folder, each thin over the library. */
 import { Command } from 'commander';
 import { PivotError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { register as registerClassify } from './classify.js';
 import { register as registerEval } from './eval.js';
 import { register as registerPaths } from './paths.js';
+import { register as registerRun } from './run.js';
 import { register as registerSim } from './sim.js';
 
 const program = new Command('pivot')
   .description('Edge ViT inference with input-aware effort routing (PIVOT) and its toolkit')
-  .version('0.1.0')
+  .version(VERSION)
   .showHelpAfterError();
 
 registerClassify(program);
 registerEval(program);
 registerPaths(program);
+registerRun(program);
 registerSim(program);
 
 try {
