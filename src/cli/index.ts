@@ -3,10 +3,12 @@
 import { Command } from 'commander';
 import { PivotError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { register as registerBench } from './bench.js';
 import { register as registerClassify } from './classify.js';
 import { register as registerEval } from './eval.js';
 import { register as registerPaths } from './paths.js';
 import { register as registerRun } from './run.js';
+import { register as registerSearch } from './search.js';
 import { register as registerSim } from './sim.js';
 
 const program = new Command('pivot')
@@ -14,10 +16,12 @@ const program = new Command('pivot')
   .version(VERSION)
   .showHelpAfterError();
 
+registerBench(program);
 registerClassify(program);
 registerEval(program);
 registerPaths(program);
 registerRun(program);
+registerSearch(program);
 registerSim(program);
 
 try {

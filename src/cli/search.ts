@@ -1,0 +1,72 @@
+/** `pivot search`: Phase 2, the effort pair and threshold with the best accuracy that meet a delay target -> deploy.json. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { COST_SOURCES, DelayTargetError, runSearch, searchReport, trialRow, type SearchOptions, type SearchResult } from '../search/phase2/index.js';
+import { nonNegativeInt, positiveInt, tableStyle, unitInterval } from './classify.js';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`'${value}' is not a positive number`);
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`'${value}' is not a non-negative number`);
+  return n;
+}
+
+function gridStep(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`'${value}' is not a number in (0, 1]`);
+  return n;
+}
+
+/** The --json object: settings, every pair tried, the choice (or null) and the file written. */
+function jsonResult(r: SearchResult): Record<string, unknown> {
+  const c = r.chosen;
+  return {
+    model: r.family.dir,
+    data: { source: r.batch.source, split: r.batch.split ?? null, images: r.batch.count, seed: r.batch.seed },
+    lec: r.lec,
+    threshold_step: r.step,
+    target: { ms: r.target.ms, ...r.target.given, tolerance: r.target.tolerance },
+    cost: { source: r.delays.source, hardware: r.delays.hardware },
+    pairs_tried: r.tried.map(trialRow),
+    chosen: c?.point ? { ...trialRow(c), ...c.point } : null,
+    closest: r.closest ? trialRow(r.closest) : null,
+    written: r.written ?? null,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('search')
+    .description('Phase 2: the (low, high) effort pair and entropy threshold with the best accuracy meeting a delay target under F_L >= LEC -> deploy.json')
+    .requiredOption('--model <dir>', 'model family directory (manifest.json + one ONNX file per effort)')
+    .option('--data <dir>', 'Fashion-MNIST IDX directory or a folder with one subfolder per class (default: /usr/share/datasets/fashion-mnist if installed, else the model\'s samples/)')
+    .addOption(new Option('--split <split>', 'IDX split to draw from').choices(['train', 'test']).default('train'))
+    .option('--images <n>', 'random images in the search batch', positiveInt, 256)
+    .option('--seed <n>', 'seed for drawing the batch', nonNegativeInt, 1)
+    .requiredOption('--lec <F>', 'low effort constraint: fraction of inputs the low effort must answer, in [0, 1]', unitInterval)
+    .option('--delay <ms>', 'delay target in ms per image', positiveNumber)
+    .option('--delay-ratio <r>', 'delay target as a fraction of the full (largest) effort\'s delay', positiveNumber)
+    .option('--tolerance <t>', 'a pair meets the target when its delay <= target * (1 + t)', nonNegativeNumber, 0.05)
+    .addOption(new Option('--cost <source>', 'delays from PIVOT-Sim or measured here with onnxruntime').choices(COST_SOURCES).default('sim'))
+    .option('--hardware <preset|file>', 'PIVOT-Sim hardware: zcu102 or a hw.yaml (with --cost sim)', 'zcu102')
+    .option('--step <s>', 'threshold grid step', gridStep, 0.01)
+    .option('--rounds <n>', 'timed rounds per effort (with --cost device)', positiveInt, 15)
+    .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
+    .option('--out <file>', 'deploy config to write (not the shipped deploy/deploy.json)', 'deploy.json')
+    .option('--json', 'one JSON object instead of the table')
+    .action(async (opts: SearchOptions & { json?: boolean }) => {
+      const print = (r: SearchResult) =>
+        process.stdout.write(`${opts.json ? JSON.stringify(jsonResult(r)) : searchReport(r, tableStyle())}\n`);
+      try {
+        print(await runSearch(opts));
+      } catch (err) {
+        // The pairs tried are the useful part of a miss: show them, then fail with the error's exit code.
+        if (err instanceof DelayTargetError) print(err.result);
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,57 @@
+/** The search's result as a deploy.json (validated like any hand-written one), with what it measured under `metadata`. */
+import { dirname, relative, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { validateDeploy, type DeployConfig } from '../../config/deploy.js';
+import { ConfigError } from '../../errors.js';
+import { trialRow } from './report.js';
+import type { SearchResult } from './run.js';
+
+export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
+  const c = r.chosen;
+  if (!c?.point) throw new ConfigError('no pair was chosen, nothing to deploy');
+  const p = c.point;
+  const model = relative(dirname(outPath), r.family.dir) || '.';
+  return {
+    model,
+    low: c.low,
+    high: c.high,
+    threshold: p.threshold,
+    metadata: {
+      chosen_by: 'pivot search',
+      date: new Date().toISOString(),
+      data: { source: r.batch.source, ...(r.batch.split ? { split: r.batch.split } : {}), images: r.batch.count, seed: r.batch.seed },
+      lec: r.lec,
+      threshold_step: r.step,
+      delay: {
+        target_ms: r.target.ms,
+        ...r.target.given,
+        tolerance: r.target.tolerance,
+        predicted_ms: c.delay_ms,
+        cost: r.delays.source,
+        hardware: r.delays.hardware,
+      },
+      batch: {
+        accuracy: p.accuracy,
+        fraction_low: p.fraction_low,
+        correct_low: p.correct_low,
+        incorrect_low: p.incorrect_low,
+        correct_high: p.correct_high,
+        incorrect_high: p.incorrect_high,
+      },
+      pairs_tried: r.tried.map(trialRow),
+    },
+  };
+}
+
+/** Validates (model dir, efforts) and writes atomically; returns the absolute path. */
+export function writeDeploy(r: SearchResult, out: string): string {
+  const path = resolve(out);
+  const config = deployConfig(r, path);
+  validateDeploy(config, path);
+  try {
+    writeFileAtomic.sync(path, `${JSON.stringify(config, null, 2)}\n`);
+  } catch (err) {
+    throw new ConfigError(`--out: cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return path;
+}

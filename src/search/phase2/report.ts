@@ -1,0 +1,73 @@
+/** How a search is shown: one row per pair tried (shared by the table, --json and deploy.json's metadata). */
+import Table from 'cli-table3';
+import type { DelayTarget, PairTrial } from './select.js';
+import type { SearchResult } from './run.js';
+
+const round = (v: number, digits = 6) => Number(v.toFixed(digits));
+
+export interface TrialRow {
+  low: number;
+  high: number;
+  threshold: number | null;
+  fraction_low: number | null;
+  accuracy: number | null;
+  delay_low_ms: number;
+  delay_high_ms: number;
+  delay_ms: number | null;
+  meets: boolean;
+}
+
+export function trialRow(t: PairTrial): TrialRow {
+  return {
+    low: t.low,
+    high: t.high,
+    threshold: t.point ? t.point.threshold : null,
+    fraction_low: t.point ? round(t.point.fraction_low) : null,
+    accuracy: t.point ? round(t.point.accuracy) : null,
+    delay_low_ms: round(t.delay_low_ms),
+    delay_high_ms: round(t.delay_high_ms),
+    delay_ms: t.delay_ms === undefined ? null : round(t.delay_ms),
+    meets: t.meets,
+  };
+}
+
+export function targetText(target: DelayTarget): string {
+  const g = target.given;
+  const how = 'delay_ratio' in g ? `${g.delay_ratio} x effort ${g.full_effort}'s ${g.full_delay_ms.toFixed(4)} ms` : 'given';
+  return `${target.ms.toFixed(4)} ms (${how}), tolerance ${(target.tolerance * 100).toFixed(1)}%`;
+}
+
+/** The readable report: settings, the table of pairs tried, and the choice (or the closest miss). */
+export function searchReport(r: SearchResult, style: { head: string[]; border?: string[] }): string {
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  const lines = [
+    `model: ${r.family.dir}`,
+    `batch: ${r.batch.dataset.description}`,
+    `LEC (F_L >= LEC): ${r.lec}, threshold step ${r.step}`,
+    `delays: ${r.delays.source === 'sim' ? `PIVOT-Sim on ${r.delays.hardware}` : r.delays.hardware}`,
+    `target: ${targetText(r.target)}`,
+  ];
+  const table = new Table({ head: ['pair (L,H)', 'Th', 'F_L', 'accuracy', 'D_L ms', 'D_H ms', 'delay ms', 'meets?'], style });
+  for (const t of r.tried)
+    table.push([
+      `(${t.low},${t.high})`,
+      t.point ? String(t.point.threshold) : '-',
+      t.point ? t.point.fraction_low.toFixed(3) : 'LEC unreachable',
+      t.point ? pct(t.point.accuracy) : '-',
+      t.delay_low_ms.toFixed(4),
+      t.delay_high_ms.toFixed(4),
+      t.delay_ms === undefined ? '-' : t.delay_ms.toFixed(4),
+      t.meets ? 'yes' : 'no',
+    ]);
+  lines.push(table.toString());
+  const c = r.chosen;
+  if (c?.point)
+    lines.push(
+      `chosen: low ${c.low}, high ${c.high}, threshold ${c.point.threshold}: accuracy ${pct(c.point.accuracy)}, F_L ${c.point.fraction_low.toFixed(3)} ` +
+        `(C_L ${c.point.correct_low}, I_L ${c.point.incorrect_low}, C_H ${c.point.correct_high}, I_H ${c.point.incorrect_high}), ` +
+        `delay ${c.delay_ms!.toFixed(4)} ms (${((c.delay_ms! / r.target.ms) * 100).toFixed(1)}% of the target)`,
+    );
+  else if (r.closest) lines.push(`no pair meets the target; closest: (${r.closest.low},${r.closest.high}) at ${r.closest.delay_ms!.toFixed(4)} ms`);
+  if (r.written) lines.push(`wrote ${r.written}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,105 @@
+/** Phase 2 end to end: draw the batch, run every effort once, cost the efforts, walk the pairs, write deploy.json. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defaultDeployPath } from '../../config/deploy.js';
+import { FASHION_MNIST_DIR } from '../../data/index.js';
+import { ConfigError } from '../../errors.js';
+import { loadModelFamily, ModelRuntime, type ModelFamily } from '../../model/index.js';
+import { drawBatch, predictEffort, type SearchBatch } from './batch.js';
+import { deviceDelays, simDelays, type CostSource, type EffortDelays } from './cost.js';
+import { writeDeploy } from './deploy.js';
+import { DelayTargetError } from './errors.js';
+import { pairOrder } from './order.js';
+import { resolveTarget, selectPair, type DelayTarget, type Selection } from './select.js';
+import { thresholdGrid, type EffortPredictions } from './sweep.js';
+
+export interface SearchOptions {
+  model: string;
+  /** IDX directory or class-per-folder images; default: Fashion-MNIST if installed, else the model's samples. */
+  data?: string;
+  split?: 'train' | 'test';
+  images?: number;
+  seed?: number;
+  lec: number;
+  delay?: number;
+  delayRatio?: number;
+  tolerance?: number;
+  cost?: CostSource;
+  hardware?: string;
+  step?: number;
+  /** deploy.json to write; none when undefined. */
+  out?: string;
+  threads?: number;
+  /** Timed rounds per effort with cost 'device'. */
+  rounds?: number;
+}
+
+export interface SearchResult extends Selection {
+  family: ModelFamily;
+  batch: SearchBatch;
+  lec: number;
+  step: number;
+  delays: EffortDelays;
+  target: DelayTarget;
+  /** The deploy file written (absolute), when a pair was chosen and `out` given. */
+  written?: string;
+}
+
+function defaultData(family: ModelFamily): string {
+  if (existsSync(FASHION_MNIST_DIR)) return FASHION_MNIST_DIR;
+  const samples = family.manifest.samples ? resolve(family.dir, family.manifest.samples) : undefined;
+  if (samples && existsSync(samples)) return samples;
+  throw new ConfigError(`--data is required: ${FASHION_MNIST_DIR} is not installed and ${family.manifestPath} bundles no samples`);
+}
+
+/** Option checks that need no model or data, so a typo fails before any work. */
+function checkOptions(opts: SearchOptions): void {
+  if (!(opts.lec >= 0 && opts.lec <= 1)) throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1]`);
+  if (opts.out !== undefined && resolve(opts.out) === defaultDeployPath())
+    throw new ConfigError(`--out: ${resolve(opts.out)} is the shipped deploy config; write the search result elsewhere and point --deploy at it`);
+  if (opts.split !== undefined && opts.split !== 'train' && opts.split !== 'test') throw new ConfigError(`--split: '${opts.split}' is not train or test`);
+  if (opts.rounds !== undefined && !(Number.isInteger(opts.rounds) && opts.rounds > 0)) throw new ConfigError(`--rounds: ${opts.rounds} is not a positive integer`);
+  if ((opts.delay === undefined) === (opts.delayRatio === undefined)) throw new ConfigError('give one of --delay <ms> or --delay-ratio <r>');
+}
+
+export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
+  checkOptions(opts);
+  const step = opts.step ?? 0.01;
+  const grid = thresholdGrid(step);
+  const family = loadModelFamily(opts.model);
+  const efforts = family.manifest.efforts.map((e) => e.effort);
+  if (efforts.length < 2) throw new ConfigError(`${family.manifestPath}: Phase 2 needs at least two efforts, found ${efforts.length}`);
+  const cost = opts.cost ?? 'sim';
+  // Sim delays first: a bad --hardware fails before any inference.
+  const simulated = cost === 'sim' ? simDelays(family.dir, opts.hardware ?? 'zcu102', efforts) : undefined;
+  const batch = await drawBatch({
+    data: opts.data ?? defaultData(family),
+    split: opts.split ?? 'train',
+    images: opts.images ?? 256,
+    seed: opts.seed ?? 1,
+    manifest: family.manifest,
+  });
+  const runtime = new ModelRuntime(family, { intraOpThreads: opts.threads });
+  let delays: EffortDelays;
+  const predictions = new Map<number, EffortPredictions>();
+  try {
+    for (const e of efforts) predictions.set(e, await predictEffort(runtime, e, batch));
+    delays = simulated ?? (await deviceDelays(runtime, efforts, batch, opts.rounds ?? 15));
+  } finally {
+    await runtime.close();
+  }
+  const target = resolveTarget({ delay: opts.delay, delayRatio: opts.delayRatio, tolerance: opts.tolerance ?? 0.05 }, delays);
+  const selection = selectPair(pairOrder(efforts), predictions, batch.labels, delays, opts.lec, grid, target);
+  const result: SearchResult = { ...selection, family, batch, lec: opts.lec, step, delays, target };
+  if (!selection.chosen) {
+    const closest = selection.closest
+      ? `; closest: (${selection.closest.low},${selection.closest.high}) at ${selection.closest.delay_ms!.toFixed(4)} ms`
+      : '; no pair reached the LEC';
+    throw new DelayTargetError(
+      `no effort pair meets the delay target ${target.ms.toFixed(4)} ms (+${(target.tolerance * 100).toFixed(1)}% tolerance) at LEC ${opts.lec}${closest}`,
+      result,
+    );
+  }
+  if (opts.out !== undefined) result.written = writeDeploy(result, opts.out);
+  return result;
+}

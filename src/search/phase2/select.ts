@@ -1,0 +1,79 @@
+/**
+ * Picking the pair (paper Section 3.3): pairs are tried in pairOrder; each gets its
+ * operating point (smallest Th with F_L >= LEC) and its delay D = D_L + F_H * D_H
+ * (PIVOT-Sim's pairCombine); the first whose delay is at most target * (1 + tolerance) wins.
+ */
+import { ConfigError } from '../../errors.js';
+import { pairCombine } from '../../sim/index.js';
+import type { EffortDelays } from './cost.js';
+import type { EffortPair } from './order.js';
+import { operatingPoint, type EffortPredictions, type OperatingPoint } from './sweep.js';
+
+export interface PairTrial extends EffortPair {
+  /** Undefined when no grid threshold reaches the LEC. */
+  point?: OperatingPoint;
+  delay_low_ms: number;
+  delay_high_ms: number;
+  /** D = D_L + F_H * D_H at the operating point. */
+  delay_ms?: number;
+  meets: boolean;
+}
+
+export interface DelayTarget {
+  ms: number;
+  /** How the user gave it: an absolute delay or a fraction of the full effort's delay. */
+  given: { delay_ms: number } | { delay_ratio: number; full_effort: number; full_delay_ms: number };
+  tolerance: number;
+}
+
+export interface Selection {
+  tried: PairTrial[];
+  chosen?: PairTrial;
+  /** With no winner: the tried pair with the smallest delay. */
+  closest?: PairTrial;
+}
+
+/** --delay or --delay-ratio (exactly one) as milliseconds; the full effort is the largest one, run alone. */
+export function resolveTarget(
+  opts: { delay?: number; delayRatio?: number; tolerance: number },
+  delays: EffortDelays,
+): DelayTarget {
+  if ((opts.delay === undefined) === (opts.delayRatio === undefined)) throw new ConfigError('give one of --delay <ms> or --delay-ratio <r>');
+  if (!(opts.tolerance >= 0 && Number.isFinite(opts.tolerance))) throw new ConfigError(`--tolerance: ${opts.tolerance} is not a non-negative number`);
+  if (opts.delay !== undefined) {
+    if (!(opts.delay > 0 && Number.isFinite(opts.delay))) throw new ConfigError(`--delay: ${opts.delay} is not a positive number of milliseconds`);
+    return { ms: opts.delay, given: { delay_ms: opts.delay }, tolerance: opts.tolerance };
+  }
+  const ratio = opts.delayRatio!;
+  if (!(ratio > 0 && Number.isFinite(ratio))) throw new ConfigError(`--delay-ratio: ${ratio} is not a positive number`);
+  const full = Math.max(...delays.byEffort.keys());
+  const fullMs = delays.byEffort.get(full)!.asHigh;
+  return { ms: ratio * fullMs, given: { delay_ratio: ratio, full_effort: full, full_delay_ms: fullMs }, tolerance: opts.tolerance };
+}
+
+export const meetsTarget = (delayMs: number, target: DelayTarget): boolean => delayMs <= target.ms * (1 + target.tolerance);
+
+/** Tries pairs in order until one meets the target; stops there (later pairs are smaller, hence less accurate). */
+export function selectPair(
+  order: readonly EffortPair[],
+  predictions: ReadonlyMap<number, EffortPredictions>,
+  labels: ArrayLike<number>,
+  delays: EffortDelays,
+  lec: number,
+  grid: readonly number[],
+  target: DelayTarget,
+): Selection {
+  const tried: PairTrial[] = [];
+  for (const { low, high } of order) {
+    const lowDelay = delays.byEffort.get(low)!.asLow;
+    const highDelay = delays.byEffort.get(high)!.asHigh;
+    const point = operatingPoint(predictions.get(low)!, predictions.get(high)!, labels, lec, grid);
+    const delay = point ? pairCombine(point.fraction_low, lowDelay, highDelay) : undefined;
+    const trial: PairTrial = { low, high, point, delay_low_ms: lowDelay, delay_high_ms: highDelay, delay_ms: delay, meets: delay !== undefined && meetsTarget(delay, target) };
+    tried.push(trial);
+    if (trial.meets) return { tried, chosen: trial };
+  }
+  const timed = tried.filter((t) => t.delay_ms !== undefined);
+  const closest = timed.reduce<PairTrial | undefined>((best, t) => (!best || t.delay_ms! < best.delay_ms! ? t : best), undefined);
+  return { tried, closest };
+}
