@@ -3,7 +3,6 @@
 import { Command } from 'commander';
 import { PivotError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { register as registerBench } from './bench.js';
 import { register as registerClassify } from './classify.js';
 import { register as registerEval } from './eval.js';
 import { register as registerPaths } from './paths.js';
@@ -16,7 +15,6 @@ const program = new Command('pivot')
   .version(VERSION)
   .showHelpAfterError();
 
-registerBench(program);
 registerClassify(program);
 registerEval(program);
 registerPaths(program);
