@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { PivotError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { register as registerBench } from './bench.js';
 import { register as registerClassify } from './classify.js';
 import { register as registerEval } from './eval.js';
 import { register as registerPaths } from './paths.js';
@@ -15,6 +16,7 @@ const program = new Command('pivot')
   .version(VERSION)
   .showHelpAfterError();
 
+registerBench(program);
 registerClassify(program);
 registerEval(program);
 registerPaths(program);

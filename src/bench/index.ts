@@ -1,0 +1,10 @@
+/** `pivot bench`: measured device latency of a model family's efforts vs PIVOT-Sim (docs/bench.md). */
+export { checkCount, measureEfforts } from './measure.js';
+export type { EffortTiming, MeasureOptions } from './measure.js';
+export { compareEfforts, correlate } from './compare.js';
+export type { Correlation, EffortComparison, EffortsComparison } from './compare.js';
+export { comparePair } from './pair.js';
+export type { PairChoice, PairComparison, PairSide } from './pair.js';
+export { BENCH_DEFAULTS, BENCH_NOTE, runBench } from './run.js';
+export type { BenchOptions, BenchReport } from './run.js';
+export { benchCsv, benchJson, benchTable, CSV_COLUMNS } from './report.js';

@@ -1,0 +1,115 @@
+/**
+ * `pivot bench` as a library call: measure every effort of a model family on this device,
+ * simulate the same efforts with PIVOT-Sim, compare ratios and rank order, and (for a deploy
+ * file) the deployed pair's delay with F_L measured on a labelled set.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { Cascade, evaluate } from '../cascade/index.js';
+import { defaultDeployPath, loadDeploy, type Deployment } from '../config/deploy.js';
+import { FASHION_MNIST_DIR, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
+import { ConfigError } from '../errors.js';
+import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
+import { loadHardware, resolveVit, simulateEfforts } from '../sim/index.js';
+import { compareEfforts, type EffortsComparison } from './compare.js';
+import { checkCount, measureEfforts } from './measure.js';
+import { comparePair, type PairChoice, type PairComparison } from './pair.js';
+
+export interface BenchOptions {
+  /** A model family directory (per-effort comparison only). Exclusive with `deploy`. */
+  model?: string;
+  /** A deploy.json (default: the shipped one): its model family, plus the pair comparison. */
+  deploy?: string;
+  /** Hardware preset or hw.yaml for PIVOT-Sim (default zcu102). */
+  hardware?: string;
+  batch?: number;
+  /** onnxruntime intra-op threads (default 1: the single-core cost, steadier on a shared machine). */
+  threads?: number;
+  rounds?: number;
+  iterations?: number;
+  warmup?: number;
+  /** Labelled set for F_L (default: the family's bundled samples, else Fashion-MNIST if installed). */
+  data?: string;
+  limit?: number;
+}
+
+export const BENCH_DEFAULTS = { hardware: 'zcu102', batch: 1, threads: 1, rounds: 5, iterations: 200 } as const;
+
+export interface BenchReport {
+  model: string;
+  model_dir: string;
+  hardware: string;
+  device: { cpu: string; cores: number; node: string };
+  settings: { batch: number; threads: number; rounds: number; iterations: number };
+  efforts: EffortsComparison;
+  /** Null with --model, or when no labelled set is available. */
+  pair: PairComparison | null;
+  note: string;
+}
+
+export const BENCH_NOTE =
+  'Absolute times differ by design (this CPU is not the simulated accelerator): compare the ratios to the full effort and the rank order.';
+
+/** The labelled set F_L is measured on when --data is not given. */
+function defaultLabelledSet(family: ModelFamily): string | undefined {
+  const samples = family.manifest.samples ? resolve(family.dir, family.manifest.samples) : undefined;
+  if (samples && existsSync(samples)) return samples;
+  return existsSync(FASHION_MNIST_DIR) ? FASHION_MNIST_DIR : undefined;
+}
+
+function chooseFamily(opts: BenchOptions): { family: ModelFamily; deployment?: Deployment } {
+  if (opts.model !== undefined) {
+    if (opts.deploy !== undefined) throw new ConfigError('--model and --deploy: give one or the other');
+    if (opts.data !== undefined || opts.limit !== undefined)
+      throw new ConfigError('--data/--limit measure the deployed pair: use them with --deploy (or the default deploy file), not --model');
+    return { family: loadModelFamily(opts.model) };
+  }
+  const deployment = loadDeploy(opts.deploy ?? defaultDeployPath());
+  return { family: deployment.family, deployment };
+}
+
+/** The deployed pair's F_L: the cascade run on the labelled set with the resident sessions. */
+async function measurePair(runtime: ModelRuntime, deployment: Deployment, dataset: LabelledDataset): Promise<PairChoice> {
+  const { low, high, threshold } = deployment.config;
+  const cascade = await Cascade.create(runtime, { low, high, threshold, policy: 'cascade' });
+  const summary = await evaluate(cascade, dataset);
+  return { low, high, threshold, f_l: summary.fraction_low, data: summary.data, images: summary.count };
+}
+
+export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
+  const settings = {
+    batch: checkCount('--batch', opts.batch ?? BENCH_DEFAULTS.batch),
+    threads: checkCount('--threads', opts.threads ?? BENCH_DEFAULTS.threads),
+    rounds: checkCount('--rounds', opts.rounds ?? BENCH_DEFAULTS.rounds),
+    iterations: checkCount('--iterations', opts.iterations ?? BENCH_DEFAULTS.iterations),
+  };
+  if (opts.limit !== undefined) checkCount('--limit', opts.limit);
+  const { family, deployment } = chooseFamily(opts);
+  // Everything that can fail on bad input is checked before the (slow) measurement.
+  const hw = loadHardware(opts.hardware ?? BENCH_DEFAULTS.hardware);
+  const costs = simulateEfforts(resolveVit(family.dir), hw);
+  const dataPath = deployment ? (opts.data ?? defaultLabelledSet(family)) : undefined;
+  const dataset = dataPath === undefined ? undefined : limitDataset(openDataset(dataPath, family.manifest.labels), opts.limit);
+
+  const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });
+  try {
+    const efforts = family.manifest.efforts.map((e) => e.effort);
+    const timings = await measureEfforts(runtime, efforts, { ...settings, warmup: opts.warmup });
+    const compared = compareEfforts(timings, costs);
+    // After the timing, so the evaluation's allocations do not disturb it.
+    const pair = deployment && dataset ? await measurePair(runtime, deployment, dataset) : undefined;
+    return {
+      model: family.manifest.name,
+      model_dir: family.dir,
+      hardware: hw.name,
+      device: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version },
+      settings,
+      efforts: compared,
+      pair: pair ? comparePair(compared, costs, pair) : null,
+      note: BENCH_NOTE,
+    };
+  } finally {
+    await runtime.close();
+  }
+}
