@@ -1,11 +1,13 @@
 /**
  * Per-effort latency of the shipped model family with onnxruntime-node on this CPU,
  * measured side by side in one run (interleaved rounds, best round kept), as ratios to
- * the full effort. Feeds the model card's latency column.
+ * the full effort. Feeds the model card's latency column. The measuring is src/bench's
+ * (shared with `pivot bench`, which adds medians, p95 and the PIVOT-Sim comparison).
  *
  *   npm run bench:efforts [-- --model models/fmnist-vit --threads 1 --rounds 5]
  */
 import { parseArgs } from 'node:util';
+import { measureEfforts } from '../src/bench/index.js';
 import { loadModelFamily } from '../src/model/manifest.js';
 import { ModelRuntime } from '../src/model/index.js';
 
@@ -24,25 +26,13 @@ const efforts = family.manifest.efforts.map((e) => e.effort);
 const full = Math.max(...efforts);
 const rounds = Number(values.rounds);
 
-/** Mean milliseconds per image over `iterations` runs of a batch of `batch` zero-ish inputs. */
-async function timeEffort(effort: number, batch: number, iterations: number): Promise<number> {
-  const session = await runtime.session(effort);
-  const input = new Float32Array(batch * session.sampleSize).map((_, i) => Math.sin(i));
-  for (let i = 0; i < 3; i++) await session.run(input, batch);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await session.run(input, batch);
-  return Number(process.hrtime.bigint() - start) / 1e6 / iterations / batch;
-}
-
 const results: Record<string, Record<number, number>> = {};
 for (const [name, batch, iterations] of [
   ['batch1', 1, 300],
   ['batch32', 32, 20],
 ] as const) {
-  const best: Record<number, number> = {};
-  for (let r = 0; r < rounds; r++)
-    for (const e of efforts) best[e] = Math.min(best[e] ?? Infinity, await timeEffort(e, batch, iterations));
-  results[name] = best;
+  const timings = await measureEfforts(runtime, efforts, { batch, rounds, iterations, warmup: 3 });
+  results[name] = Object.fromEntries(timings.map((t) => [t.effort, t.bestRoundMs]));
 }
 await runtime.close();
 
