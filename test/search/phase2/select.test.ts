@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../../src/errors.js';
+import {
+  pairOrder,
+  resolveTarget,
+  selectPair,
+  simDelays,
+  thresholdGrid,
+  type EffortDelays,
+  type EffortPredictions,
+} from '../../../src/search/phase2/index.js';
+import { combinePair, loadHardware, resolveVit, simulateEfforts } from '../../../src/sim/index.js';
+
+const MODEL = join(import.meta.dirname, '..', '..', '..', 'models', 'fmnist-vit');
+const EFFORTS = [0, 1, 2, 3, 4, 5, 6];
+
+describe('pair order', () => {
+  it('starts from the most active efforts and never grows', () => {
+    const order = pairOrder(EFFORTS);
+    assert.equal(order.length, 21);
+    assert.deepEqual(order.slice(0, 4), [{ low: 5, high: 6 }, { low: 4, high: 6 }, { low: 3, high: 6 }, { low: 4, high: 5 }]);
+    assert.deepEqual(order.at(-1), { low: 0, high: 1 });
+    for (const [i, p] of order.entries()) {
+      assert.ok(p.low < p.high);
+      if (i) assert.ok(p.low + p.high <= order[i - 1]!.low + order[i - 1]!.high, `(${p.low},${p.high}) is larger than the pair before it`);
+    }
+    assert.equal(new Set(order.map((p) => `${p.low},${p.high}`)).size, 21);
+  });
+
+  it('works on any set of effort numbers (the paper: 9 and 12 before 6 and 9)', () => {
+    const order = pairOrder([12, 6, 9, 3]);
+    assert.deepEqual(order[0], { low: 9, high: 12 });
+    assert.ok(order.findIndex((p) => p.low === 9 && p.high === 12) < order.findIndex((p) => p.low === 6 && p.high === 9));
+  });
+});
+
+/** Every effort perfectly sure and right, except that low efforts (< 4) are unsure on every other image. */
+function predictions(n: number): Map<number, EffortPredictions> {
+  return new Map(
+    EFFORTS.map((e) => [
+      e,
+      { classes: new Int32Array(n), entropies: Float64Array.from({ length: n }, (_, i) => (e < 4 && i % 2 ? 0.9 : 0.01)) },
+    ]),
+  );
+}
+
+describe('pair selection on PIVOT-Sim delays', () => {
+  const delays = simDelays(MODEL, 'zcu102', EFFORTS);
+  const labels = new Int32Array(10);
+  const grid = thresholdGrid(0.01);
+
+  it('charges D = D_L + F_H * D_H, PIVOT-Sim\'s pair delay with the low effort simulated with entropy', () => {
+    const costs = simulateEfforts(resolveVit(MODEL), loadHardware('zcu102'));
+    const target = resolveTarget({ delayRatio: 10, tolerance: 0 }, delays);
+    const order = pairOrder(EFFORTS);
+    const { tried, chosen } = selectPair(order, predictions(10), labels, delays, 0.5, grid, target);
+    assert.equal(tried.length, 1, 'a generous target is met by the first pair');
+    assert.equal(chosen, tried[0]);
+    for (const t of tried) {
+      const fl = t.point!.fraction_low;
+      const sim = combinePair(costs[t.low]!.asLow, costs[t.high]!.asHigh, fl);
+      assert.ok(Math.abs(t.delay_ms! - sim.delayMs) < 1e-12);
+      assert.ok(Math.abs(t.delay_ms! - (t.delay_low_ms + (1 - fl) * t.delay_high_ms)) < 1e-12);
+      assert.ok(costs[t.low]!.asLow.delayMs > costs[t.low]!.asHigh.delayMs, 'the low effort pays for the entropy');
+    }
+  });
+
+  it('stops at the first pair within tolerance of the target', () => {
+    const order = pairOrder(EFFORTS);
+    const full = delays.byEffort.get(6)!.asHigh;
+    const target = resolveTarget({ delayRatio: 0.7, tolerance: 0.05 }, delays);
+    assert.equal(target.ms, 0.7 * full);
+    const { tried, chosen } = selectPair(order, predictions(10), labels, delays, 0.8, grid, target);
+    assert.ok(chosen);
+    assert.equal(chosen, tried.at(-1));
+    assert.ok(chosen.delay_ms! <= target.ms * 1.05);
+    for (const t of tried.slice(0, -1)) assert.ok(t.delay_ms! > target.ms * 1.05 && !t.meets);
+    assert.deepEqual(tried.map(({ low, high }) => ({ low, high })), order.slice(0, tried.length));
+  });
+
+  it('with no pair fast enough, tries them all and names the fastest as the closest', () => {
+    const target = resolveTarget({ delay: 1e-6, tolerance: 0.05 }, delays);
+    const { tried, chosen, closest } = selectPair(pairOrder(EFFORTS), predictions(10), labels, delays, 0.8, grid, target);
+    assert.equal(chosen, undefined);
+    assert.equal(tried.length, 21);
+    assert.equal(closest!.delay_ms, Math.min(...tried.map((t) => t.delay_ms!)));
+  });
+
+  it('refuses targets given twice, not at all, or not positive', () => {
+    const d: EffortDelays = delays;
+    for (const opts of [{ tolerance: 0.05 }, { delay: 1, delayRatio: 0.5, tolerance: 0.05 }, { delay: 0, tolerance: 0.05 }, { delayRatio: -1, tolerance: 0.05 }, { delay: 1, tolerance: -1 }])
+      assert.throws(() => resolveTarget(opts, d), ConfigError);
+  });
+});
