@@ -5,6 +5,6 @@ export { compareEfforts, correlate } from './compare.js';
 export type { Correlation, EffortComparison, EffortsComparison } from './compare.js';
 export { comparePair } from './pair.js';
 export type { PairChoice, PairComparison, PairSide } from './pair.js';
-export { BENCH_DEFAULTS, BENCH_NOTE, runBench } from './run.js';
+export { BENCH_DEFAULTS, BENCH_NOTE, defaultIterations, runBench } from './run.js';
 export type { BenchOptions, BenchReport } from './run.js';
 export { benchCsv, benchJson, benchTable, CSV_COLUMNS } from './report.js';

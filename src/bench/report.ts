@@ -61,5 +61,6 @@ export function benchTable(report: BenchReport): string {
     out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
     out += `${p.toString()}\nmeasured/sim pair ratio: ${fixed(pair.ratio_of_ratios, 3)} (the simulated D_L includes Eq. 3's entropy on the host)\n`;
   }
-  return `${out}\n${report.note}\n`;
+  out += `\nmeasured/sim ratio > 1: the effort costs relatively more (of the full effort) on this device than PIVOT-Sim predicts on ${report.hardware}.\n`;
+  return `${out}${report.note}\n`;
 }

@@ -34,7 +34,10 @@ export interface BenchOptions {
   limit?: number;
 }
 
-export const BENCH_DEFAULTS = { hardware: 'zcu102', batch: 1, threads: 1, rounds: 5, iterations: 200 } as const;
+export const BENCH_DEFAULTS = { hardware: 'zcu102', batch: 1, threads: 1, rounds: 5 } as const;
+
+/** Timed calls per effort per round when not given: about 200 images' worth, at least 10 calls (a few seconds at any batch size). */
+export const defaultIterations = (batch: number): number => Math.max(10, Math.ceil(200 / batch));
 
 export interface BenchReport {
   model: string;
@@ -78,11 +81,12 @@ async function measurePair(runtime: ModelRuntime, deployment: Deployment, datase
 }
 
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
+  const batch = checkCount('--batch', opts.batch ?? BENCH_DEFAULTS.batch);
   const settings = {
-    batch: checkCount('--batch', opts.batch ?? BENCH_DEFAULTS.batch),
+    batch,
     threads: checkCount('--threads', opts.threads ?? BENCH_DEFAULTS.threads),
     rounds: checkCount('--rounds', opts.rounds ?? BENCH_DEFAULTS.rounds),
-    iterations: checkCount('--iterations', opts.iterations ?? BENCH_DEFAULTS.iterations),
+    iterations: checkCount('--iterations', opts.iterations ?? defaultIterations(batch)),
   };
   if (opts.limit !== undefined) checkCount('--limit', opts.limit);
   const { family, deployment } = chooseFamily(opts);

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'images per onnxruntime call', integer('--batch'), BENCH_DEFAULTS.batch)
     .option('--threads <n>', 'onnxruntime intra-op threads', integer('--threads'), BENCH_DEFAULTS.threads)
     .option('--rounds <n>', 'interleaved rounds over all efforts', integer('--rounds'), BENCH_DEFAULTS.rounds)
-    .option('--iterations <n>', 'timed calls per effort per round', integer('--iterations'), BENCH_DEFAULTS.iterations)
+    .option('--iterations <n>', 'timed calls per effort per round (default: 200 images per round, at least 10 calls)', integer('--iterations'))
     .option('--data <dir>', "labelled set for the pair's F_L: Fashion-MNIST IDX directory or class-per-subfolder images (default: the model's bundled samples)")
     .option('--limit <n>', 'measure F_L on the first n images only', integer('--limit'))
     .option('--json', 'one JSON object')

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
-import { runBench, measureEfforts, type BenchReport } from '../../src/bench/index.js';
+import { BENCH_NOTE, benchTable, defaultIterations, measureEfforts, runBench, type BenchReport } from '../../src/bench/index.js';
 import { evaluate, openCascade } from '../../src/cascade/index.js';
 import { FASHION_MNIST_DIR, limitDataset, openDataset } from '../../src/data/index.js';
 import { ConfigError, ModelLoadError } from '../../src/errors.js';
@@ -87,14 +87,23 @@ describe('pivot bench (library)', () => {
     try {
       const hwFile = join(dir, 'hw.yaml');
       writeFileSync(hwFile, 'extends: zcu102\nname: small-array\narray: { rows: 8, cols: 8 }\n');
-      const r = await runBench({ model: MODEL_DIR, hardware: hwFile, rounds: 1, iterations: 2, warmup: 0 });
+      const r = await runBench({ model: MODEL_DIR, hardware: hwFile, batch: 50, rounds: 1, warmup: 0 });
       assert.equal(r.pair, null);
+      assert.equal(r.settings.iterations, defaultIterations(50));
       assert.equal(r.hardware, 'small-array');
       const costs = simulateEfforts(resolveVit(MODEL_DIR), loadHardware(hwFile));
       assert.deepEqual(r.efforts.rows.map((x) => x.simulated_ms), costs.map((c) => c.asHigh.delayMs));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the readable output lists every effort, both correlations, the pair and the caveat', () => {
+    const text = benchTable(report);
+    for (const r of report.efforts.rows) assert.match(text, new RegExp(`│ ${r.effort} +│ ${r.active.join('')} │`));
+    assert.match(text, /Spearman -?\d\.\d{3}, Pearson -?\d\.\d{3}/);
+    assert.match(text, new RegExp(`F_L = ${report.pair!.f_l.toFixed(4)}`));
+    assert.ok(text.includes(BENCH_NOTE));
   });
 
   it('measureEfforts: rounds x iterations calls per effort, at the batch size asked', async () => {
