@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .addOption(new Option('--cost <source>', 'delays from PIVOT-Sim or measured here with onnxruntime').choices(COST_SOURCES).default('sim'))
     .option('--hardware <preset|file>', 'PIVOT-Sim hardware: zcu102 or a hw.yaml (with --cost sim)', 'zcu102')
     .option('--step <s>', 'threshold grid step', gridStep, 0.01)
-    .option('--rounds <n>', 'timed rounds per effort (with --cost device)', positiveInt, 15)
+    .option('--rounds <n>', 'interleaved timing rounds over all efforts (with --cost device)', positiveInt, 5)
     .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
     .option('--out <file>', 'deploy config to write (not the shipped deploy/deploy.json)', 'deploy.json')
     .option('--json', 'one JSON object instead of the table')

@@ -3,12 +3,11 @@
  * and D_H (as a high effort), either from PIVOT-Sim on a hardware description or measured
  * on this device with onnxruntime.
  */
-import { performance } from 'node:perf_hooks';
-import { median } from 'simple-statistics';
+import { measureEfforts } from '../../bench/measure.js';
 import { ConfigError } from '../../errors.js';
 import type { ModelRuntime } from '../../model/index.js';
 import { loadHardware, resolveVit, simulateEfforts } from '../../sim/index.js';
-import { RUN_BATCH, type SearchBatch } from './batch.js';
+import { RUN_BATCH } from './batch.js';
 
 export const COST_SOURCES = ['sim', 'device'] as const;
 export type CostSource = (typeof COST_SOURCES)[number];
@@ -40,26 +39,16 @@ export function simDelays(modelDir: string, hardware: string, efforts: readonly 
 }
 
 /**
- * onnxruntime delays on this machine: one RUN_BATCH-image call per effort per round, efforts
- * interleaved within each round so drift (thermal, other load) hits all of them alike; the
- * median round, per image. The entropy of 10-ish classes costs microseconds on a CPU, far
- * below this timer's noise, so D_L = D_H here.
+ * onnxruntime delays on this machine, from `pivot bench`'s measureEfforts: batches of
+ * RUN_BATCH, every effort once per round (interleaved, so drift and other load hit all of
+ * them alike), median ms per image. The entropy of 10-ish classes costs microseconds on a
+ * CPU, far below this timer's noise, so D_L = D_H here.
  */
-export async function deviceDelays(runtime: ModelRuntime, efforts: readonly number[], batch: SearchBatch, rounds: number): Promise<EffortDelays> {
-  const sessions = await Promise.all(efforts.map((e) => runtime.session(e)));
-  const n = Math.min(RUN_BATCH, batch.count);
-  const input = batch.tensors.subarray(0, n * sessions[0]!.sampleSize);
-  const samples = efforts.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++)
-    for (const [i, session] of sessions.entries()) {
-      const t = performance.now();
-      await session.run(input, n);
-      samples[i]!.push((performance.now() - t) / n);
-    }
-  const byEffort = new Map(efforts.map((e, i) => {
-    const ms = median(samples[i]!);
-    return [e, { asLow: ms, asHigh: ms }] as const;
-  }));
+export async function deviceDelays(runtime: ModelRuntime, efforts: readonly number[], rounds: number): Promise<EffortDelays> {
+  const iterations = 3;
+  const timings = await measureEfforts(runtime, efforts, { batch: RUN_BATCH, rounds, iterations, warmup: 3 });
+  const byEffort = new Map(timings.map((t) => [t.effort, { asLow: t.medianMs, asHigh: t.medianMs }] as const));
   const threads = runtime.options.intraOpThreads;
-  return { source: 'device', hardware: `this device (onnxruntime, ${threads ? `${threads} thread(s)` : 'default threads'}, batch ${n}, median of ${rounds} interleaved rounds)`, byEffort };
+  const how = `${threads ? `${threads} thread(s)` : 'default threads'}, batch ${RUN_BATCH}, median of ${rounds} x ${iterations} interleaved calls`;
+  return { source: 'device', hardware: `this device (onnxruntime, ${how})`, byEffort };
 }

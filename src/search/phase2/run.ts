@@ -84,7 +84,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   const predictions = new Map<number, EffortPredictions>();
   try {
     for (const e of efforts) predictions.set(e, await predictEffort(runtime, e, batch));
-    delays = simulated ?? (await deviceDelays(runtime, efforts, batch, opts.rounds ?? 15));
+    delays = simulated ?? (await deviceDelays(runtime, efforts, opts.rounds ?? 5));
   } finally {
     await runtime.close();
   }
