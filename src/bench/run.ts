@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Cascade, evaluate } from '../cascade/index.js';
 import { defaultDeployPath, loadDeploy, type Deployment } from '../config/deploy.js';
 import { FASHION_MNIST_DIR, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
 import { loadHardware, resolveVit, simulateEfforts } from '../sim/index.js';
 import { compareEfforts, type EffortsComparison } from './compare.js';
@@ -77,6 +77,7 @@ async function measurePair(runtime: ModelRuntime, deployment: Deployment, datase
   const { low, high, threshold } = deployment.config;
   const cascade = await Cascade.create(runtime, { low, high, threshold, policy: 'cascade' });
   const summary = await evaluate(cascade, dataset);
+  if (summary.count === 0) throw new InputError(dataset.description, 'no image could be classified, so F_L cannot be measured');
   return { low, high, threshold, f_l: summary.fraction_low, data: summary.data, images: summary.count };
 }
 
