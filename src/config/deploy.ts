@@ -1,7 +1,7 @@
 /**
  * deploy.json: which model family, which low/high effort pair and which entropy
- * threshold the cascade runs with. Hand-written now; `pivot search` will write it
- * later and keep what it measured under `metadata`.
+ * threshold the cascade runs with. `pivot search` (Phase 2) writes it and keeps what it
+ * measured under `metadata`; it can also be written by hand.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
