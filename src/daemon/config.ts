@@ -64,10 +64,25 @@ export const SnapshotSourceSchema = z
 
 export const SourceSchema = z.discriminatedUnion('type', [DirectorySourceSchema, CameraSourceSchema, SnapshotSourceSchema]);
 
+const BROKER_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
+
+/** A broker URL with a scheme mqtt.js speaks; the message never echoes the URL (it may hold a password). */
+const brokerUrl = z.string().refine(
+  (url) => {
+    try {
+      const parsed = new URL(url);
+      return BROKER_SCHEMES.includes(parsed.protocol) && parsed.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: `not a broker URL: expected ${BROKER_SCHEMES.map((s) => `${s}//host[:port]`).join(', ')}` },
+);
+
 export const MqttSchema = z
   .object({
     /** Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect. */
-    url: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('mqtt://127.0.0.1:1883'),
+    url: z.union([brokerUrl, z.array(brokerUrl).min(1)]).default('mqtt://127.0.0.1:1883'),
     username: z.string().optional(),
     password: z.string().optional(),
     /** File holding the password (e.g. a systemd credential or Docker secret); wins over `password`. */
