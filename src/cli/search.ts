@@ -1,5 +1,6 @@
 /** `pivot search`: Phase 2, the effort pair and threshold with the best accuracy that meet a delay target -> deploy.json. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../errors.js';
 import { COST_SOURCES, DelayTargetError, runSearch, searchReport, trialRow, type SearchOptions, type SearchResult } from '../search/phase2/index.js';
 import { nonNegativeInt, positiveInt, tableStyle, unitInterval } from './classify.js';
 
@@ -58,7 +59,9 @@ export function register(program: Command): void {
     .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
     .option('--out <file>', 'deploy config to write (not the shipped deploy/deploy.json)', 'deploy.json')
     .option('--json', 'one JSON object instead of the table')
-    .action(async (opts: SearchOptions & { json?: boolean }) => {
+    .action(async (opts: SearchOptions & { json?: boolean }, command: Command) => {
+      if (opts.cost === 'device' && command.getOptionValueSource('hardware') === 'cli')
+        throw new ConfigError('--hardware: applies to --cost sim only (--cost device measures this device)');
       const print = (r: SearchResult) =>
         process.stdout.write(`${opts.json ? JSON.stringify(jsonResult(r)) : searchReport(r, tableStyle())}\n`);
       try {

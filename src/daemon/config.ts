@@ -31,6 +31,8 @@ export const DirectorySourceSchema = z
     done_dir: z.string().optional(),
     /** Where files that cannot be classified go, each with a `<file>.error.txt`; default `<path>/.failed`. */
     failed_dir: z.string().optional(),
+    /** Poll instead of inotify: needed for NFS/SMB mounts, where writes from other machines raise no events. */
+    poll: z.boolean().default(false),
   })
   .strict();
 

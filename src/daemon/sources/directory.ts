@@ -80,6 +80,8 @@ export class DirectorySource implements FrameSource {
       depth: 0,
       alwaysStat: true,
       awaitWriteFinish: { stabilityThreshold: this.#stabilityMs, pollInterval: this.#pollMs },
+      usePolling: this.config.poll,
+      interval: 1000,
       ignored: (path: string, stats?: Stats) => this.#ignored(path, stats),
     });
     this.#watcher = watcher;

@@ -87,6 +87,20 @@ describe('directory source', () => {
     }
   });
 
+  it('with poll: true (network mounts, no inotify) still takes existing and dropped files', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'before.png'), png);
+    const src = source(dir, { poll: true });
+    await src.start();
+    try {
+      writeFileSync(join(dir, 'after.png'), png);
+      const frames = await takeAll(src, 2);
+      assert.deepEqual(frames.map((f) => basename(f.name)).sort(), ['after.png', 'before.png']);
+    } finally {
+      await src.stop();
+    }
+  });
+
   it('hands out a burst of files in batches, each once', async () => {
     const dir = freshDir();
     const src = source(dir);

@@ -99,6 +99,7 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
       [[...BASE, '--delay', '1', '--delay-ratio', '0.5'], 2, /one of --delay <ms> or --delay-ratio/],
       [[...BASE], 2, /one of --delay <ms> or --delay-ratio/],
       [[...BASE, '--delay', '1', '--hardware', 'nope'], 2, /nope: no such file or preset/],
+      [[...BASE, '--delay', '1', '--cost', 'device', '--hardware', 'zcu102'], 2, /--hardware: applies to --cost sim only/],
       [[...BASE, '--delay', '1', '--out', join(ROOT, 'deploy', 'deploy.json')], 2, /--out: .*shipped deploy config/],
     ];
     for (const [args, code, message] of typed)
