@@ -157,18 +157,19 @@ export class Daemon {
       report = { count: frames.length, failed: frames.length, escalated: 0, latencyMs: { preprocess: 0 } };
     }
     this.metrics.recordBatch(source.name, report, results);
-    for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i]!;
-      const result = results[i]!;
-      const { kind, payload } = outcomePayload(this.device, frame, result, deployment);
-      await this.publisher.enqueue(kind, source.name, payload);
-      if (!result.ok) this.log.warn({ source: source.name, input: frame.name, reason: result.error.message }, 'frame not classified');
-      try {
-        await frame.settle(result.ok ? { ok: true } : { ok: false, reason: result.error.message });
-      } catch (err) {
-        this.log.error({ err, input: frame.name }, 'could not settle frame');
-      }
-    }
+    // One outbox commit for the whole batch, then the frames settle (a folder source moves its files).
+    await this.publisher.enqueueMany(frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, deployment) })));
+    await Promise.all(
+      frames.map(async (frame, i) => {
+        const result = results[i]!;
+        if (!result.ok) this.log.warn({ source: source.name, input: frame.name, reason: result.error.message }, 'frame not classified');
+        try {
+          await frame.settle(result.ok ? { ok: true } : { ok: false, reason: result.error.message });
+        } catch (err) {
+          this.log.error({ err, input: frame.name }, 'could not settle frame');
+        }
+      }),
+    );
   }
 
   private sourceStats(): Record<string, SourceStats> {

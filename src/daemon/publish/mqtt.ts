@@ -96,6 +96,9 @@ async function readTlsFile(field: 'ca' | 'cert' | 'key', file: string | undefine
   }
 }
 
+/** A result or error to publish, as the controller hands it over. */
+export type Outgoing = { [K in 'result' | 'error']: { kind: K; source: string; payload: PayloadOf[K] } }['result' | 'error'];
+
 export class MqttPublisher implements Component {
   readonly base: string;
   private client: MqttClient | undefined;
@@ -139,12 +142,19 @@ export class MqttPublisher implements Component {
 
   /** Queues a result or error for `source`; resolves once it is on disk (not once it is published). */
   async enqueue<K extends 'result' | 'error'>(kind: K, source: string, payload: PayloadOf[K]): Promise<void> {
-    await this.options.outbox.append({
-      topic: topics[kind](this.base, source),
-      payload: JSON.stringify(payload),
-      qos: this.options.mqtt.qos,
-      retain: false,
-    });
+    await this.enqueueMany([{ kind, source, payload } as Outgoing]);
+  }
+
+  /** Queues several results/errors in one outbox commit (one directory fsync); resolves once all are on disk. */
+  async enqueueMany(messages: readonly Outgoing[]): Promise<void> {
+    await this.options.outbox.appendMany(
+      messages.map(({ kind, source, payload }) => ({
+        topic: topics[kind](this.base, source),
+        payload: JSON.stringify(payload),
+        qos: this.options.mqtt.qos,
+        retain: false,
+      })),
+    );
     this.pump();
   }
 

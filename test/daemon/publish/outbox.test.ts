@@ -52,6 +52,20 @@ test('survives a reopen: what was on disk loads in order, new messages go after 
   await second.close();
 });
 
+test('a group commit (appendMany) keeps call order, between single appends and across a reopen', async (t) => {
+  const dir = await tempDir(t);
+  const first = new Outbox({ dir, max_messages: 100 }, capturingLogger().logger);
+  await first.open();
+  await Promise.all([first.append(message(1)), first.appendMany([2, 3, 4, 5].map(message)), first.append(message(6))]);
+  await first.appendMany([]);
+  assert.deepEqual(first.peek(10).map((e) => e.topic), ['t/1', 't/2', 't/3', 't/4', 't/5', 't/6']);
+  await first.close();
+  const second = new Outbox({ dir, max_messages: 100 }, capturingLogger().logger);
+  await second.open();
+  assert.deepEqual(second.peek(10).map((e) => e.topic), ['t/1', 't/2', 't/3', 't/4', 't/5', 't/6']);
+  await second.close();
+});
+
 test('beyond max_messages drops the oldest, counts them and warns', async (t) => {
   const dir = await tempDir(t);
   const { logger, lines } = capturingLogger();
