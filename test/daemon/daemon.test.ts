@@ -147,7 +147,10 @@ describe('daemon: folder -> cascade -> MQTT', () => {
 
   it('loses nothing while the broker is away: results wait in the outbox and arrive after it returns', async () => {
     await broker.kill();
+    const killedAt = Date.now();
     await waitUntil(() => !daemon.publisher.connected, 'the daemon to notice the broker is gone');
+    const since = daemon.publisher.stats().disconnected_since;
+    assert.ok(since !== null && Date.parse(since) >= killedAt - 1000, `disconnected_since ${since}`);
     for (const file of later) copyFileSync(file, join(inboxDir, basename(file)));
     // Files are settled (moved to .done) once their results are on disk in the outbox.
     await waitUntil(() => readdirSync(join(inboxDir, '.done')).length === first.length + later.length, 'the new files to be classified', 30_000);
@@ -156,6 +159,7 @@ describe('daemon: folder -> cascade -> MQTT', () => {
     await inbox.waitFor(() => later.every((f) => uniqueResults(inbox).has(basename(f))), 'the results queued during the outage', 60_000);
     for (const file of later) assert.equal(uniqueResults(inbox).get(basename(file))!.label, expected.get(basename(file))!.label);
     await waitUntil(() => daemon.publisher.stats().outbox_depth === 0, 'the outbox to drain');
+    assert.equal(daemon.publisher.stats().disconnected_since, null);
   });
 
   it('publishes offline (retained) on stop', async () => {

@@ -9,8 +9,8 @@
  *    next frame. An idle source (an empty watched folder) is not failing.
  * Anything else is `ok` (HTTP 200). `reasons` says why in plain words.
  *
- * The monitor samples its inputs at each report(), so the MQTT clock starts at the first
- * probe that sees the broker gone (or at start): probe at least every `mqttGraceS`.
+ * The outage is timed from the publisher's `disconnected_since` when it reports one; otherwise
+ * from the first report() that sees the broker gone (or from start).
  */
 import type { SourceStats } from '../types.js';
 import type { PublisherStats } from '../telemetry/metrics.js';
@@ -64,6 +64,7 @@ export class HealthMonitor {
     const now = this.now();
     const publisher = this.options.publisher();
     if (publisher.connected) this.disconnectedSince = undefined;
+    else if (publisher.disconnected_since) this.disconnectedSince = Date.parse(publisher.disconnected_since);
     else this.disconnectedSince ??= now;
     const reasons: string[] = [];
     if (this.disconnectedSince !== undefined && now - this.disconnectedSince > this.graceMs)

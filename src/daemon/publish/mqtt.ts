@@ -33,6 +33,8 @@ export interface PublisherStats {
   reconnects: number;
   /** Last connection or publish problem (redacted), null if none yet. */
   last_error: string | null;
+  /** ISO time the broker connection was lost (or first tried, if never up); null while connected. */
+  disconnected_since: string | null;
 }
 
 /** Outbox messages sent and awaiting PUBACK at once: keeps the link busy without flooding a slow broker. */
@@ -122,6 +124,9 @@ export class MqttPublisher implements Component {
     return this.client?.connected ?? false;
   }
 
+  /** When the connection went down (ms since epoch), so /healthz times an outage from its start. */
+  private disconnectedAt: number | null = Date.now();
+
   /** Opens the outbox and starts connecting; resolves without waiting for the broker, which may be away. */
   async start(): Promise<void> {
     if (this.client) return;
@@ -134,6 +139,7 @@ export class MqttPublisher implements Component {
     client.on('reconnect', () => this.reconnects++);
     client.on('error', (err) => this.onProblem(err.message));
     client.on('close', () => {
+      this.disconnectedAt ??= Date.now();
       if (this.problems.size === 0 && !this.stopped) this.onProblem('connection closed');
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
@@ -172,6 +178,7 @@ export class MqttPublisher implements Component {
       published: this.published,
       reconnects: this.reconnects,
       last_error: this.lastError,
+      disconnected_since: this.disconnectedAt === null ? null : new Date(this.disconnectedAt).toISOString(),
     };
   }
 
@@ -261,6 +268,7 @@ export class MqttPublisher implements Component {
 
   /** Order on the wire: online, discovery, then the outbox from its oldest message. */
   private onConnect(): void {
+    this.disconnectedAt = null;
     const client = this.client;
     if (!client || this.stopped) return;
     this.problems.clear();

@@ -19,6 +19,8 @@ export interface PublisherStats {
   published?: number;
   /** Reconnections to the broker since start (when the publisher counts them). */
   reconnects?: number;
+  /** ISO time the connection was lost, null while connected (when the publisher tracks it). */
+  disconnected_since?: string | null;
 }
 
 /** The pipeline totals the telemetry message carries (fields of TelemetryPayload). */

@@ -56,6 +56,17 @@ describe('HealthMonitor', () => {
     assert.deepEqual(report.reasons, ['MQTT disconnected for 31 s (connect ECONNREFUSED 127.0.0.1:1883)']);
   });
 
+  it('times an outage from the publisher’s disconnected_since, not from the first probe that sees it', () => {
+    const { state, monitor, advance } = world();
+    state.publisher = { connected: true, outbox_depth: 0, outbox_dropped: 0, disconnected_since: null };
+    assert.equal(monitor.report().status, 'ok');
+    state.publisher = { connected: false, outbox_depth: 5, outbox_dropped: 0, disconnected_since: new Date(state.clock).toISOString() };
+    advance(45);
+    const report = monitor.report();
+    assert.equal(report.status, 'degraded', 'first probe after a 45 s outage');
+    assert.match(report.reasons.join(), /MQTT disconnected for 45 s/);
+  });
+
   it('degrades only when every source is failing, and recovers with a frame', () => {
     const { state, monitor } = world();
     state.publisher = { connected: true, outbox_depth: 0, outbox_dropped: 0 };
