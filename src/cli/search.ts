@@ -1,7 +1,7 @@
 /** `pivot search`: Phase 2, the effort pair and threshold with the best accuracy that meet a delay target -> deploy.json. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { COST_SOURCES, DelayTargetError, runSearch, searchReport, trialRow, type SearchOptions, type SearchResult } from '../search/phase2/index.js';
+import { COST_SOURCES, DelayTargetError, PICKS, runSearch, searchReport, trialRow, type SearchOptions, type SearchResult } from '../search/phase2/index.js';
 import { nonNegativeInt, positiveInt, tableStyle, unitInterval } from './classify.js';
 
 function positiveNumber(value: string): number {
@@ -30,6 +30,7 @@ function jsonResult(r: SearchResult): Record<string, unknown> {
     data: { source: r.batch.source, split: r.batch.split ?? null, images: r.batch.count, seed: r.batch.seed },
     lec: r.lec,
     threshold_step: r.step,
+    pick: r.pick,
     target: { ms: r.target.ms, ...r.target.given, tolerance: r.target.tolerance },
     cost: { source: r.delays.source, hardware: r.delays.hardware },
     pairs_tried: r.tried.map(trialRow),
@@ -55,6 +56,7 @@ export function register(program: Command): void {
     .addOption(new Option('--cost <source>', 'delays from PIVOT-Sim or measured here with onnxruntime').choices(COST_SOURCES).default('sim'))
     .option('--hardware <preset|file>', 'PIVOT-Sim hardware: zcu102 or a hw.yaml (with --cost sim)', 'zcu102')
     .option('--step <s>', 'threshold grid step', gridStep, 0.01)
+    .addOption(new Option('--pick <rule>', 'among pairs meeting the target: the first in pair order (as the paper) or the most accurate').choices(PICKS).default('first'))
     .option('--rounds <n>', 'interleaved timing rounds over all efforts (with --cost device)', positiveInt, 5)
     .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
     .option('--out <file>', 'deploy config to write (not the shipped deploy/deploy.json)', 'deploy.json')

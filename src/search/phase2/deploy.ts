@@ -22,6 +22,7 @@ export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
       data: { source: r.batch.source, ...(r.batch.split ? { split: r.batch.split } : {}), images: r.batch.count, seed: r.batch.seed },
       lec: r.lec,
       threshold_step: r.step,
+      pick: r.pick,
       delay: {
         target_ms: r.target.ms,
         ...r.target.given,

@@ -10,7 +10,7 @@ import { deviceDelays, simDelays, type CostSource, type EffortDelays } from './c
 import { writeDeploy } from './deploy.js';
 import { DelayTargetError } from './errors.js';
 import { pairOrder } from './order.js';
-import { resolveTarget, selectPair, type DelayTarget, type Selection } from './select.js';
+import { resolveTarget, selectPair, type DelayTarget, type Pick, type Selection } from './select.js';
 import { thresholdGrid, type EffortPredictions } from './sweep.js';
 
 export interface SearchOptions {
@@ -27,6 +27,8 @@ export interface SearchOptions {
   cost?: CostSource;
   hardware?: string;
   step?: number;
+  /** Among pairs meeting the target: the first in pair order (default, as the paper) or the most accurate. */
+  pick?: Pick;
   /** deploy.json to write; none when undefined. */
   out?: string;
   threads?: number;
@@ -39,6 +41,7 @@ export interface SearchResult extends Selection {
   batch: SearchBatch;
   lec: number;
   step: number;
+  pick: Pick;
   delays: EffortDelays;
   target: DelayTarget;
   /** The deploy file written (absolute), when a pair was chosen and `out` given. */
@@ -89,8 +92,9 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
     await runtime.close();
   }
   const target = resolveTarget({ delay: opts.delay, delayRatio: opts.delayRatio, tolerance: opts.tolerance ?? 0.05 }, delays);
-  const selection = selectPair(pairOrder(efforts), predictions, batch.labels, delays, opts.lec, grid, target);
-  const result: SearchResult = { ...selection, family, batch, lec: opts.lec, step, delays, target };
+  const pick = opts.pick ?? 'first';
+  const selection = selectPair(pairOrder(efforts), predictions, batch.labels, delays, opts.lec, grid, target, pick);
+  const result: SearchResult = { ...selection, family, batch, lec: opts.lec, step, pick, delays, target };
   if (!selection.chosen) {
     const closest = selection.closest
       ? `; closest: (${selection.closest.low},${selection.closest.high}) at ${selection.closest.delay_ms!.toFixed(4)} ms`

@@ -53,7 +53,15 @@ export function resolveTarget(
 
 export const meetsTarget = (delayMs: number, target: DelayTarget): boolean => delayMs <= target.ms * (1 + target.tolerance);
 
-/** Tries pairs in order until one meets the target; stops there (later pairs are smaller, hence less accurate). */
+/**
+ * How the winner is picked among pairs that meet the target: `first` in pair order (the paper:
+ * later pairs are smaller, so usually less accurate), or the most `accurate` on the batch
+ * (every pair is tried; ties go to the earlier pair).
+ */
+export const PICKS = ['first', 'accurate'] as const;
+export type Pick = (typeof PICKS)[number];
+
+/** Tries pairs in order until one meets the target (pick 'first'), or all of them (pick 'accurate'). */
 export function selectPair(
   order: readonly EffortPair[],
   predictions: ReadonlyMap<number, EffortPredictions>,
@@ -62,8 +70,10 @@ export function selectPair(
   lec: number,
   grid: readonly number[],
   target: DelayTarget,
+  pick: Pick = 'first',
 ): Selection {
   const tried: PairTrial[] = [];
+  let chosen: PairTrial | undefined;
   for (const { low, high } of order) {
     const lowDelay = delays.byEffort.get(low)!.asLow;
     const highDelay = delays.byEffort.get(high)!.asHigh;
@@ -71,8 +81,11 @@ export function selectPair(
     const delay = point ? pairCombine(point.fraction_low, lowDelay, highDelay) : undefined;
     const trial: PairTrial = { low, high, point, delay_low_ms: lowDelay, delay_high_ms: highDelay, delay_ms: delay, meets: delay !== undefined && meetsTarget(delay, target) };
     tried.push(trial);
-    if (trial.meets) return { tried, chosen: trial };
+    if (!trial.meets) continue;
+    if (pick === 'first') return { tried, chosen: trial };
+    if (!chosen || trial.point!.accuracy > chosen.point!.accuracy) chosen = trial;
   }
+  if (chosen) return { tried, chosen };
   const timed = tried.filter((t) => t.delay_ms !== undefined);
   const closest = timed.reduce<PairTrial | undefined>((best, t) => (!best || t.delay_ms! < best.delay_ms! ? t : best), undefined);
   return { tried, closest };

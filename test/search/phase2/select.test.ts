@@ -80,6 +80,21 @@ describe('pair selection on PIVOT-Sim delays', () => {
     assert.deepEqual(tried.map(({ low, high }) => ({ low, high })), order.slice(0, tried.length));
   });
 
+  it('pick "accurate" tries every pair and keeps the most accurate that meets the target (earliest on a tie)', () => {
+    // Efforts 5 and 4 are confidently wrong on some images (never escalated); the others are right.
+    const preds = predictions(10);
+    for (const [effort, wrong] of [[5, 3], [4, 1]] as const) for (let i = 0; i < wrong; i++) preds.get(effort)!.classes[i] = 1;
+    const target = resolveTarget({ delayRatio: 10, tolerance: 0 }, delays);
+    const first = selectPair(pairOrder(EFFORTS), preds, labels, delays, 0.5, grid, target, 'first');
+    assert.deepEqual([first.chosen!.low, first.chosen!.high], [5, 6]);
+    assert.equal(first.chosen!.point!.accuracy, 0.7);
+    const accurate = selectPair(pairOrder(EFFORTS), preds, labels, delays, 0.5, grid, target, 'accurate');
+    assert.equal(accurate.tried.length, 21);
+    const best = Math.max(...accurate.tried.filter((t) => t.meets).map((t) => t.point!.accuracy));
+    assert.equal(accurate.chosen!.point!.accuracy, best);
+    assert.deepEqual([accurate.chosen!.low, accurate.chosen!.high], [3, 6], 'the first pair in order with the best accuracy');
+  });
+
   it('with no pair fast enough, tries them all and names the fastest as the closest', () => {
     const target = resolveTarget({ delay: 1e-6, tolerance: 0.05 }, delays);
     const { tried, chosen, closest } = selectPair(pairOrder(EFFORTS), predictions(10), labels, delays, 0.8, grid, target);
