@@ -9,17 +9,17 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { openCascade } from '../../src/cascade/index.js';
 import { Daemon, validateDaemonConfig } from '../../src/daemon/index.js';
 import type { ErrorPayload, ResultPayload, TelemetryPayload } from '../../src/daemon/publish/index.js';
+import { silentLogger } from '../helpers/log.js';
 import { startMosquitto, subscribe, type Broker, type Collector } from '../helpers/mosquitto.js';
-import { waitUntil } from './publish/helpers.js';
+import { waitFor } from '../helpers/wait.js';
 import { DEPLOY, ROOT, sampleFiles } from '../runtime/helpers.js';
 
 const DEVICE = 'test-pi';
 const BASE = `pivot-edge/${DEVICE}`;
-const quiet = pino({ level: 'silent' });
+const quiet = silentLogger();
 
 /** Two sample images of each class: files the test drops into the watched folder. */
 const samples = (() => {
@@ -106,7 +106,7 @@ describe('daemon: folder -> cascade -> MQTT', () => {
     // Files settle just after their results reach the outbox, so they may trail the MQTT messages by a moment.
     // A move is a link then an unlink, so wait for the folder to empty too.
     const pending = () => readdirSync(inboxDir).filter((f) => !f.startsWith('.'));
-    await waitUntil(
+    await waitFor(
       () =>
         existsSync(join(inboxDir, '.failed', 'broken.png.error.txt')) &&
         readdirSync(join(inboxDir, '.done')).length === first.length &&
@@ -148,17 +148,17 @@ describe('daemon: folder -> cascade -> MQTT', () => {
   it('loses nothing while the broker is away: results wait in the outbox and arrive after it returns', async () => {
     await broker.kill();
     const killedAt = Date.now();
-    await waitUntil(() => !daemon.publisher.connected, 'the daemon to notice the broker is gone');
+    await waitFor(() => !daemon.publisher.connected, 'the daemon to notice the broker is gone');
     const since = daemon.publisher.stats().disconnected_since;
     assert.ok(since !== null && Date.parse(since) >= killedAt - 1000, `disconnected_since ${since}`);
     for (const file of later) copyFileSync(file, join(inboxDir, basename(file)));
     // Files are settled (moved to .done) once their results are on disk in the outbox.
-    await waitUntil(() => readdirSync(join(inboxDir, '.done')).length === first.length + later.length, 'the new files to be classified', 30_000);
+    await waitFor(() => readdirSync(join(inboxDir, '.done')).length === first.length + later.length, 'the new files to be classified', 30_000);
     assert.ok(daemon.publisher.stats().outbox_depth >= later.length);
     await broker.start();
     await inbox.waitFor(() => later.every((f) => uniqueResults(inbox).has(basename(f))), 'the results queued during the outage', 60_000);
     for (const file of later) assert.equal(uniqueResults(inbox).get(basename(file))!.label, expected.get(basename(file))!.label);
-    await waitUntil(() => daemon.publisher.stats().outbox_depth === 0, 'the outbox to drain');
+    await waitFor(() => daemon.publisher.stats().outbox_depth === 0, 'the outbox to drain');
     assert.equal(daemon.publisher.stats().disconnected_since, null);
   });
 
@@ -224,7 +224,7 @@ describe('pivot run (the process)', () => {
       child.stderr!.on('data', (d: Buffer) => (log += d));
       await watch.waitFor((m) => m.some((x) => x.topic === 'pivot-edge/proc/status' && x.payload === 'online'), 'online', 60_000);
       // "daemon running" is logged once every source is watching.
-      await waitUntil(() => log.includes('daemon running'), 'the daemon to be running', 60_000);
+      await waitFor(() => log.includes('daemon running'), 'the daemon to be running', 60_000);
       copyFileSync(samples[0]!, join(dir, 'inbox', 'one.png'));
       await watch.waitFor((m) => m.some((x) => x.topic === 'pivot-edge/proc/inbox/result'), 'a result', 30_000).catch((err: Error) => {
         throw new Error(`${err.message}\ndaemon log:\n${log.slice(-3000)}`);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { PivotError } from '../../../src/errors.js';
 import { HealthMonitor, HttpServer, type HealthReport } from '../../../src/daemon/http/index.js';
 import { PipelineMetrics, type PublisherStats } from '../../../src/daemon/telemetry/index.js';
 import type { SourceStats } from '../../../src/daemon/types.js';
+import { silentLogger } from '../../helpers/log.js';
 import { sampleValue } from '../telemetry/prom-text.js';
 
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 
 /** A daemon's moving parts as the health monitor sees them, with a clock the test turns. */
 function world() {

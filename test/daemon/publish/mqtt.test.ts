@@ -19,7 +19,8 @@ import {
   type ErrorPayload,
   type ResultPayload,
 } from '../../../src/daemon/publish/index.js';
-import { capturingLogger, waitUntil } from './helpers.js';
+import { capturingLogger } from '../../helpers/log.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startMosquitto, subscribe, type Broker, type BrokerOptions, type Collector, type Received } from '../../helpers/mosquitto.js';
 
 const DEVICE = 'test-pi';
@@ -120,7 +121,7 @@ test('a burst larger than the in-flight window arrives once each, in order', asy
   const inbox = await collector(t, b.url, topics.result(BASE, 'cam'));
   const { pub } = await publisher(t, { url: b.url });
   await pub.start();
-  await waitUntil(() => pub.connected, 'connect');
+  await waitFor(() => pub.connected, 'connect');
   await Promise.all(Array.from({ length: 100 }, (_, i) => pub.enqueue('result', 'cam', result(i))));
   assert.equal(await pub.flush(20_000), true);
   await inbox.waitFor((m) => m.length >= 100, '100 results');
@@ -179,7 +180,7 @@ test('broker away: messages queue on disk and all arrive in order once it is bac
   await inbox.waitFor((m) => m.length === 1, 'the first result');
 
   await b.kill();
-  await waitUntil(() => !pub.connected, 'the publisher to notice the broker is gone');
+  await waitFor(() => !pub.connected, 'the publisher to notice the broker is gone');
   for (let i = 1; i <= 20; i++) await pub.enqueue('result', 'cam', result(i));
   assert.equal(outbox.depth, 20, 'queued on disk while the broker is away');
 
@@ -256,7 +257,7 @@ test('bad credentials: the reason is logged with the URL, never the password; th
   await byUrl.pub.start();
 
   const refusals = () => lines.filter((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying' && /not authorized/i.test(String(l.reason)));
-  await waitUntil(() => refusals().length >= 2, 'both publishers to log the refusal');
+  await waitFor(() => refusals().length >= 2, 'both publishers to log the refusal');
   assert.equal(refusals().length, 2, 'logged once each, not at every retry');
   for (const line of refusals()) assert.match(String(line.url), new RegExp(`127\\.0\\.0\\.1:${b.port}`));
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Outbox, REJECTED_DIR, type OutboxMessage } from '../../../src/daemon/publish/index.js';
-import { capturingLogger } from './helpers.js';
+import { capturingLogger } from '../../helpers/log.js';
 
 const message = (i: number): OutboxMessage => ({ topic: `t/${i}`, payload: JSON.stringify({ i }), qos: 1, retain: false });
 

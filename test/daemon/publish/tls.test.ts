@@ -7,7 +7,8 @@ import { generate } from 'selfsigned';
 import { MqttSchema } from '../../../src/daemon/config.js';
 import { MqttPublisher, Outbox } from '../../../src/daemon/publish/index.js';
 import { startMosquitto } from '../../helpers/mosquitto.js';
-import { capturingLogger, waitUntil } from './helpers.js';
+import { capturingLogger } from '../../helpers/log.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const DEVICE = 'tls-pi';
 
@@ -72,7 +73,7 @@ test('TLS: connects with the CA and a client certificate; a wrong CA is refused 
   };
 
   const good = await start(files.ca, 'good');
-  await waitUntil(() => good.publisher.connected, 'a TLS connection');
+  await waitFor(() => good.publisher.connected, 'a TLS connection');
   await good.publisher.enqueue('result', 'cam', {
     device: DEVICE, source: 'cam', frame: 'cam#1', input: 'cam#1', captured_at: new Date().toISOString(), label: 'Bag', class_index: 8,
     probability: 0.8, entropy: 0.2, effort: 1, escalated: false, latency_ms: { preprocess: 1 }, model: 'm', low: 1, high: 6, threshold: 0.3,
@@ -80,7 +81,7 @@ test('TLS: connects with the CA and a client certificate; a wrong CA is refused 
   assert.equal(await good.publisher.flush(15_000), true, 'published over TLS');
 
   const bad = await start(files.otherCa, 'bad');
-  await waitUntil(() => bad.lines.some((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying'), 'a logged TLS failure');
+  await waitFor(() => bad.lines.some((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying'), 'a logged TLS failure');
   const failure = bad.lines.find((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying');
   assert.match(String(failure?.reason), /certificate/i);
   assert.equal(bad.publisher.connected, false);

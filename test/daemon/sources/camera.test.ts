@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { CameraSourceSchema, type CameraSourceConfig } from '../../../src/daemon/config.js';
 import { CameraSource, type CameraOptions } from '../../../src/daemon/sources/index.js';
-import { capturingLogger, silentLogger, waitFor, within } from './helpers.js';
+import { capturingLogger, silentLogger } from '../../helpers/log.js';
+import { waitFor } from '../../helpers/wait.js';
+import { within } from './helpers.js';
 
 // -re paces the synthetic source at its own rate instead of as fast as the CPU allows.
 const TESTSRC = { input: 'testsrc=size=64x48:rate=10', format: 'lavfi', input_args: ['-re'] };
@@ -90,7 +92,7 @@ describe('camera source (real ffmpeg)', () => {
   });
 
   it('keeps credentials of a stream URL out of errors and logs', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, text } = capturingLogger();
     // Port 1 on loopback refuses the connection at once.
     const src = camera({ input: 'rtsp://admin:s3cr%40t@127.0.0.1:1/stream', restart_delay_s: 0.1 }, {}, logger);
     await src.start();
@@ -100,8 +102,8 @@ describe('camera source (real ffmpeg)', () => {
       await src.stop();
     }
     assert.ok(src.stats().lastError?.includes('rtsp://127.0.0.1:1/stream'), src.stats().lastError);
-    assert.ok(lines.length > 0);
-    const log = lines.join('');
+    assert.ok(text.length > 0);
+    const log = text.join('');
     assert.ok(!log.includes('s3cr') && !log.includes('admin'), log);
     assert.ok(!src.stats().lastError!.includes('s3cr'));
   });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { validateDaemonConfig } from '../../../src/daemon/config.js';
 import { CameraSource, createSource, DirectorySource, SnapshotSource } from '../../../src/daemon/sources/index.js';
 import { ConfigError } from '../../../src/errors.js';
-import { silentLogger } from './helpers.js';
+import { silentLogger } from '../../helpers/log.js';
 
 describe('createSource', () => {
   it('builds each configured source without touching the disk or network', () => {

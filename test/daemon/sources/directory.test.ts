@@ -10,7 +10,9 @@ import { DirectorySourceSchema, type DirectorySourceConfig } from '../../../src/
 import { DirectorySource } from '../../../src/daemon/sources/index.js';
 import type { Frame } from '../../../src/daemon/types.js';
 import { ConfigError } from '../../../src/errors.js';
-import { silentLogger, waitFor, within } from './helpers.js';
+import { silentLogger } from '../../helpers/log.js';
+import { waitFor } from '../../helpers/wait.js';
+import { within } from './helpers.js';
 
 /** Short enough for a quick test, long compared with the pauses the tests make mid-write. */
 const STABILITY_MS = 400;

@@ -5,7 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { SnapshotSourceSchema, type SnapshotSourceConfig } from '../../../src/daemon/config.js';
 import { SnapshotSource } from '../../../src/daemon/sources/index.js';
-import { capturingLogger, silentLogger, waitFor, within } from './helpers.js';
+import { capturingLogger, silentLogger } from '../../helpers/log.js';
+import { waitFor } from '../../helpers/wait.js';
+import { within } from './helpers.js';
 
 type Mode = 'ok' | 'error500' | 'hang' | 'html';
 
@@ -89,7 +91,7 @@ describe('snapshot source (local HTTP server)', () => {
   });
 
   it('counts a 500, a non-image and a timeout as errors, then recovers; credentials stay out of logs', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, text } = capturingLogger();
     const src = snapshot({ url: authUrl(), interval_s: 0.1, timeout_s: 0.3 }, logger);
     mode = 'error500';
     await src.start();
@@ -112,7 +114,7 @@ describe('snapshot source (local HTTP server)', () => {
     } finally {
       await src.stop();
     }
-    const log = lines.join('');
+    const log = text.join('');
     assert.match(log, /recovered after/);
     assert.ok(!log.includes('p@ss') && !log.includes(encodeURIComponent(PASSWORD)) && !log.includes(USER), log);
   });

@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import pino from 'pino';
 import { InputError } from '../../../src/errors.js';
 import type { TelemetryPayload } from '../../../src/daemon/publish/topics.js';
 import { DeviceReader, PipelineMetrics, Telemetry, readDevice, type DeviceReading, type TelemetryOptions } from '../../../src/daemon/telemetry/index.js';
 import type { SourceStats } from '../../../src/daemon/types.js';
+import { capturingLogger } from '../../helpers/log.js';
+import { waitFor } from '../../helpers/wait.js';
 import { sampleValue } from './prom-text.js';
-
-/** Polls until `done()` holds; generous timeout so a loaded CI machine does not flake. */
-async function waitFor(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function capturingLogger() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-  return { logger, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
-}
 
 const SOURCES: Record<string, SourceStats> = {
   cam: { produced: 7, dropped: 3, errors: 2, lastError: 'ffmpeg exited with code 1' },
@@ -69,7 +55,7 @@ describe('Telemetry', () => {
     ]);
     await telemetry.start();
     try {
-      await waitFor('three telemetry messages', () => published.length >= 3);
+      await waitFor(() => published.length >= 3, 'three telemetry messages', 20_000);
     } finally {
       await telemetry.stop();
     }
@@ -107,12 +93,12 @@ describe('Telemetry', () => {
     await stopped.telemetry.start();
     await reference.telemetry.start();
     try {
-      await waitFor('first message of the telemetry to stop', () => stopped.published.length >= 1);
+      await waitFor(() => stopped.published.length >= 1, 'first message of the telemetry to stop', 20_000);
       await stopped.telemetry.stop();
       const atStop = stopped.published.length;
       // The reference keeps ticking at the same interval: many of its ticks pass.
       const from = reference.published.length;
-      await waitFor('five more reference messages', () => reference.published.length >= from + 5);
+      await waitFor(() => reference.published.length >= from + 5, 'five more reference messages', 20_000);
       assert.equal(stopped.published.length, atStop);
       assert.equal(off.published.length, 0);
       assert.equal(off.telemetry.latest(), undefined);
@@ -137,7 +123,7 @@ describe('Telemetry', () => {
     const { telemetry, published, warnings, lines } = recording({ reader });
     await telemetry.start();
     try {
-      await waitFor('six messages', () => published.length >= 6);
+      await waitFor(() => published.length >= 6, 'six messages', 20_000);
     } finally {
       await telemetry.stop();
     }
@@ -163,7 +149,7 @@ describe('Telemetry', () => {
     });
     await telemetry.start();
     try {
-      await waitFor('three publish attempts', () => attempts >= 3);
+      await waitFor(() => attempts >= 3, 'three publish attempts', 20_000);
     } finally {
       await telemetry.stop();
     }
