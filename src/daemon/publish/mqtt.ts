@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
+import { redactUrl, takeCredentials } from '../../util/url.js';
 import type { MqttConfig } from '../config.js';
 import type { Component } from '../types.js';
 import type { Outbox, OutboxEntry, OutboxMessage } from './outbox.js';
@@ -45,11 +46,6 @@ const STOP_TIMEOUT_MS = 3_000;
 const DEFAULT_PORTS = { mqtt: 1883, tcp: 1883, mqtts: 8883, ssl: 8883, ws: 80, wss: 443 } as const;
 type Scheme = keyof typeof DEFAULT_PORTS;
 
-/** A URL fit for logs: any `user:password@` is replaced. Works on strings that are not valid URLs too. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
-}
-
 interface BrokerAddress {
   host: string;
   port: number;
@@ -73,10 +69,7 @@ function parseBroker(url: string): BrokerAddress {
     throw new ConfigError(`mqtt.url: '${redactUrl(url)}' has unsupported scheme '${protocol}' (use ${Object.keys(DEFAULT_PORTS).join(', ')})`);
   }
   const scheme = protocol as Scheme;
-  const username = decodeURIComponent(parsed.username);
-  const password = decodeURIComponent(parsed.password);
-  parsed.username = '';
-  parsed.password = '';
+  const { username, password } = takeCredentials(parsed);
   return {
     host: parsed.hostname,
     port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme],

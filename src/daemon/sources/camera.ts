@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { CameraSourceConfig } from '../config.js';
-import { stripCredentials } from './credentials.js';
+import { stripCredentials } from '../../util/url.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { LatestFrameSource } from './latest.js';
 

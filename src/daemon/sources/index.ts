@@ -6,7 +6,7 @@ import { DirectorySource } from './directory.js';
 import { SnapshotSource } from './snapshot.js';
 
 export { CameraSource, type CameraOptions } from './camera.js';
-export { stripCredentials } from './credentials.js';
+export { stripCredentials } from '../../util/url.js';
 export { DirectorySource, IMAGE_EXTENSIONS, type DirectoryOptions } from './directory.js';
 export { SnapshotSource } from './snapshot.js';
 

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { SnapshotSourceConfig } from '../config.js';
-import { basicAuthRequest, stripCredentials } from './credentials.js';
+import { stripCredentials } from '../../util/url.js';
+import { basicAuthRequest } from './credentials.js';
 import { LatestFrameSource } from './latest.js';
 
 /** Why a fetch failed, in words: undici hides the socket error in `cause`. */
