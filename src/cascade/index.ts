@@ -14,6 +14,8 @@ export type {
   RunOptions,
   StageLatency,
 } from './runner.js';
+export { classificationFields } from './json.js';
+export type { ClassificationFields } from './json.js';
 export { evaluate } from './evaluate.js';
 export type { EvalSummary, EvaluateOptions, LatencyStats } from './evaluate.js';
 export { chooseDeployment, openCascade } from './open.js';

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import Table from 'cli-table3';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { openCascade, POLICIES, type CascadeResult, type NamedInput, type Policy } from '../cascade/index.js';
+import { classificationFields, openCascade, POLICIES, type CascadeResult, type NamedInput, type Policy } from '../cascade/index.js';
 import { listImages } from '../data/index.js';
 import { InputError } from '../errors.js';
 
@@ -64,22 +64,10 @@ export function expandInputs(paths: readonly string[]): { inputs: NamedInput[]; 
 /** cli-table3 colours borders even when piped: plain text unless stdout is a terminal. */
 export const tableStyle = () => (process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] });
 
-const round = (v: number, digits = 4) => Number(v.toFixed(digits));
-
 /** The JSON line for one result (snake_case, like `pivot eval --json`). */
 export function resultLine(r: CascadeResult): Record<string, unknown> {
   if (!r.ok) return { input: r.input, error: r.error.name, message: r.error instanceof InputError ? r.error.reason : r.error.message };
-  return {
-    input: r.input,
-    label: r.label,
-    class_index: r.classIndex,
-    probability: round(r.probability, 6),
-    entropy: round(r.entropy, 6),
-    ...(r.routingEntropy !== undefined ? { routing_entropy: round(r.routingEntropy, 6) } : {}),
-    effort: r.effort,
-    escalated: r.escalated,
-    latency_ms: Object.fromEntries(Object.entries(r.latencyMs).map(([k, v]) => [k, round(v as number, 3)])),
-  };
+  return { input: r.input, ...classificationFields(r) };
 }
 
 function table(results: CascadeResult[]): string {

@@ -3,32 +3,20 @@
  * publisher, Home Assistant discovery and the tests share. Topics live under
  * `<topic_prefix>/<device_id>`.
  */
+import type { ClassificationFields } from '../../cascade/index.js';
 
-/** Per-stage wall time (ms) of the cascade calls that handled the input. */
-export interface LatencyPayload {
-  preprocess: number;
-  low?: number;
-  high?: number;
-}
-
-/** One classified frame (QoS from config, not retained). */
-export interface ResultPayload {
+/** Which frame a message is about. */
+export interface FrameFields {
   device: string;
   source: string;
   frame: string;
   input: string;
   /** ISO 8601 capture time. */
   captured_at: string;
-  label: string;
-  class_index: number;
-  probability: number;
-  /** Normalized entropy (Eq. 3) of the answering effort. */
-  entropy: number;
-  /** Low-effort E(x) the routing compared with the threshold. */
-  routing_entropy?: number;
-  effort: number;
-  escalated: boolean;
-  latency_ms: LatencyPayload;
+}
+
+/** One classified frame (QoS from config, not retained): the frame, the answer, and the deployment that gave it. */
+export interface ResultPayload extends FrameFields, ClassificationFields {
   model: string;
   low: number;
   high: number;
@@ -36,12 +24,7 @@ export interface ResultPayload {
 }
 
 /** A frame that could not be classified (QoS from config, not retained). */
-export interface ErrorPayload {
-  device: string;
-  source: string;
-  frame: string;
-  input: string;
-  captured_at: string;
+export interface ErrorPayload extends FrameFields {
   /** Error class, e.g. InputError. */
   error: string;
   message: string;
