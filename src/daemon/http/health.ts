@@ -32,7 +32,7 @@ export interface HealthReport {
 }
 
 export interface HealthOptions {
-  publisher: () => PublisherStats & { last_error?: string | null };
+  publisher: () => PublisherStats;
   sources: () => Record<string, SourceStats>;
   lastFrameAt: () => Date | undefined;
   /** Seconds MQTT may stay disconnected before the daemon is degraded. Default 60. */

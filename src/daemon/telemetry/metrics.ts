@@ -6,22 +6,15 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchReport, CascadeResult } from '../../cascade/index.js';
+import type { PublisherStats as MqttPublisherStats } from '../publish/mqtt.js';
 import type { SourceStats } from '../types.js';
 
-/** What the MQTT publisher and its outbox report about themselves. */
-export interface PublisherStats {
-  connected: boolean;
-  /** Messages in the outbox not yet acknowledged by the broker. */
-  outbox_depth: number;
-  /** Messages dropped from a full outbox since start. */
-  outbox_dropped: number;
-  /** Outbox messages the broker acknowledged since start (when the publisher counts them). */
-  published?: number;
-  /** Reconnections to the broker since start (when the publisher counts them). */
-  reconnects?: number;
-  /** ISO time the connection was lost, null while connected (when the publisher tracks it). */
-  disconnected_since?: string | null;
-}
+/**
+ * What telemetry needs of the MQTT publisher's stats: the connection and outbox are required,
+ * the rest is used when present (tests and other publishers may leave it out).
+ */
+export type PublisherStats = Pick<MqttPublisherStats, 'connected' | 'outbox_depth' | 'outbox_dropped'> &
+  Partial<Omit<MqttPublisherStats, 'connected' | 'outbox_depth' | 'outbox_dropped'>>;
 
 /** The pipeline totals the telemetry message carries (fields of TelemetryPayload). */
 export interface PipelineCounters {

@@ -14,7 +14,7 @@ const silent = silentLogger();
 function world() {
   const state = {
     clock: 1_000_000,
-    publisher: { connected: false, outbox_depth: 0, outbox_dropped: 0 } as PublisherStats & { last_error?: string | null },
+    publisher: { connected: false, outbox_depth: 0, outbox_dropped: 0 } as PublisherStats,
     sources: {
       cam: { produced: 0, dropped: 0, errors: 0 },
       inbox: { produced: 0, dropped: 0, errors: 0 },
