@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { loadModelFamily, type ModelFamily } from '../model/manifest.js';
+import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
 
 const effortNumber = z.number().int().nonnegative();
@@ -77,8 +78,7 @@ export function loadDeploy(file: string): Deployment {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : err instanceof SyntaxError ? `not valid JSON: ${err.message}` : (err as Error).message;
+    const reason = err instanceof SyntaxError ? `not valid JSON: ${err.message}` : readFailure(err);
     throw new ConfigError(`${path}: ${reason}`, { cause: err });
   }
   return validateDeploy(raw, path);

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
 
 /** MQTT topic level: no wildcards, separators or empty names. */
@@ -236,8 +237,7 @@ export function loadDaemonConfig(file: string): LoadedDaemonConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+    throw new ConfigError(`${path}: ${readFailure(err)}`, { cause: err });
   }
   let value: unknown;
   try {

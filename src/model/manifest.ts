@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ModelLoadError } from '../errors.js';
+import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
 
 const positiveInt = z.number().int().positive();
@@ -140,8 +141,7 @@ export function loadModelFamily(dirOrManifest: string): ModelFamily {
   try {
     raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ModelLoadError(`${manifestPath}: ${reason}`, { cause: err });
+    throw new ModelLoadError(`${manifestPath}: ${readFailure(err)}`, { cause: err });
   }
   const manifest = validateManifest(raw, manifestPath, dir);
   return {

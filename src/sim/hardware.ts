@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
 
 const positive = z.number().positive();
@@ -115,8 +116,7 @@ export function loadHardware(spec: string): Hardware {
   try {
     text = readFileSync(spec, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or preset' : (err as Error).message;
-    throw new ConfigError(`${spec}: ${reason} (presets: ${Object.keys(HARDWARE_PRESETS).join(', ')})`, { cause: err });
+    throw new ConfigError(`${spec}: ${readFailure(err, 'no such file or preset')} (presets: ${Object.keys(HARDWARE_PRESETS).join(', ')})`, { cause: err });
   }
   let raw: unknown;
   try {

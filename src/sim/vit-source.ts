@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, ModelLoadError } from '../errors.js';
 import { ArchitectureSchema } from '../model/manifest.js';
+import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
 import { patchConvStem, VIT_PRESETS } from './presets.js';
 import { checkVit, convGemm, deepestSkippedMask, parseMask, type ConvLayer, type VitSpec } from './workload.js';
@@ -44,8 +45,7 @@ function fromManifest(path: string): VitSource {
     const text = readFileSync(file, 'utf8');
     raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or preset' : (err as Error).message;
-    throw new ModelLoadError(`${file}: ${reason} (presets: ${Object.keys(VIT_PRESETS).join(', ')})`, { cause: err });
+    throw new ModelLoadError(`${file}: ${readFailure(err, 'no such file or preset')} (presets: ${Object.keys(VIT_PRESETS).join(', ')})`, { cause: err });
   }
   const m = parseWith(ManifestView, raw, file, ModelLoadError);
   const a = m.architecture;
