@@ -42,6 +42,26 @@ export const ArchitectureSchema = z.object({
   stem: z.string().default('patch-conv'),
 });
 
+const AccuracySchema = z.object({
+  test: z.number().min(0).max(1).optional(),
+  sample: z.number().min(0).max(1).optional(),
+  calib: z.number().min(0).max(1).optional(),
+});
+
+/** Where a family made by `pivot import` came from: the user's ONNX classifier and the calibration images. */
+export const ImportedSchema = z.object({
+  /** File name of the imported ONNX model and its SHA-256. */
+  from: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  opset: z.number().int().positive(),
+  producer: z.string().optional(),
+  /** 'dynamic', or the fixed batch size the graph was exported with. */
+  batch: z.union([z.literal('dynamic'), positiveInt]),
+  /** False: the efforts are the imported weights with attention modules removed, not fine-tuned. */
+  fine_tuned: z.boolean(),
+  calib: z.object({ source: z.string().min(1), images: positiveInt, labelled: z.boolean() }),
+});
+
 export const EffortSchema = z.object({
   /** Number of active attention modules. */
   effort: z.number().int().nonnegative(),
@@ -49,8 +69,8 @@ export const EffortSchema = z.object({
   active: z.array(bit),
   file: z.string().min(1),
   macs: z.number().int().nonnegative(),
-  /** Accuracy (0..1) on the full test set and on the bundled sample, measured by the training code. */
-  accuracy: z.object({ test: z.number().min(0).max(1).optional(), sample: z.number().min(0).max(1).optional() }),
+  /** Accuracy (0..1) on the full test set and on the bundled sample (training code), or on the labelled calibration images (`pivot import`). */
+  accuracy: AccuracySchema,
   path_score: z.number().optional(),
 });
 
@@ -78,16 +98,18 @@ export const ManifestSchema = z.object({
       mlp_outputs: z.array(z.string().min(1)),
       attn_outputs: z.array(z.string().min(1)),
       /** Accuracy (0..1) of the analysis graph with every attention on (the base model, before effort fine-tuning). */
-      accuracy: z.object({ test: z.number().min(0).max(1).optional(), sample: z.number().min(0).max(1).optional() }).optional(),
+      accuracy: AccuracySchema.optional(),
     })
     .optional(),
   samples: z.string().optional(),
+  imported: ImportedSchema.optional(),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type Effort = z.infer<typeof EffortSchema>;
 export type Preprocess = z.infer<typeof PreprocessSchema>;
 export type Architecture = z.infer<typeof ArchitectureSchema>;
+export type Imported = z.infer<typeof ImportedSchema>;
 
 /** A manifest with its directory, so relative file names can be resolved. */
 export interface ModelFamily {
