@@ -3,8 +3,9 @@
  * option) and the reason; the CLI maps each class to an exit code.
  */
 export class PivotError extends Error {
-  /** Process exit code the CLI uses for this class of error. */
-  readonly exitCode: number = 1;
+  /** Process exit code the CLI uses for this class of error (also on the class: `InputError.exitCode`). */
+  static readonly exitCode: number = 1;
+  readonly exitCode: number = PivotError.exitCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -13,17 +14,20 @@ export class PivotError extends Error {
 
 /** A configuration file or option is missing, malformed or inconsistent. */
 export class ConfigError extends PivotError {
-  override readonly exitCode = 2;
+  static override readonly exitCode = 2;
+  override readonly exitCode = ConfigError.exitCode;
 }
 
 /** A model directory, manifest or ONNX file cannot be used. */
 export class ModelLoadError extends PivotError {
-  override readonly exitCode = 3;
+  static override readonly exitCode = 3;
+  override readonly exitCode = ModelLoadError.exitCode;
 }
 
 /** An input (image, dataset file) cannot be decoded or is refused. */
 export class InputError extends PivotError {
-  override readonly exitCode = 4;
+  static override readonly exitCode = 4;
+  override readonly exitCode = InputError.exitCode;
   constructor(
     readonly input: string,
     readonly reason: string,
@@ -35,5 +39,6 @@ export class InputError extends PivotError {
 
 /** The inference runtime failed on inputs that passed validation (shape, dtype or a runtime fault). */
 export class InferenceError extends PivotError {
-  override readonly exitCode = 5;
+  static override readonly exitCode = 5;
+  override readonly exitCode = InferenceError.exitCode;
 }

@@ -1,28 +1,11 @@
 /** `pivot classify`: run the cascade on image files and folders; one result (or error) per file. */
 import { statSync } from 'node:fs';
 import Table from 'cli-table3';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { classificationFields, openCascade, POLICIES, type CascadeResult, type NamedInput, type Policy } from '../cascade/index.js';
 import { listImages } from '../data/index.js';
 import { InputError } from '../errors.js';
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive integer`);
-  return n;
-}
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
-  return n;
-}
-
-export function unitInterval(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`'${value}' is not a number in [0, 1]`);
-  return n;
-}
+import { positiveInt } from './options.js';
 
 /** Options shared by the commands that run the cascade. */
 export function addRuntimeOptions(command: Command): Command {
@@ -123,6 +106,6 @@ export function register(program: Command): void {
       const routing = cascade.policy === 'cascade' ? ` (${escalated} escalated to effort ${cascade.config.high})` : '';
       process.stderr.write(`${results.length - failed} classified${routing}, ${failed} failed\n`);
     }
-    if (failed) process.exitCode = 4; // InputError's exit code: some inputs could not be classified
+    if (failed) process.exitCode = InputError.exitCode; // some inputs could not be classified
   });
 }

@@ -6,9 +6,10 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { evaluate, openCascade, type EvalSummary, type Policy } from '../cascade/index.js';
 import { FASHION_MNIST_DIR, limitDataset, openDataset } from '../data/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import type { ModelFamily } from '../model/index.js';
-import { addRuntimeOptions, nonNegativeInt, positiveInt, resultLine, tableStyle, unitInterval } from './classify.js';
+import { addRuntimeOptions, resultLine, tableStyle } from './classify.js';
+import { nonNegativeInt, positiveInt, unitInterval } from './options.js';
 
 interface EvalOptions {
   deploy?: string;
@@ -82,6 +83,6 @@ export function register(program: Command): void {
     for (const line of failures) process.stderr.write(`${line}\n`);
     await runtime.close();
     process.stdout.write(`${opts.json ? JSON.stringify(summary) : report(summary)}\n`);
-    if (summary.failed) process.exitCode = 4; // InputError's exit code: some inputs could not be classified
+    if (summary.failed) process.exitCode = InputError.exitCode; // some inputs could not be classified
   });
 }

@@ -1,26 +1,9 @@
 /** `pivot search`: Phase 2, the effort pair and threshold with the best accuracy that meet a delay target -> deploy.json. */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { COST_SOURCES, DelayTargetError, PICKS, runSearch, searchReport, trialRow, type SearchOptions, type SearchResult } from '../search/phase2/index.js';
-import { nonNegativeInt, positiveInt, tableStyle, unitInterval } from './classify.js';
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`'${value}' is not a positive number`);
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`'${value}' is not a non-negative number`);
-  return n;
-}
-
-function gridStep(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`'${value}' is not a number in (0, 1]`);
-  return n;
-}
+import { tableStyle } from './classify.js';
+import { integer, nonNegativeInt, number, positiveInt } from './options.js';
 
 /** The --json object: settings, every pair tried, the choice (or null) and the file written. */
 function jsonResult(r: SearchResult): Record<string, unknown> {
@@ -49,15 +32,15 @@ export function register(program: Command): void {
     .addOption(new Option('--split <split>', 'IDX split to draw from').choices(['train', 'test']).default('train'))
     .option('--images <n>', 'random images in the search batch', positiveInt, 256)
     .option('--seed <n>', 'seed for drawing the batch', nonNegativeInt, 1)
-    .requiredOption('--lec <F>', 'low effort constraint: fraction of inputs the low effort must answer, in [0, 1]', unitInterval)
-    .option('--delay <ms>', 'delay target in ms per image', positiveNumber)
-    .option('--delay-ratio <r>', 'delay target as a fraction of the full (largest) effort\'s delay', positiveNumber)
-    .option('--tolerance <t>', 'a pair meets the target when its delay <= target * (1 + t)', nonNegativeNumber, 0.05)
+    .requiredOption('--lec <F>', 'low effort constraint: fraction of inputs the low effort must answer, in [0, 1]', number)
+    .option('--delay <ms>', 'delay target in ms per image', number)
+    .option('--delay-ratio <r>', 'delay target as a fraction of the full (largest) effort\'s delay', number)
+    .option('--tolerance <t>', 'a pair meets the target when its delay <= target * (1 + t)', number, 0.05)
     .addOption(new Option('--cost <source>', 'delays from PIVOT-Sim or measured here with onnxruntime').choices(COST_SOURCES).default('sim'))
     .option('--hardware <preset|file>', 'PIVOT-Sim hardware: zcu102 or a hw.yaml (with --cost sim)', 'zcu102')
-    .option('--step <s>', 'threshold grid step', gridStep, 0.01)
+    .option('--step <s>', 'threshold grid step', number, 0.01)
     .addOption(new Option('--pick <rule>', 'among pairs meeting the target: the first in pair order (as the paper) or the most accurate').choices(PICKS).default('first'))
-    .option('--rounds <n>', 'interleaved timing rounds over all efforts (with --cost device)', positiveInt, 5)
+    .option('--rounds <n>', 'interleaved timing rounds over all efforts (with --cost device)', integer, 5)
     .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
     .option('--out <file>', 'deploy config to write (not the shipped deploy/deploy.json)', 'deploy.json')
     .option('--json', 'one JSON object instead of the table')

@@ -1,18 +1,7 @@
 /** `pivot sim`: PIVOT-Sim estimates for a ViT effort, an effort pair, or a SCALE-Sim topology. */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { runSim, type SimOptions } from '../sim/run.js';
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
-  return n;
-}
-
-function number(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`'${value}' is not a number`);
-  return n;
-}
+import { nonNegativeInt, number } from './options.js';
 
 export function register(program: Command): void {
   program

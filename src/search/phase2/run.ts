@@ -10,7 +10,7 @@ import { deviceDelays, simDelays, type CostSource, type EffortDelays } from './c
 import { writeDeploy } from './deploy.js';
 import { DelayTargetError } from './errors.js';
 import { pairOrder } from './order.js';
-import { resolveTarget, selectPair, type DelayTarget, type Pick, type Selection } from './select.js';
+import { checkTarget, resolveTarget, selectPair, type DelayTarget, type Pick, type Selection, type TargetOptions } from './select.js';
 import { thresholdGrid, type EffortPredictions } from './sweep.js';
 
 export interface SearchOptions {
@@ -56,17 +56,18 @@ function defaultData(family: ModelFamily): string {
 }
 
 /** Option checks that need no model or data, so a typo fails before any work. */
-function checkOptions(opts: SearchOptions): void {
+function checkOptions(opts: SearchOptions, target: TargetOptions): void {
   if (!(opts.lec >= 0 && opts.lec <= 1)) throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1]`);
   if (opts.out !== undefined && resolve(opts.out) === defaultDeployPath())
     throw new ConfigError(`--out: ${resolve(opts.out)} is the shipped deploy config; write the search result elsewhere and point --deploy at it`);
   if (opts.split !== undefined && opts.split !== 'train' && opts.split !== 'test') throw new ConfigError(`--split: '${opts.split}' is not train or test`);
   if (opts.rounds !== undefined && !(Number.isInteger(opts.rounds) && opts.rounds > 0)) throw new ConfigError(`--rounds: ${opts.rounds} is not a positive integer`);
-  if ((opts.delay === undefined) === (opts.delayRatio === undefined)) throw new ConfigError('give one of --delay <ms> or --delay-ratio <r>');
+  checkTarget(target);
 }
 
 export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
-  checkOptions(opts);
+  const targetOptions = { delay: opts.delay, delayRatio: opts.delayRatio, tolerance: opts.tolerance ?? 0.05 };
+  checkOptions(opts, targetOptions);
   const step = opts.step ?? 0.01;
   const grid = thresholdGrid(step);
   const family = loadModelFamily(opts.model);
@@ -91,7 +92,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   } finally {
     await runtime.close();
   }
-  const target = resolveTarget({ delay: opts.delay, delayRatio: opts.delayRatio, tolerance: opts.tolerance ?? 0.05 }, delays);
+  const target = resolveTarget(targetOptions, delays);
   const pick = opts.pick ?? 'first';
   const selection = selectPair(pairOrder(efforts), predictions, batch.labels, delays, opts.lec, grid, target, pick);
   const result: SearchResult = { ...selection, family, batch, lec: opts.lec, step, pick, delays, target };

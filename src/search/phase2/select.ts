@@ -33,19 +33,27 @@ export interface Selection {
   closest?: PairTrial;
 }
 
-/** --delay or --delay-ratio (exactly one) as milliseconds; the full effort is the largest one, run alone. */
-export function resolveTarget(
-  opts: { delay?: number; delayRatio?: number; tolerance: number },
-  delays: EffortDelays,
-): DelayTarget {
+export interface TargetOptions {
+  delay?: number;
+  delayRatio?: number;
+  tolerance: number;
+}
+
+/** --delay or --delay-ratio (exactly one) and --tolerance; needs no delays, so runSearch calls it before any work. */
+export function checkTarget(opts: TargetOptions): void {
   if ((opts.delay === undefined) === (opts.delayRatio === undefined)) throw new ConfigError('give one of --delay <ms> or --delay-ratio <r>');
   if (!(opts.tolerance >= 0 && Number.isFinite(opts.tolerance))) throw new ConfigError(`--tolerance: ${opts.tolerance} is not a non-negative number`);
-  if (opts.delay !== undefined) {
-    if (!(opts.delay > 0 && Number.isFinite(opts.delay))) throw new ConfigError(`--delay: ${opts.delay} is not a positive number of milliseconds`);
-    return { ms: opts.delay, given: { delay_ms: opts.delay }, tolerance: opts.tolerance };
-  }
+  if (opts.delay !== undefined && !(opts.delay > 0 && Number.isFinite(opts.delay)))
+    throw new ConfigError(`--delay: ${opts.delay} is not a positive number of milliseconds`);
+  if (opts.delayRatio !== undefined && !(opts.delayRatio > 0 && Number.isFinite(opts.delayRatio)))
+    throw new ConfigError(`--delay-ratio: ${opts.delayRatio} is not a positive number`);
+}
+
+/** The checked target in milliseconds; the full effort is the largest one, run alone. */
+export function resolveTarget(opts: TargetOptions, delays: EffortDelays): DelayTarget {
+  checkTarget(opts);
+  if (opts.delay !== undefined) return { ms: opts.delay, given: { delay_ms: opts.delay }, tolerance: opts.tolerance };
   const ratio = opts.delayRatio!;
-  if (!(ratio > 0 && Number.isFinite(ratio))) throw new ConfigError(`--delay-ratio: ${ratio} is not a positive number`);
   const full = Math.max(...delays.byEffort.keys());
   const fullMs = delays.byEffort.get(full)!.asHigh;
   return { ms: ratio * fullMs, given: { delay_ratio: ratio, full_effort: full, full_delay_ms: fullMs }, tolerance: opts.tolerance };
