@@ -82,10 +82,24 @@ const brokerUrl = z.string().refine(
   { message: `not a broker URL: expected ${BROKER_SCHEMES.map((s) => `${s}//host[:port]`).join(', ')}` },
 );
 
+/** `mqtt.url: embedded`: the daemon runs its own broker (see mqtt.embedded) and publishes to it. */
+export const EMBEDDED = 'embedded';
+
 export const MqttSchema = z
   .object({
-    /** Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect. */
-    url: z.union([brokerUrl, z.array(brokerUrl).min(1)]).default('mqtt://127.0.0.1:1883'),
+    /**
+     * Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect.
+     * `embedded`: a broker inside the daemon (mqtt.embedded), for a device with no broker of its own.
+     */
+    url: z.union([z.literal(EMBEDDED), brokerUrl, z.array(brokerUrl).min(1)]).default('mqtt://127.0.0.1:1883'),
+    /** Where the embedded broker listens (mqtt.url: embedded); a taken port moves it to the next free one. */
+    embedded: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(1).max(65535).default(1883),
+      })
+      .strict()
+      .prefault({}),
     username: z.string().optional(),
     password: z.string().optional(),
     /** File holding the password (e.g. a systemd credential or Docker secret); wins over `password`. */
@@ -135,6 +149,16 @@ export const DaemonConfigSchema = z
     sources: z.array(SourceSchema).min(1),
     mqtt: MqttSchema.prefault({}),
     outbox: OutboxSchema.prefault({}),
+    /** Live control over MQTT (`<prefix>/<device>/set`): threshold, policy, deployment. */
+    control: z
+      .object({
+        /** false: the daemon neither subscribes to `set` nor announces the Home Assistant controls. */
+        enabled: z.boolean().default(true),
+        /** Where accepted changes are kept across restarts; default `control.json` beside the outbox folder. */
+        file: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
     runtime: z
       .object({
         /** Most frames one cascade call takes from a source. */
@@ -180,7 +204,7 @@ export type OutboxConfig = z.infer<typeof OutboxSchema>;
 /** A validated config with every path absolute and the device id filled in. */
 export interface LoadedDaemonConfig {
   path: string;
-  config: DaemonConfig & { device_id: string };
+  config: DaemonConfig & { device_id: string; control: { file: string } };
 }
 
 /** The host name as a topic level: lowercase, other characters as '-'. */
@@ -226,6 +250,7 @@ export function validateDaemonConfig(value: unknown, path: string): LoadedDaemon
       sources,
       mqtt: { ...config.mqtt, ...(tls ? { tls } : {}), ...(password !== undefined ? { password } : {}) },
       outbox: { ...config.outbox, dir: at(config.outbox.dir) },
+      control: { ...config.control, file: config.control.file ? at(config.control.file) : resolve(at(config.outbox.dir), '..', 'control.json') },
     },
   };
 }

@@ -5,17 +5,35 @@
  * Per source:  take frames -> cascade (one batch) -> result/error payload -> outbox (disk)
  *              -> frame.settle()  (so a crash before the outbox write means reprocessing,
  *              never a lost frame).
+ *
+ * Live changes (a `set` command over MQTT, a SIGHUP reload) are applied one at a time and
+ * between batches: a batch runs to the end with the cascade it started with, and the next
+ * batch of every source takes the new one, so no frame is lost or classified twice.
  */
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { openCascade, type BatchReport, type Cascade, type CascadeResult } from '../cascade/index.js';
+import { Cascade, type BatchReport, type CascadeResult } from '../cascade/index.js';
 import type { Deployment } from '../config/deploy.js';
 import { PivotError } from '../errors.js';
-import type { ModelRuntime } from '../model/index.js';
-import type { LoadedDaemonConfig } from './config.js';
+import { ModelRuntime } from '../model/index.js';
 import { VERSION } from '../version.js';
+import { EmbeddedBroker } from './broker/index.js';
+import { EMBEDDED, type LoadedDaemonConfig, type MqttConfig, type SourceConfig } from './config.js';
+import {
+  applySetCommand,
+  configPayload,
+  effectiveSettings,
+  loadOverrides,
+  parseSetCommand,
+  saveOverrides,
+  type ConfigPayload,
+  type ControlOverrides,
+  type SetReply,
+  type Settings,
+} from './control/index.js';
 import { HealthMonitor, HttpServer } from './http/index.js';
 import { outcomePayload } from './payloads.js';
-import { MqttPublisher, Outbox, discoveryMessages } from './publish/index.js';
+import { MqttPublisher, Outbox, baseTopic, discoveryMessages, discoveryRemovals, topics, type OutboxMessage } from './publish/index.js';
 import { createSource } from './sources/index.js';
 import { PipelineMetrics, Telemetry } from './telemetry/index.js';
 import type { Frame, FrameSource, SourceStats } from './types.js';
@@ -23,32 +41,66 @@ import type { Frame, FrameSource, SourceStats } from './types.js';
 /** How long stop() waits for the outbox to drain to a connected broker before leaving the rest on disk. */
 const FLUSH_ON_STOP_MS = 5_000;
 
+export interface DaemonOptions {
+  /** Level of the one line logged per classified frame: `info` for a person at a terminal; default `debug`. */
+  resultLogLevel?: 'info' | 'debug';
+}
+
+/** The cascade in use, and the batches still running on it. */
+interface Active {
+  settings: Settings;
+  runtime: ModelRuntime;
+  cascade: Cascade;
+  inFlight: Set<Promise<void>>;
+}
+
+/** A started source and its classify loop. */
+interface Running {
+  config: SourceConfig;
+  source: FrameSource;
+  abort: AbortController;
+  loop: Promise<void>;
+}
+
 export class Daemon {
   readonly device: string;
   readonly metrics: PipelineMetrics;
   readonly publisher: MqttPublisher;
   readonly health: HealthMonitor;
   readonly http?: HttpServer;
-  private readonly sources: FrameSource[];
+  /** The broker inside the daemon, with `mqtt.url: embedded`. */
+  readonly broker?: EmbeddedBroker;
+  private current: LoadedDaemonConfig;
+  /** The publisher's MQTT settings (shared object: the embedded broker's URL is set in it at start). */
+  private readonly mqtt: MqttConfig;
+  private readonly sources = new Map<string, Running>();
   private readonly telemetry: Telemetry;
+  private readonly logger: Logger;
   private readonly log: Logger;
-  private readonly abort = new AbortController();
-  private readonly loops: Promise<void>[] = [];
-  private opened?: { deployment: Deployment; runtime: ModelRuntime; cascade: Cascade };
+  private active?: Active;
+  private overrides: ControlOverrides = {};
+  /** Runtimes replaced by a new deployment, closing once their last batch is done. */
+  private readonly retiring = new Set<Promise<void>>();
+  /** Live changes, one after another. */
+  private changes: Promise<unknown> = Promise.resolve();
   private stopping?: Promise<void>;
+  private readonly resultLogLevel: 'info' | 'debug';
 
   /** Builds the components; no I/O until start(). */
-  constructor(
-    readonly loaded: LoadedDaemonConfig,
-    logger: Logger,
-  ) {
+  constructor(loaded: LoadedDaemonConfig, logger: Logger, options: DaemonOptions = {}) {
+    this.current = loaded;
     const { config } = loaded;
+    this.logger = logger;
     this.log = logger.child({ component: 'daemon' });
+    this.resultLogLevel = options.resultLogLevel ?? 'debug';
     this.device = config.device_id;
-    this.sources = config.sources.map((source) => createSource(source, logger));
+    // The publisher reads mqtt.url at start(): for an embedded broker it is filled in once that listens.
+    const mqtt = (this.mqtt = { ...config.mqtt });
+    if (config.mqtt.url === EMBEDDED) this.broker = new EmbeddedBroker({ ...config.mqtt.embedded, logger: logger.child({ component: 'broker' }) });
     const sourceStats = () => this.sourceStats();
+    const control = config.control.enabled;
     this.publisher = new MqttPublisher({
-      mqtt: config.mqtt,
+      mqtt,
       device: this.device,
       // The publisher opens and closes the outbox with its own start() and stop().
       outbox: new Outbox(config.outbox, logger.child({ component: 'outbox' })),
@@ -57,11 +109,14 @@ export class Daemon {
         discoveryMessages({
           device: this.device,
           base: this.publisher.base,
-          sources: config.sources.map((s) => s.name),
+          sources: this.sourceNames(),
           prefix: config.mqtt.discovery.prefix,
-          model: this.opened?.deployment.family.manifest.name ?? 'unknown',
+          model: this.active?.settings.deployment.family.manifest.name ?? 'unknown',
           swVersion: VERSION,
+          control,
         }),
+      announce: () => (this.active ? [this.configMessage()] : []),
+      ...(control ? { commands: { topic: topics.set(baseTopic(config.mqtt.topic_prefix, config.device_id)), handle: (payload: string) => void this.set(payload) } } : {}),
     });
     const publisherStats = () => this.publisher.stats();
     this.metrics = new PipelineMetrics(this.device, { publisher: publisherStats, sources: sourceStats });
@@ -85,25 +140,34 @@ export class Daemon {
       });
   }
 
+  /** The config in force (the last one reloaded, for the parts a reload changes). */
+  get loaded(): LoadedDaemonConfig {
+    return this.current;
+  }
+
+  /** The settings the next batch runs with. */
+  get settings(): ConfigPayload | undefined {
+    return this.active ? this.configPayloadNow() : undefined;
+  }
+
   /** Loads the model, opens the outbox, connects, starts the sources and their classify loops. */
   async start(): Promise<void> {
-    const { config } = this.loaded;
-    this.opened = await openCascade(
-      { ...(config.deploy ? { deploy: config.deploy } : {}) },
-      config.runtime.intra_op_threads !== undefined ? { intraOpThreads: config.runtime.intra_op_threads } : {},
-      { batchSize: config.runtime.batch_size },
-    );
-    const { deployment } = this.opened;
+    const { config } = this.current;
+    this.active = await this.open(await this.startupSettings());
+    const { deployment, policy } = this.active.settings;
     this.log.info(
-      { deploy: deployment.path, low: deployment.config.low, high: deployment.config.high, threshold: deployment.config.threshold },
+      { deploy: deployment.path, low: deployment.config.low, high: deployment.config.high, threshold: deployment.config.threshold, policy },
       'model loaded',
     );
+    if (this.broker) {
+      await this.broker.start();
+      this.mqtt.url = this.broker.url;
+    }
     await this.publisher.start();
-    for (const source of this.sources) await source.start();
+    for (const source of config.sources) await this.startSource(source);
     await this.telemetry.start();
     await this.http?.start();
-    for (const source of this.sources) this.loops.push(this.serve(source));
-    this.log.info({ device: this.device, base: this.publisher.base, sources: this.sources.map((s) => `${s.name} (${s.type})`) }, 'daemon running');
+    this.log.info({ device: this.device, base: this.publisher.base, sources: this.sourceLabels() }, 'daemon running');
   }
 
   /** Stops taking frames, finishes the batches in flight, drains what it can, and releases everything. Idempotent. */
@@ -112,39 +176,190 @@ export class Daemon {
     return this.stopping;
   }
 
+  /**
+   * Applies a `set` command (JSON text) between batches: validated like a deploy.json, saved so it
+   * survives a restart, acknowledged on `set/result`, and the settings re-published on `config`.
+   */
+  set(payload: string): Promise<SetReply> {
+    return this.serially(async () => {
+      let reply: SetReply;
+      let id: string | number | undefined;
+      try {
+        const command = parseSetCommand(payload);
+        id = command.id;
+        const overrides = applySetCommand(command, this.overrides, dirname(this.current.path));
+        const next = await this.open(effectiveSettings(this.current.config.deploy, overrides));
+        try {
+          await saveOverrides(this.current.config.control.file, overrides);
+        } catch (err) {
+          await this.dispose(next);
+          throw new PivotError(`cannot save the change to ${this.current.config.control.file}: ${(err as Error).message}`, { cause: err });
+        }
+        this.overrides = overrides;
+        this.activate(next);
+        const { id: _, ...applied } = command;
+        reply = { ok: true, ...(id !== undefined ? { id } : {}), applied, config: this.configPayloadNow() };
+        this.log.info({ applied, settings: this.settingsSummary() }, 'settings changed over MQTT');
+      } catch (err) {
+        const error = err instanceof PivotError ? err.message : `${(err as Error).message}`;
+        reply = { ok: false, ...(id !== undefined ? { id } : {}), error };
+        this.log.warn({ error }, 'set command rejected; nothing changed');
+      }
+      this.publisher.publishNow({ topic: topics.setResult(this.publisher.base), payload: JSON.stringify(reply), qos: 1, retain: false });
+      return reply;
+    });
+  }
+
+  /**
+   * Takes a new config (SIGHUP), already validated: sources added, removed or changed, a new
+   * deployment loaded. Parts that need a restart (broker, outbox, HTTP, ...) are named in a warning.
+   */
+  reload(next: LoadedDaemonConfig): Promise<void> {
+    return this.serially(async () => {
+      const before = this.current.config;
+      const after = next.config;
+      // Load the new deployment first: if it fails, nothing has changed yet.
+      let deployment: Active | undefined;
+      if (after.deploy !== before.deploy) {
+        if (this.overrides.deploy) this.log.warn('the config file names a new deploy, but a deployment set over MQTT stays in force (send {"reset": true} to return to the file)');
+        else deployment = await this.open(effectiveSettings(after.deploy, this.overrides));
+      }
+      const restart = (['device_id', 'mqtt', 'outbox', 'control', 'runtime', 'telemetry', 'http'] as const).filter(
+        (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+      );
+      if (restart.length) this.log.warn({ keys: restart }, `reload: ${restart.join(', ')} changed; those take effect at the next restart`);
+      const wanted = new Map(after.sources.map((s) => [s.name, s]));
+      const removed: string[] = [];
+      for (const [name, running] of [...this.sources]) {
+        const replacement = wanted.get(name);
+        if (replacement && JSON.stringify(replacement) === JSON.stringify(running.config)) continue;
+        await this.stopSource(name);
+        if (!replacement) removed.push(name);
+      }
+      this.current = { path: next.path, config: { ...before, deploy: after.deploy, sources: after.sources } };
+      if (deployment) this.activate(deployment);
+      for (const source of after.sources) {
+        if (this.sources.has(source.name)) continue;
+        try {
+          await this.startSource(source);
+        } catch (err) {
+          this.log.error({ err, source: source.name }, `reload: source '${source.name}' could not start; it stays off until the next reload`);
+        }
+      }
+      this.publisher.publishDiscovery(discoveryRemovals({ prefix: before.mqtt.discovery.prefix, device: this.device }, removed));
+      this.publisher.publishNow(this.configMessage());
+      this.log.info({ path: next.path, sources: this.sourceLabels(), settings: this.settingsSummary() }, 'config reloaded');
+    });
+  }
+
   private async shutdown(): Promise<void> {
     this.log.info('stopping');
-    this.abort.abort();
-    await Promise.allSettled(this.sources.map((s) => s.stop()));
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.sources.keys()].map((name) => this.stopSource(name)));
+    await this.changes.catch(() => undefined);
     await this.telemetry.stop();
     await this.http?.stop();
     const drained = await this.publisher.flush(FLUSH_ON_STOP_MS);
     if (!drained) this.log.warn({ outbox_depth: this.publisher.stats().outbox_depth }, 'broker did not take every message: the rest stay in the outbox for the next start');
     await this.publisher.stop();
-    await this.opened?.runtime.close();
+    await this.broker?.stop();
+    await Promise.allSettled(this.retiring);
+    await this.active?.runtime.close();
     this.log.info('stopped');
   }
 
+  /** The config file's deployment with the saved overrides; overrides that no longer validate are reported and dropped. */
+  private async startupSettings(): Promise<Settings> {
+    const { config } = this.current;
+    if (!config.control.enabled) return effectiveSettings(config.deploy, {});
+    try {
+      const overrides = await loadOverrides(config.control.file);
+      const settings = effectiveSettings(config.deploy, overrides);
+      this.overrides = overrides;
+      if (Object.keys(overrides).length) this.log.info({ file: config.control.file, overrides: Object.keys(overrides) }, 'settings changed over MQTT earlier are in force');
+      return settings;
+    } catch (err) {
+      this.log.warn({ file: config.control.file, reason: (err as Error).message }, 'ignoring the saved control settings: they no longer validate');
+      return effectiveSettings(config.deploy, {});
+    }
+  }
+
+  /** A cascade for `settings`, reusing the current runtime (and its open sessions) when the model family is the same. */
+  private async open(settings: Settings): Promise<Active> {
+    const { deployment, policy } = settings;
+    const same = this.active && this.active.runtime.family.dir === deployment.family.dir ? this.active.runtime : undefined;
+    const { runtime: runtimeConfig } = this.current.config;
+    const runtime = same ?? new ModelRuntime(deployment.family, runtimeConfig.intra_op_threads !== undefined ? { intraOpThreads: runtimeConfig.intra_op_threads } : {});
+    const { low, high, threshold } = deployment.config;
+    try {
+      const cascade = await Cascade.create(runtime, { low, high, threshold, policy }, { batchSize: runtimeConfig.batch_size });
+      return { settings, runtime, cascade, inFlight: new Set() };
+    } catch (err) {
+      if (!same) await runtime.close();
+      throw err;
+    }
+  }
+
+  /** Closes what `open` made for a change that was then abandoned. */
+  private async dispose(unused: Active): Promise<void> {
+    if (unused.runtime !== this.active?.runtime) await unused.runtime.close();
+  }
+
+  /** From now on, batches use `next`; the previous runtime closes after its last batch if `next` has its own. */
+  private activate(next: Active): void {
+    const previous = this.active;
+    this.active = next;
+    if (!previous || previous.runtime === next.runtime) return;
+    const closing = Promise.allSettled([...previous.inFlight]).then(() => previous.runtime.close());
+    this.retiring.add(closing);
+    void closing.finally(() => this.retiring.delete(closing));
+  }
+
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(change, change);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async startSource(config: SourceConfig): Promise<void> {
+    const source = createSource(config, this.logger);
+    await source.start();
+    const abort = new AbortController();
+    this.sources.set(config.name, { config, source, abort, loop: this.serve(source, abort.signal) });
+  }
+
+  /** Stops taking frames from a source and waits for its batch in flight. */
+  private async stopSource(name: string): Promise<void> {
+    const running = this.sources.get(name);
+    if (!running) return;
+    this.sources.delete(name);
+    running.abort.abort();
+    await running.source.stop().catch((err: unknown) => this.log.warn({ err, source: name }, 'source did not stop cleanly'));
+    await running.loop;
+  }
+
   /** One source's loop: batches of frames through the cascade until the daemon stops. */
-  private async serve(source: FrameSource): Promise<void> {
-    const { signal } = this.abort;
-    const { batch_size } = this.loaded.config.runtime;
+  private async serve(source: FrameSource, signal: AbortSignal): Promise<void> {
+    const { batch_size } = this.current.config.runtime;
     while (!signal.aborted) {
       const frames = await source.take(batch_size, signal);
       if (!frames.length) continue;
+      const active = this.active!;
+      const batch = this.classify(active, source, frames);
+      active.inFlight.add(batch);
       try {
-        await this.classify(source, frames);
+        await batch;
       } catch (err) {
         // Only an outbox write can get here (classify turns cascade failures into per-frame errors):
         // the frames stay unsettled, so a directory source offers them again after a restart.
         this.log.error({ err, source: source.name, frames: frames.length }, 'could not queue results; frames left unsettled');
+      } finally {
+        active.inFlight.delete(batch);
       }
     }
   }
 
-  private async classify(source: FrameSource, frames: Frame[]): Promise<void> {
-    const { cascade, deployment } = this.opened!;
+  private async classify({ cascade, settings }: Active, source: FrameSource, frames: Frame[]): Promise<void> {
+    const { deployment } = settings;
     let results: CascadeResult[];
     let report: BatchReport;
     try {
@@ -162,7 +377,8 @@ export class Daemon {
     await Promise.all(
       frames.map(async (frame, i) => {
         const result = results[i]!;
-        if (!result.ok) this.log.warn({ source: source.name, input: frame.name, reason: result.error.message }, 'frame not classified');
+        if (result.ok) this.logResult(source.name, frame, result, deployment);
+        else this.log.warn({ source: source.name, input: frame.name, reason: result.error.message }, 'frame not classified');
         try {
           await frame.settle(result.ok ? { ok: true } : { ok: false, reason: result.error.message });
         } catch (err) {
@@ -172,7 +388,40 @@ export class Daemon {
     );
   }
 
+  private logResult(source: string, frame: Frame, result: Extract<CascadeResult, { ok: true }>, deployment: Deployment): void {
+    if (!this.log.isLevelEnabled(this.resultLogLevel)) return;
+    const route = result.escalated ? `escalated to effort ${result.effort}` : `effort ${result.effort}`;
+    this.log[this.resultLogLevel](
+      { result: { source, input: frame.name, label: result.label, probability: result.probability, effort: result.effort, threshold: deployment.config.threshold } },
+      `${source}: ${basename(frame.name)} -> ${result.label} (p ${result.probability.toFixed(2)}, ${route})`,
+    );
+  }
+
+  private configPayloadNow(): ConfigPayload {
+    const { config } = this.current;
+    return configPayload(this.device, this.active!.settings, this.overrides, config.control.enabled, this.sourceNames());
+  }
+
+  private configMessage(): OutboxMessage {
+    return { topic: topics.config(this.publisher.base), payload: JSON.stringify(this.configPayloadNow()), qos: 1, retain: true };
+  }
+
+  private settingsSummary(): Record<string, unknown> {
+    const { deployment, policy } = this.active!.settings;
+    const { low, high, threshold } = deployment.config;
+    return { deploy: deployment.path, low, high, threshold, policy };
+  }
+
+  private sourceNames(): string[] {
+    return this.current.config.sources.map((s) => s.name);
+  }
+
+  private sourceLabels(): string[] {
+    return [...this.sources.values()].map(({ source }) => `${source.name} (${source.type})`);
+  }
+
   private sourceStats(): Record<string, SourceStats> {
-    return Object.fromEntries(this.sources.map((s) => [s.name, s.stats()]));
+    return Object.fromEntries([...this.sources.values()].map(({ source }) => [source.name, source.stats()]));
   }
 }
+

@@ -1,8 +1,11 @@
 /**
  * Home Assistant MQTT discovery: the retained config messages that make each source's label
- * and probability, and the device's health, appear as sensors of one device in Home Assistant.
- * Field names follow https://www.home-assistant.io/integrations/sensor.mqtt/.
+ * and probability, and the device's health, appear as sensors of one device in Home Assistant,
+ * and (with live control on) the threshold as a number and the routing policy as a select.
+ * Field names follow https://www.home-assistant.io/integrations/sensor.mqtt/, number.mqtt/
+ * and select.mqtt/.
  */
+import { POLICIES } from '../../cascade/index.js';
 import type { OutboxMessage } from './outbox.js';
 import { topics } from './topics.js';
 
@@ -19,10 +22,15 @@ export interface DiscoveryInfo {
   model: string;
   /** pivot-edge's version. */
   swVersion: string;
+  /** Live control on: announce the threshold and policy controls (commands to `<base>/set`, state from `<base>/config`). */
+  control?: boolean;
 }
 
-/** One sensor's discovery config, before the fields every sensor shares. */
+type Component = 'sensor' | 'number' | 'select';
+
+/** One entity's discovery config, before the fields every entity shares. */
 interface SensorSpec {
+  component?: Component;
   objectId: string;
   name: string;
   stateTopic: string;
@@ -59,6 +67,7 @@ function sensorSpecs(info: DiscoveryInfo): SensorSpec[] {
   });
   return [
     ...perSource,
+    ...(info.control ? controlSpecs(info) : []),
     {
       objectId: 'cpu_load',
       name: 'CPU load',
@@ -91,9 +100,39 @@ function sensorSpecs(info: DiscoveryInfo): SensorSpec[] {
   ];
 }
 
-/** The config topic Home Assistant reads for one sensor. */
-export function discoveryTopic(prefix: string, device: string, objectId: string): string {
-  return `${prefix}/sensor/${device}/${objectId}/config`;
+/** The threshold and the policy as dashboard controls: commands go to `set`, the state comes back on `config`. */
+function controlSpecs(info: DiscoveryInfo): SensorSpec[] {
+  const common = { command_topic: topics.set(info.base), entity_category: 'config' };
+  return [
+    {
+      component: 'number',
+      objectId: 'threshold',
+      name: 'Entropy threshold',
+      stateTopic: topics.config(info.base),
+      valueTemplate: '{{ value_json.threshold }}',
+      extra: { ...common, command_template: '{"threshold": {{ value }}}', min: 0, max: 1, step: 0.01, mode: 'box', icon: 'mdi:tune' },
+    },
+    {
+      component: 'select',
+      objectId: 'policy',
+      name: 'Routing policy',
+      stateTopic: topics.config(info.base),
+      valueTemplate: '{{ value_json.policy }}',
+      extra: { ...common, command_template: '{"policy": "{{ value }}"}', options: [...POLICIES], icon: 'mdi:call-split' },
+    },
+  ];
+}
+
+/** The config topic Home Assistant reads for one entity. */
+export function discoveryTopic(prefix: string, device: string, objectId: string, component: Component = 'sensor'): string {
+  return `${prefix}/${component}/${device}/${objectId}/config`;
+}
+
+/** Empty retained configs that make Home Assistant remove the entities of sources that are gone. */
+export function discoveryRemovals(info: Pick<DiscoveryInfo, 'prefix' | 'device'>, sources: readonly string[]): OutboxMessage[] {
+  return sources.flatMap((source) =>
+    ['label', 'probability'].map((what) => ({ topic: discoveryTopic(info.prefix, info.device, `${source}_${what}`), payload: '', qos: 1 as const, retain: true })),
+  );
 }
 
 /** Retained discovery config messages for every sensor of the device (QoS 1). */
@@ -107,7 +146,7 @@ export function discoveryMessages(info: DiscoveryInfo): OutboxMessage[] {
   };
   const origin = { name: 'pivot-edge', sw_version: info.swVersion };
   return sensorSpecs(info).map((spec) => ({
-    topic: discoveryTopic(info.prefix, info.device, spec.objectId),
+    topic: discoveryTopic(info.prefix, info.device, spec.objectId, spec.component),
     payload: JSON.stringify({
       name: spec.name,
       unique_id: `pivot_edge_${info.device}_${spec.objectId}`,

@@ -23,6 +23,10 @@ export interface MqttPublisherOptions {
   logger: Logger;
   /** Home Assistant discovery messages (see discoveryMessages); sent when mqtt.discovery.enabled. */
   discovery?: () => OutboxMessage[];
+  /** Retained state sent on every connect (e.g. the current settings), after `online`. */
+  announce?: () => OutboxMessage[];
+  /** A topic subscribed to on every connect, and what handles its messages (live control). */
+  commands?: { topic: string; handle: (payload: string) => void };
 }
 
 export interface PublisherStats {
@@ -267,6 +271,12 @@ export class MqttPublisher implements Component {
     this.problems.clear();
     this.log.info({ url: this.currentUrl() }, 'connected to MQTT broker');
     client.publish(topics.availability(this.base), 'online' satisfies Availability, { qos: 1, retain: true }, () => undefined);
+    for (const message of this.options.announce?.() ?? []) this.publishNow(message);
+    const { commands } = this.options;
+    if (commands)
+      client.subscribe(commands.topic, { qos: 1 }, (err) => {
+        if (err) this.log.warn({ topic: commands.topic, err }, 'cannot subscribe to the control topic');
+      });
     if (this.discoveryEnabled()) {
       this.publishDiscovery();
       client.subscribe(this.haStatusTopic(), { qos: 1 }, (err) => {
@@ -286,18 +296,27 @@ export class MqttPublisher implements Component {
 
   /** Home Assistant announces `online` when it (re)starts and has forgotten non-retained state: announce again. */
   private onMessage(topic: string, payload: string): void {
+    if (topic === this.options.commands?.topic) return this.options.commands.handle(payload);
     if (topic === this.haStatusTopic() && payload === 'online' && this.discoveryEnabled()) {
       this.log.info('Home Assistant is online: re-sending discovery');
       this.publishDiscovery();
     }
   }
 
-  private publishDiscovery(): void {
+  /** Sends discovery again (e.g. after the sources changed); a no-op while offline or with discovery off. */
+  publishDiscovery(extra: readonly OutboxMessage[] = []): void {
+    if (!this.discoveryEnabled() || !this.options.discovery) return;
+    for (const message of [...extra, ...this.options.discovery()]) this.publishNow(message);
+  }
+
+  /**
+   * Publishes straight away, bypassing the outbox: for state that the next connect re-announces
+   * anyway (settings, discovery) and replies that only matter now. Dropped while offline.
+   */
+  publishNow(message: OutboxMessage): void {
     const client = this.client;
-    if (!client?.connected || !this.options.discovery) return;
-    for (const message of this.options.discovery()) {
-      client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, () => undefined);
-    }
+    if (!client?.connected || this.stopped) return;
+    client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, () => undefined);
   }
 
   /** Sends outbox messages not yet in flight, oldest first, up to IN_FLIGHT awaiting PUBACK. */

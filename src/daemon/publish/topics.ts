@@ -65,6 +65,10 @@ export const topics = {
   result: (base: string, source: string) => `${base}/${source}/result`,
   error: (base: string, source: string) => `${base}/${source}/error`,
   telemetry: (base: string) => `${base}/telemetry`,
+  /** Live control: commands in, one reply per command out, the current settings retained. */
+  set: (base: string) => `${base}/set`,
+  setResult: (base: string) => `${base}/set/result`,
+  config: (base: string) => `${base}/config`,
 } as const;
 
 /** Payload type by message kind, for typed publishing and typed tests. */
