@@ -15,3 +15,7 @@ export { meetsTarget, PICKS, resolveTarget, selectPair } from './select.js';
 export type { DelayTarget, PairTrial, Pick, Selection } from './select.js';
 export { operatingPoint, pointAt, sweep, thresholdGrid } from './sweep.js';
 export type { EffortPredictions, OperatingPoint } from './sweep.js';
+export { certifyPair, LOSSES, lossCount, lossIndicators, selectGuaranteed } from './guarantee.js';
+export type { FailedConstraint, GuaranteedSelection, GuaranteedTrial, GuaranteeSpec, Loss, PairCertificate, PairInputs } from './guarantee.js';
+export { fixedSequence } from './ltt.js';
+export type { FixedSequenceResult, ThresholdTest } from './ltt.js';

@@ -1,0 +1,163 @@
+/**
+ * The accuracy-drop guarantee of `pivot search --max-drop eps --delta d`: per-image losses of
+ * a (low, high) pair at each threshold, their certification by Learn-then-Test, and the
+ * choice of a pair whose certified threshold also meets the LEC and the delay target.
+ *
+ * The drop is accuracy(high effort alone) - accuracy(cascade). Only images the low effort
+ * answers can differ, so the drop is at most the rate of "the low effort answers, it is
+ * wrong and the high effort is right" (the labelled loss), which is at most the rate of
+ * "the low effort answers and disagrees with the high effort" (the label-free loss, which
+ * needs no labels). Both rates can only grow with the threshold, so the grid is tested from
+ * Th = 0 upwards, and a certified rate <= eps bounds the drop by eps.
+ *
+ * Every pair that could meet the delay target is tested at delta / m (m such pairs,
+ * Bonferroni), so the chance that any certified threshold of any pair is wrong, and hence
+ * that the pair picked afterwards (by delay, LEC or accuracy) is, stays at most delta.
+ */
+import { certifiableRate, pValue, type PValueMethod } from '../../stats/index.js';
+import { pairCombine } from '../../sim/index.js';
+import type { EffortDelays } from './cost.js';
+import { fixedSequence, type FixedSequenceResult } from './ltt.js';
+import type { EffortPair } from './order.js';
+import { meetsTarget, type DelayTarget, type Pick } from './select.js';
+import { operatingPoint, pointAt, type EffortPredictions, type OperatingPoint } from './sweep.js';
+
+export const LOSSES = ['labelled', 'label-free'] as const;
+export type Loss = (typeof LOSSES)[number];
+
+export interface GuaranteeSpec {
+  /** eps: the largest accuracy drop (a fraction, 0.01 = one point) to certify. */
+  maxDrop: number;
+  /** The guarantee holds with probability at least 1 - delta over the calibration draw. */
+  delta: number;
+  loss: Loss;
+  pValue: PValueMethod;
+}
+
+/** 1 where image i costs a loss whenever the low effort answers it. */
+export function lossIndicators(low: EffortPredictions, high: EffortPredictions, labels: ArrayLike<number>, loss: Loss): Uint8Array {
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++)
+    out[i] = loss === 'labelled' ? Number(low.classes[i] !== labels[i] && high.classes[i] === labels[i]) : Number(low.classes[i] !== high.classes[i]);
+  return out;
+}
+
+/** Images with a loss at `threshold`: those the low effort answers (E <= Th, as the cascade routes) that carry one. */
+export function lossCount(low: EffortPredictions, indicators: Uint8Array, threshold: number): number {
+  let k = 0;
+  // !(E <= Th) escalates (a NaN entropy too): the low effort answers exactly when E <= Th.
+  for (let i = 0; i < indicators.length; i++) if (indicators[i] && low.entropies[i]! <= threshold) k++;
+  return k;
+}
+
+export interface PairCertificate extends FixedSequenceResult {
+  /** Level each of this pair's tests ran at (delta / pairs tested). */
+  alpha: number;
+  images: number;
+}
+
+/** Fixed-sequence testing of one pair over `grid` (ascending: the safest threshold first), given its lossIndicators. */
+export function certifyPair(low: EffortPredictions, indicators: Uint8Array, grid: readonly number[], spec: GuaranteeSpec, alpha: number): PairCertificate {
+  const n = indicators.length;
+  const result = fixedSequence(
+    grid,
+    (i) => lossCount(low, indicators, grid[i]!),
+    (k) => pValue(spec.pValue, k, n, spec.maxDrop),
+    alpha,
+  );
+  return { ...result, alpha, images: n };
+}
+
+/** Why a pair was not chosen. */
+export type FailedConstraint = 'delay' | 'guarantee' | 'lec';
+
+export interface GuaranteedTrial extends EffortPair {
+  /** Whether the pair was tested: only pairs whose low effort alone can meet the delay target are. */
+  tested: boolean;
+  certificate?: PairCertificate;
+  /** At the certified (most aggressive) threshold. */
+  point?: OperatingPoint;
+  delay_low_ms: number;
+  delay_high_ms: number;
+  delay_ms?: number;
+  /** The smallest eps certifiable at the pair's LEC point (its smallest threshold with F_L >= LEC). */
+  drop_bound_at_lec?: { threshold: number; losses: number; bound: number };
+  failed?: FailedConstraint;
+}
+
+export interface GuaranteedSelection {
+  tried: GuaranteedTrial[];
+  /** Pairs tested (m) and the level each ran at (delta / m). */
+  pairs_tested: number;
+  alpha: number;
+  chosen?: GuaranteedTrial;
+  /** With no winner: the pair nearest to meeting every constraint, and what it misses. */
+  closest?: GuaranteedTrial;
+}
+
+/** What every pair is judged on: the calibration predictions and labels, the delays and the constraints. */
+export interface PairInputs {
+  predictions: ReadonlyMap<number, EffortPredictions>;
+  labels: ArrayLike<number>;
+  delays: EffortDelays;
+  lec: number;
+  grid: readonly number[];
+  target: DelayTarget;
+}
+
+function tryPair(pair: EffortPair, inputs: PairInputs, spec: GuaranteeSpec, alpha: number): GuaranteedTrial {
+  const { predictions, labels, delays, lec, grid, target } = inputs;
+  const delay_low_ms = delays.byEffort.get(pair.low)!.asLow;
+  const delay_high_ms = delays.byEffort.get(pair.high)!.asHigh;
+  const base = { ...pair, delay_low_ms, delay_high_ms };
+  if (!meetsTarget(delay_low_ms, target)) return { ...base, tested: false, failed: 'delay' };
+  const low = predictions.get(pair.low)!;
+  const high = predictions.get(pair.high)!;
+  const indicators = lossIndicators(low, high, labels, spec.loss);
+  const certificate = certifyPair(low, indicators, grid, spec, alpha);
+  const lecPoint = operatingPoint(low, high, labels, lec, grid);
+  const lecLosses = lecPoint && lossCount(low, indicators, lecPoint.threshold);
+  const drop_bound_at_lec = lecPoint && {
+    threshold: lecPoint.threshold,
+    losses: lecLosses!,
+    bound: certifiableRate(spec.pValue, lecLosses!, labels.length, alpha),
+  };
+  if (!certificate.certified) return { ...base, tested: true, certificate, drop_bound_at_lec, failed: 'guarantee' };
+  const point = pointAt(low, high, labels, certificate.certified.threshold);
+  const delay_ms = pairCombine(point.fraction_low, delay_low_ms, delay_high_ms);
+  const failed = point.fraction_low < lec ? 'lec' : !meetsTarget(delay_ms, target) ? 'delay' : undefined;
+  return { ...base, tested: true, certificate, point, delay_ms, drop_bound_at_lec, ...(failed ? { failed } : {}) };
+}
+
+/** The pair nearest to a solution: by delay among those meeting the guarantee and LEC, else by F_L, else by the drop certifiable at the LEC. */
+function closestTrial(tried: readonly GuaranteedTrial[]): GuaranteedTrial | undefined {
+  const best = (ts: GuaranteedTrial[], key: (t: GuaranteedTrial) => number) =>
+    ts.reduce<GuaranteedTrial | undefined>((b, t) => (!b || key(t) < key(b) ? t : b), undefined);
+  const slow = tried.filter((t) => t.failed === 'delay' && t.point);
+  if (slow.length) return best(slow, (t) => t.delay_ms!);
+  const short = tried.filter((t) => t.failed === 'lec');
+  if (short.length) return best(short, (t) => -t.point!.fraction_low);
+  const uncertified = tried.filter((t) => t.drop_bound_at_lec);
+  if (uncertified.length) return best(uncertified, (t) => t.drop_bound_at_lec!.bound);
+  return best(tried.slice(), (t) => t.delay_low_ms);
+}
+
+/**
+ * Walks the pairs in order like selectPair, but each pair's threshold is its most aggressive
+ * certified one, and a pair must meet the guarantee, the LEC and the delay target.
+ */
+export function selectGuaranteed(order: readonly EffortPair[], inputs: PairInputs, spec: GuaranteeSpec, pick: Pick = 'first'): GuaranteedSelection {
+  // Which pairs are tested is fixed by the delays alone, before any calibration image is looked at.
+  const pairs_tested = order.filter((p) => meetsTarget(inputs.delays.byEffort.get(p.low)!.asLow, inputs.target)).length;
+  const alpha = pairs_tested ? spec.delta / pairs_tested : spec.delta;
+  const tried: GuaranteedTrial[] = [];
+  let chosen: GuaranteedTrial | undefined;
+  for (const pair of order) {
+    const trial = tryPair(pair, inputs, spec, alpha);
+    tried.push(trial);
+    if (trial.failed) continue;
+    if (pick === 'first') return { tried, pairs_tested, alpha, chosen: trial };
+    if (!chosen || trial.point!.accuracy > chosen.point!.accuracy) chosen = trial;
+  }
+  return chosen ? { tried, pairs_tested, alpha, chosen } : { tried, pairs_tested, alpha, closest: closestTrial(tried) };
+}
