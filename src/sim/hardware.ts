@@ -31,7 +31,10 @@ const Components = <T extends z.ZodType>(value: T) =>
 export const HardwareSchema = z.strictObject({
   name: z.string().min(1),
   array: z.strictObject({ rows: z.number().int().positive(), cols: z.number().int().positive() }),
-  dataflow: z.enum(['os', 'ws', 'is']),
+  /** The GEMMs' dataflow, or `best`: per layer, the stationary operand and orientation with the fewest cycles. */
+  dataflow: z.enum(['os', 'ws', 'is', 'best']),
+  /** Convolution (im2col) layers' dataflow when it differs from `dataflow`. */
+  conv_dataflow: z.enum(['os', 'ws', 'is', 'best']).optional(),
   clock_mhz: positive,
   /** KiB; the global buffer stages DRAM <-> operand SRAM transfers. */
   sram_kb: z.strictObject({ global: nonNegative, input: positive, weight: positive, output: positive }),
@@ -64,11 +67,12 @@ export const ZCU102: Hardware = {
   name: 'zcu102',
   array: { rows: 64, cols: 36 },
   dataflow: 'is',
+  conv_dataflow: 'best',
   clock_mhz: 125,
   sram_kb: { global: 16, input: 8, weight: 8, output: 8 },
   word_bytes: 1,
   dram_bandwidth_gbps: 19.2,
-  host: { softmax_ns: 12.68, gelu_ns: 0, layernorm_ns: 0, add_ns: 0, entropy_ns: 30 },
+  host: { softmax_ns: 12.69, gelu_ns: 0, layernorm_ns: 0, add_ns: 0, entropy_ns: 30 },
   power_w: { ps: 3.2, pe_array: 2.3, sram: 0.62, periphery: 1.8 },
   idle_fraction: { ps: 1, pe_array: 1, sram: 1, periphery: 1 },
 };

@@ -1,5 +1,6 @@
 /** Output formats of a simulation: JSON for programs, CSV, a readable table, an SVG breakdown chart. */
 import Table from 'cli-table3';
+import { mappingName } from './dataflow/index.js';
 import { COMPONENTS, type Component } from './hardware.js';
 import type { PairResult } from './pair.js';
 import type { LayerResult, ModuleRecord, SimResult } from './simulate.js';
@@ -22,6 +23,7 @@ const layerJson = (l: LayerResult): Json => ({
         k: l.gemm.k,
         n: l.gemm.n,
         repeat: l.gemm.repeat,
+        ...(l.mapping ? { dataflow: mappingName(l.mapping) } : {}),
         folds: l.compute.folds,
         cycles_per_fold: l.compute.cyclesPerFold,
         mapping_efficiency: l.compute.mappingEfficiency,
@@ -84,7 +86,7 @@ export function pairJson(p: PairResult): Json {
 
 const csvCell = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
 
-const LAYER_COLUMNS = ['name', 'module', 'unit', 'm', 'k', 'n', 'repeat', 'folds', 'compute_cycles', 'stall_cycles', 'total_cycles', 'time_ms', 'dram_bytes', 'elements'];
+const LAYER_COLUMNS = ['name', 'module', 'unit', 'm', 'k', 'n', 'repeat', 'dataflow', 'folds', 'compute_cycles', 'stall_cycles', 'total_cycles', 'time_ms', 'dram_bytes', 'elements'];
 
 /** One row per operation. */
 export function layersCsv(r: SimResult): string {
@@ -120,11 +122,12 @@ function breakdownTables(ms: ModuleRecord, share: ModuleRecord, energy: Record<C
 
 /** One row per operation: GEMM shape, folds, cycles, stalls, time. */
 export function layersTable(r: SimResult): string {
-  const lt = new Table({ head: ['op', 'M x K x N (x rep)', 'folds', 'cycles', 'stalls', 'ms'], style: PLAIN });
+  const lt = new Table({ head: ['op', 'M x K x N (x rep)', 'dataflow', 'folds', 'cycles', 'stalls', 'ms'], style: PLAIN });
   for (const l of r.layers)
     lt.push([
       l.name,
       l.gemm ? `${l.gemm.m}x${l.gemm.k}x${l.gemm.n}${l.gemm.repeat > 1 ? ` x${l.gemm.repeat}` : ''}` : `${l.hostElements} el (host)`,
+      l.mapping ? mappingName(l.mapping).toUpperCase() : '',
       l.compute ? String(l.compute.folds) : '',
       String(l.totalCycles),
       String(l.stallCycles),

@@ -46,8 +46,10 @@ function applyOverrides(hw: Hardware, o: SimOptions): Hardware {
   let out = hw;
   if (o.dataflow !== undefined) {
     const df = o.dataflow.toLowerCase();
-    if (df !== 'os' && df !== 'ws' && df !== 'is') throw new ConfigError(`--dataflow: must be os, ws or is, got ${JSON.stringify(o.dataflow)}`);
-    out = { ...out, dataflow: df };
+    if (df !== 'os' && df !== 'ws' && df !== 'is' && df !== 'best')
+      throw new ConfigError(`--dataflow: must be os, ws, is or best, got ${JSON.stringify(o.dataflow)}`);
+    // One dataflow for every layer, convolutions included.
+    out = { ...out, dataflow: df, conv_dataflow: undefined };
   }
   if (o.idealBandwidth) out = { ...out, dram_bandwidth_gbps: 'ideal' };
   return out;

@@ -14,7 +14,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { parseWith } from '../util/zod.js';
-import { DATAFLOWS, type Gemm } from './dataflow/index.js';
+import { DATAFLOWS, mappedGemm, type Gemm, type Mapping } from './dataflow/index.js';
 import type { Hardware } from './hardware.js';
 import type { SimResult } from './simulate.js';
 import type { GemmOp } from './workload.js';
@@ -163,9 +163,9 @@ export interface ScaleSimLayerReport {
  * in its loop order (column folds outer) so the printed digits match; the closed forms in
  * dataflow/ agree to ~1e-14 and are what the simulator itself uses.
  */
-function foldMeans(gemm: Gemm, hw: Hardware): { mapping: number; compute: number } {
-  const df = DATAFLOWS[hw.dataflow];
-  const map = df.map(gemm);
+function foldMeans(gemm: Gemm, layout: Mapping, hw: Hardware): { mapping: number; compute: number } {
+  const df = DATAFLOWS[layout.dataflow];
+  const map = df.map(mappedGemm(gemm, layout));
   const { rows, cols } = hw.array;
   const pes = rows * cols;
   const window = df.utilizationCycles(df.foldCycles(map, hw.array), hw.array);
@@ -186,9 +186,9 @@ function foldMeans(gemm: Gemm, hw: Hardware): { mapping: number; compute: number
 export function scaleSimLayers(result: SimResult, hw: Hardware): ScaleSimLayerReport[] {
   const pes = hw.array.rows * hw.array.cols;
   return result.layers.flatMap((l) => {
-    if (!l.compute || !l.gemm) return [];
+    if (!l.compute || !l.gemm || !l.mapping) return [];
     const totalCycles = scaleSimReportedCycles(l.totalCycles);
-    const means = foldMeans(l.gemm, hw);
+    const means = foldMeans(l.gemm, l.mapping, hw);
     return [{
       name: l.name,
       totalCycles,

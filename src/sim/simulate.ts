@@ -2,7 +2,7 @@
  * One ViT effort on one accelerator: every operation in order, PL GEMMs and host operations
  * back to back (each needs the previous one's output), so the delay is their sum.
  */
-import { computeGemm, DATAFLOWS, type Gemm, type GemmCompute } from './dataflow/index.js';
+import { chooseMapping, computeGemm, DATAFLOWS, mappedGemm, type Gemm, type GemmCompute, type Mapping } from './dataflow/index.js';
 import { busyTimes, energyOf, type EnergyResult } from './energy.js';
 import type { Hardware } from './hardware.js';
 import { hostOpNs } from './host.js';
@@ -16,6 +16,8 @@ export interface LayerResult {
   unit: Op['unit'];
   encoder?: number;
   gemm?: Gemm & { repeat: number };
+  /** How the GEMM was laid on the array (its dataflow, and whether it ran transposed). */
+  mapping?: Mapping;
   compute?: GemmCompute;
   traffic?: GemmTraffic;
   /** PL cycles over all repeats (0 for host operations). */
@@ -31,7 +33,8 @@ export type ModuleRecord = Record<Module, number>;
 export interface SimResult {
   model: string;
   hardware: string;
-  dataflow: Hardware['dataflow'];
+  /** The hardware's dataflow, with the convolutions' when it differs ("is, conv best"). */
+  dataflow: string;
   clockMhz: number;
   active: number[];
   effort: number;
@@ -66,18 +69,31 @@ function simulateOp(op: Op, hw: Hardware): LayerResult {
       computeCycles: 0, stallCycles: 0, totalCycles: 0, hostElements: op.elements, timeMs: ns / 1e6,
     };
   }
-  const compute = computeGemm(hw.dataflow, op.gemm, hw.array);
-  const traffic = gemmTraffic(DATAFLOWS[hw.dataflow], op.gemm, hw.array, hw, compute.computeCycles);
+  const choice = op.kind === 'stem' && hw.conv_dataflow ? hw.conv_dataflow : hw.dataflow;
+  const { mapping, result } = chooseMapping(
+    choice,
+    (m) => {
+      const g = mappedGemm(op.gemm, m);
+      const compute = computeGemm(m.dataflow, g, hw.array);
+      return { compute, traffic: gemmTraffic(DATAFLOWS[m.dataflow], g, hw.array, hw, compute.computeCycles) };
+    },
+    (r) => r.compute.computeCycles + r.traffic.stallCycles,
+  );
+  const { compute, traffic } = result;
   const computeCycles = compute.computeCycles * op.repeat;
   const stallCycles = traffic.stallCycles * op.repeat;
   const totalCycles = computeCycles + stallCycles;
   return {
     name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
     gemm: { m: op.gemm.m, k: op.gemm.k, n: op.gemm.n, repeat: op.repeat },
+    mapping,
     compute, traffic, computeCycles, stallCycles, totalCycles,
     timeMs: totalCycles / (hw.clock_mhz * 1e3),
   };
 }
+
+export const dataflowLabel = (hw: Hardware): string =>
+  hw.conv_dataflow && hw.conv_dataflow !== hw.dataflow ? `${hw.dataflow}, conv ${hw.conv_dataflow}` : hw.dataflow;
 
 export interface RunMeta {
   model: string;
@@ -117,7 +133,7 @@ export function simulateOps(ops: readonly Op[], hw: Hardware, meta: RunMeta): Si
   return {
     model: meta.model,
     hardware: hw.name,
-    dataflow: hw.dataflow,
+    dataflow: dataflowLabel(hw),
     clockMhz: hw.clock_mhz,
     active: meta.active,
     effort: meta.active.reduce((a, b) => a + b, 0),

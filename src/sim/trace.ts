@@ -5,7 +5,7 @@
  * PL timeline with their duration in cycles of the PL clock. This walks every fold, so it is
  * the slow path; the simulator itself never needs it.
  */
-import { DATAFLOWS } from './dataflow/index.js';
+import { DATAFLOWS, mappedGemm } from './dataflow/index.js';
 import type { Hardware } from './hardware.js';
 import type { SimResult } from './simulate.js';
 
@@ -16,13 +16,13 @@ export function foldTrace(result: SimResult, hw: Hardware): string {
   const cyclesPerMs = hw.clock_mhz * 1e3;
   let cycle = 0;
   for (const l of result.layers) {
-    if (!l.gemm || !l.compute) {
+    if (!l.gemm || !l.compute || !l.mapping) {
       const span = Math.round(l.timeMs * cyclesPerMs);
       if (span > 0) lines.push(`${l.name},,,,,,,${cycle},${cycle + span},host`);
       cycle += span;
       continue;
     }
-    const map = DATAFLOWS[hw.dataflow].map(l.gemm);
+    const map = DATAFLOWS[l.mapping.dataflow].map(mappedGemm(l.gemm, l.mapping));
     const { rowFolds, colFolds, cyclesPerFold } = l.compute;
     for (let rep = 0; rep < l.gemm.repeat; rep++) {
       let fold = 0;

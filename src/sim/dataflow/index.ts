@@ -9,6 +9,8 @@ import type { ArrayDims, Dataflow, DataflowName, Gemm, SpatialMap } from './type
 import { weightStationary } from './ws.js';
 
 export type * from './types.js';
+export { CANDIDATE_MAPPINGS, chooseMapping, mappedGemm, mappingName } from './mapping.js';
+export type { DataflowChoice, Mapping } from './mapping.js';
 
 export const DATAFLOWS: Record<DataflowName, Dataflow> = {
   os: outputStationary,
