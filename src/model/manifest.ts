@@ -14,16 +14,38 @@ const positiveInt = z.number().int().positive();
 const bit = z.union([z.literal(0), z.literal(1)]);
 
 export const PreprocessSchema = z.object({
-  /** Target size; `fit` follows sharp's resize fit names. */
-  resize: z.object({
-    width: positiveInt,
-    height: positiveInt,
-    fit: z.enum(['fill', 'cover', 'contain', 'inside', 'outside']).default('fill'),
-    kernel: z.enum(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']).default('lanczos3'),
-  }),
+  /**
+   * The model's input grid (width x height) and how an image reaches it. `fit` follows sharp's
+   * names: fill stretches; cover scales the shorter side to the grid and center-crops (torchvision
+   * Resize(n) + CenterCrop(n)); contain letterboxes with black. `kernel` is the resampling filter
+   * (PIL bilinear = linear, bicubic = cubic, lanczos = lanczos3).
+   */
+  resize: z
+    .object({
+      width: positiveInt,
+      height: positiveInt,
+      fit: z.enum(['fill', 'cover', 'contain', 'inside', 'outside']).default('fill'),
+      kernel: z.enum(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']).default('lanczos3'),
+      /**
+       * With fit = cover: first resize to this (the shorter side, aspect kept, as torchvision's
+       * Resize(256) and Hugging Face's size.shortest_edge; or an exact size, as Hugging Face's
+       * size {height, width}), then center-crop width x height.
+       */
+      crop_from: z
+        .union([z.object({ shortest_edge: positiveInt }).strict(), z.object({ width: positiveInt, height: positiveInt }).strict()])
+        .optional(),
+    })
+    .superRefine((resize, ctx) => {
+      const { crop_from: from, fit, width, height } = resize;
+      if (!from) return;
+      if (fit !== 'cover') ctx.addIssue({ code: 'custom', path: ['fit'], message: `must be cover when crop_from is given (got ${fit})` });
+      const tooSmall = 'shortest_edge' in from ? from.shortest_edge < Math.max(width, height) : from.width < width || from.height < height;
+      if (tooSmall) ctx.addIssue({ code: 'custom', path: ['crop_from'], message: `${JSON.stringify(from)} is smaller than the ${width}x${height} crop` });
+    }),
   /** 1 = grayscale (luminance), 3 = RGB. */
   channels: z.union([z.literal(1), z.literal(3)]),
-  /** pixel/255 is normalized as (x - mean[c]) / std[c]. */
+  /** Pixel value v (0..255) becomes x = v * rescale (default 1/255), then (x - mean[c]) / std[c]. */
+  rescale: z.number().positive().optional(),
   mean: z.array(z.number()).min(1),
   std: z.array(z.number().positive()).min(1),
 });

@@ -1,12 +1,14 @@
 /**
  * Decoding with sharp into the model's pixel grid: first frame/page, EXIF orientation,
- * alpha flattened, grayscale or sRGB, resized with the manifest's fit and kernel,
+ * alpha flattened, grayscale or sRGB, resized with the manifest's fit and kernel (cover on
+ * torchvision's grid, see geometry.ts),
  * 8 bits per channel. Every failure becomes an InputError naming the input and the reason.
  */
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { InputError } from '../errors.js';
 import type { Preprocess } from '../model/manifest.js';
+import { coverPlan } from './geometry.js';
 
 /** Already-decoded pixels (e.g. from an IDX file): interleaved HWC, 8 bits per channel. */
 export interface RawImage {
@@ -90,6 +92,7 @@ export async function decodeToGrid(
     sharp(input, { raw, limitInputPixels, failOn: options.failOn ?? 'warning', pages: 1, page: 0 });
 
   // Read the header first so a decompression bomb is refused with its claimed size, before any decoding.
+  let oriented: { width: number; height: number } | undefined = raw;
   if (!raw) {
     let meta: Metadata;
     try {
@@ -101,12 +104,24 @@ export async function decodeToGrid(
     const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
     if (pixels > limit)
       throw new InputError(label, `image claims ${meta.width}x${meta.height} pixels, above the ${limit}-pixel limit (possible decompression bomb)`);
+    const pageHeight = meta.pageHeight ?? meta.height ?? 0;
+    const turned = (meta.orientation ?? 1) >= 5;
+    oriented = { width: turned ? pageHeight : (meta.width ?? 0), height: turned ? (meta.width ?? 0) : pageHeight };
   }
 
   const { width, height, fit, kernel } = spec.resize;
   let pipeline = open().rotate().flatten({ background: { r: 0, g: 0, b: 0 } });
   pipeline = spec.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
-  pipeline = pipeline.resize(width, height, { fit, kernel, background: { r: 0, g: 0, b: 0 } });
+  // JPEG shrink-on-load would subsample before the kernel runs: off, to stay close to PIL's resize.
+  const resize = { kernel, fastShrinkOnLoad: false, background: { r: 0, g: 0, b: 0 } };
+  if (fit === 'cover' && oriented) {
+    const plan = coverPlan(spec.resize, oriented.width, oriented.height);
+    pipeline = pipeline
+      .resize(plan.resizeWidth, plan.resizeHeight, { ...resize, fit: 'fill' })
+      .extract({ left: plan.left, top: plan.top, width, height });
+  } else {
+    pipeline = pipeline.resize(width, height, { ...resize, fit });
+  }
   let out: { data: Buffer; info: OutputInfo };
   try {
     out = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
