@@ -21,6 +21,7 @@ import { EmbeddedBroker } from './broker/index.js';
 import { EMBEDDED, type LoadedDaemonConfig, type MqttConfig, type SourceConfig } from './config.js';
 import {
   applySetCommand,
+  commandId,
   configPayload,
   effectiveSettings,
   loadOverrides,
@@ -183,10 +184,9 @@ export class Daemon {
   set(payload: string): Promise<SetReply> {
     return this.serially(async () => {
       let reply: SetReply;
-      let id: string | number | undefined;
+      const id = commandId(payload);
       try {
         const command = parseSetCommand(payload);
-        id = command.id;
         const overrides = applySetCommand(command, this.overrides, dirname(this.current.path));
         const next = await this.open(effectiveSettings(this.current.config.deploy, overrides));
         try {
@@ -200,6 +200,7 @@ export class Daemon {
         const { id: _, ...applied } = command;
         reply = { ok: true, ...(id !== undefined ? { id } : {}), applied, config: this.configPayloadNow() };
         this.log.info({ applied, settings: this.settingsSummary() }, 'settings changed over MQTT');
+        this.publisher.publishNow(this.configMessage());
       } catch (err) {
         const error = err instanceof PivotError ? err.message : `${(err as Error).message}`;
         reply = { ok: false, ...(id !== undefined ? { id } : {}), error };

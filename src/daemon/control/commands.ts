@@ -29,6 +29,16 @@ export const SetCommandSchema = z
 
 export type SetCommand = z.infer<typeof SetCommandSchema>;
 
+/** The `id` of a command, read even from one that does not validate, so its rejection can be matched too. */
+export function commandId(payload: string): string | number | undefined {
+  try {
+    const id = (JSON.parse(payload) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a `set` payload; a ConfigError's message is `<field>: <reason>`. */
 export function parseSetCommand(payload: string): SetCommand {
   let value: unknown;

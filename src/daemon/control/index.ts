@@ -1,5 +1,5 @@
 /** Live control over MQTT: the `set` command, the overrides it leaves, and where they are kept. */
-export { applySetCommand, parseSetCommand, SetCommandSchema, type SetCommand } from './commands.js';
+export { applySetCommand, commandId, parseSetCommand, SetCommandSchema, type SetCommand } from './commands.js';
 export {
   ControlOverridesSchema,
   effectiveSettings,

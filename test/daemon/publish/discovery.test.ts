@@ -42,3 +42,22 @@ test('every config is retained, shares the availability topic and device block, 
   assert.equal(new Set(ids).size, ids.length);
   assert.deepEqual(discoveryMessages(info), messages, 'same input, same configs (ids stable across restarts)');
 });
+
+test('with live control: the threshold as a number and the policy as a select, commanding <base>/set and reading <base>/config', () => {
+  const byTopic = new Map(discoveryMessages({ ...info, control: true }).map((m) => [m.topic, JSON.parse(m.payload) as Config]));
+  const threshold = byTopic.get('ha/number/kitchen-pi/threshold/config');
+  const policy = byTopic.get('ha/select/kitchen-pi/policy/config');
+  assert.ok(threshold && policy, 'number and select entities');
+  for (const entity of [threshold, policy]) {
+    assert.equal(entity.command_topic, topics.set(base));
+    assert.equal(entity.state_topic, topics.config(base));
+    assert.equal(entity.entity_category, 'config');
+  }
+  assert.deepEqual([threshold.min, threshold.max, threshold.step], [0, 1, 0.01]);
+  assert.equal(threshold.value_template, '{{ value_json.threshold }}');
+  // What Home Assistant sends for a value of 0.25 must be a valid set command.
+  assert.deepEqual(JSON.parse(String(threshold.command_template).replace('{{ value }}', '0.25')), { threshold: 0.25 });
+  assert.deepEqual(policy.options, ['cascade', 'low', 'high']);
+  assert.deepEqual(JSON.parse(String(policy.command_template).replace('{{ value }}', 'high')), { policy: 'high' });
+  assert.ok(![...configs().keys()].some((t) => t.includes('/number/') || t.includes('/select/')), 'no controls without control');
+});
