@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { register as registerBench } from './bench.js';
 import { register as registerClassify } from './classify.js';
 import { register as registerEval } from './eval.js';
+import { register as registerImport } from './import.js';
 import { register as registerPaths } from './paths.js';
 import { register as registerRun } from './run.js';
 import { register as registerSearch } from './search.js';
@@ -22,6 +23,7 @@ export function createProgram(output?: OutputConfiguration): Command {
   registerBench(program);
   registerClassify(program);
   registerEval(program);
+  registerImport(program);
   registerPaths(program);
   registerRun(program);
   registerSearch(program);

@@ -92,6 +92,29 @@ function checkOptions(o: Phase1Options, depth: number): void {
     throw new ConfigError(`--random-effort: ${o.randomEffort} is not an effort of this model (0..${depth})`);
 }
 
+/** paths.json's content: the CKA matrix of `model` over the tap images and the chosen path per effort. */
+export function pathsFile(model: string, images: Pick<ImageSet, 'count' | 'source'>, cka: number[][], choices: readonly EffortChoice[]): PathsFile {
+  const depth = cka[0]?.length ?? 0;
+  return {
+    format: 'pivot-edge/paths@1',
+    model,
+    images: images.count,
+    data: images.source,
+    cka: {
+      rows: Array.from({ length: depth + 1 }, (_, i) => `MLP_${i}`),
+      cols: Array.from({ length: depth }, (_, j) => `A_${j + 1}`),
+      values: cka,
+    },
+    efforts: choices.map((c) => ({
+      effort: c.effort,
+      active: c.active as (0 | 1)[],
+      score: c.score,
+      candidates: c.candidates,
+      tie_broken: c.tieBroken,
+    })),
+  };
+}
+
 export async function runPhase1(o: Phase1Options): Promise<Phase1Result> {
   const family = loadModelFamily(o.model);
   const { manifest } = family;
@@ -112,24 +135,7 @@ export async function runPhase1(o: Phase1Options): Promise<Phase1Result> {
     for (const c of choices.filter((c) => c.tieBroken))
       o.logger?.info({ effort: c.effort }, 'Path-Score tie: kept the path that skips the deeper attentions');
 
-    const paths: PathsFile = {
-      format: 'pivot-edge/paths@1',
-      model: manifest.name,
-      images: tapImages.count,
-      data: tapImages.source,
-      cka: {
-        rows: Array.from({ length: depth + 1 }, (_, i) => `MLP_${i}`),
-        cols: Array.from({ length: depth }, (_, j) => `A_${j + 1}`),
-        values: cka,
-      },
-      efforts: choices.map((c) => ({
-        effort: c.effort,
-        active: c.active as (0 | 1)[],
-        score: c.score,
-        candidates: c.candidates,
-        tie_broken: c.tieBroken,
-      })),
-    };
+    const paths = pathsFile(manifest.name, tapImages, cka, choices);
 
     if (o.randomPaths) {
       const effort = o.randomEffort ?? Math.floor(depth / 2);

@@ -1,0 +1,32 @@
+/**
+ * The calibration images of `pivot import`: a folder with one subfolder per class
+ * (labelled: accuracy per effort is measured) or a flat folder of images (unlabelled:
+ * Phase 1 only). Each is preprocessed once into one float32 NCHW buffer.
+ */
+import { resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { listImages } from '../data/index.js';
+import type { Manifest } from '../model/manifest.js';
+import { Preprocessor } from '../preprocess/index.js';
+import { loadFolderSet, type ImageSet } from '../search/phase1/images.js';
+import { classFolders } from './labels.js';
+
+export interface CalibrationSet extends ImageSet {
+  /** True when the images came from class subfolders (labels[i] is the class), false when labels are all -1. */
+  labelled: boolean;
+}
+
+export async function loadCalibration(dir: string, manifest: Manifest, limit: number): Promise<CalibrationSet> {
+  if (classFolders(dir).length) return { ...(await loadFolderSet(dir, limit, manifest)), labelled: true };
+  let files: string[];
+  try {
+    files = listImages(dir).slice(0, limit);
+  } catch (err) {
+    throw new InputError(dir, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message, { cause: err });
+  }
+  if (files.length === 0) throw new InputError(dir, 'contains no images');
+  const pre = new Preprocessor(manifest.preprocess);
+  const pixels = new Float32Array(files.length * pre.size);
+  await Promise.all(files.map((file, i) => pre.tensor(file, file, pixels, i * pre.size)));
+  return { source: resolve(dir), count: files.length, pixels, labels: new Int32Array(files.length).fill(-1), labelled: false };
+}
