@@ -3,12 +3,14 @@
  * With no config file it runs the built-in default (see src/daemon/defaults.ts); SIGHUP
  * reloads a config file.
  */
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { chooseDeployment } from '../cascade/index.js';
-import { builtInConfig, Daemon, defaultStateDir, EMBEDDED, loadDaemonConfig, seedInbox, type LoadedDaemonConfig } from '../daemon/index.js';
+import { BUILT_IN, builtInConfig, Daemon, defaultStateDir, EMBEDDED, loadDaemonConfig, seedInbox, type LoadedDaemonConfig } from '../daemon/index.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, prettyLogs } from '../util/log.js';
+import { redactUrl } from '../util/url.js';
 
 interface RunOptions {
   config?: string;
@@ -66,9 +68,10 @@ function check(loaded: LoadedDaemonConfig): void {
   const { config } = loaded;
   const { path, config: deploy } = chooseDeployment({ ...(config.deploy ? { deploy: config.deploy } : {}) });
   const sources = config.sources.map((s) => `${s.name} (${s.type})`).join(', ');
-  const broker = config.mqtt.url === EMBEDDED ? `embedded broker on ${config.mqtt.embedded.host}:${config.mqtt.embedded.port}` : 'broker configured';
+  const { url, embedded } = config.mqtt;
+  const broker = url === EMBEDDED ? `embedded broker on ${embedded.host}:${embedded.port}` : `broker ${(Array.isArray(url) ? url : [url]).map(redactUrl).join(', ')}`;
   process.stdout.write(
-    `${loaded.path}: ok\n  device ${config.device_id}, sources ${sources}, ${broker}\n` +
+    `${basename(loaded.path) === BUILT_IN ? BUILT_IN : loaded.path}: ok\n  device ${config.device_id}, sources ${sources}, ${broker}\n` +
       `  deploy ${path}: low ${deploy.low}, high ${deploy.high}, threshold ${deploy.threshold}\n`,
   );
 }
