@@ -6,7 +6,7 @@
 import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
 import { ConfigError } from '../errors.js';
 import type { EffortCost } from '../sim/index.js';
-import type { EffortTiming } from './measure.js';
+import type { EffortTiming } from '../latency/index.js';
 
 export interface EffortComparison {
   effort: number;

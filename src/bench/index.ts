@@ -1,6 +1,4 @@
 /** `pivot bench`: measured device latency of a model family's efforts vs PIVOT-Sim (docs/bench.md). */
-export { checkCount, measureEfforts } from './measure.js';
-export type { EffortTiming, MeasureOptions } from './measure.js';
 export { compareEfforts, correlate } from './compare.js';
 export type { Correlation, EffortComparison, EffortsComparison } from './compare.js';
 export { comparePair } from './pair.js';

@@ -4,7 +4,7 @@
  * latencies and once from PIVOT-Sim (whose low pass also pays Eq. 3's entropy).
  */
 import { ConfigError } from '../errors.js';
-import { combinePair, pairCombine, type EffortCost } from '../sim/index.js';
+import { pairAverage, pairResult, type EffortCost } from '../sim/index.js';
 import type { EffortsComparison } from './compare.js';
 
 export interface PairSide {
@@ -55,8 +55,8 @@ export function comparePair(efforts: EffortsComparison, costs: readonly EffortCo
   const lowRow = row(low);
   const highRow = row(high);
   const full = row(efforts.full_effort);
-  const measuredPair = pairCombine(fl, lowRow.measured_ms, highRow.measured_ms);
-  const simPair = combinePair(cost(low).asLow, cost(high).asHigh, fl);
+  const measuredPair = pairAverage(lowRow.measured_ms, highRow.measured_ms, fl);
+  const simPair = pairResult(cost(low).asLow, cost(high).asHigh, fl);
   const measured: PairSide = { low_ms: lowRow.measured_ms, high_ms: highRow.measured_ms, pair_ms: measuredPair, ratio: measuredPair / full.measured_ms };
   const simulated: PairSide = { low_ms: simPair.low.delayMs, high_ms: simPair.high.delayMs, pair_ms: simPair.delayMs, ratio: simPair.delayMs / full.simulated_ms };
   return { ...choice, f_h: 1 - fl, measured, simulated, ratio_of_ratios: measured.ratio / simulated.ratio };

@@ -11,9 +11,9 @@ import { defaultDeployPath, loadDeploy, type Deployment } from '../config/deploy
 import { FASHION_MNIST_DIR, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
 import { ConfigError, InputError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
+import { checkCount, measureEfforts } from '../latency/index.js';
 import { loadHardware, resolveVit, simulateEfforts } from '../sim/index.js';
 import { compareEfforts, type EffortsComparison } from './compare.js';
-import { checkCount, measureEfforts } from './measure.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
 
 export interface BenchOptions {

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { runPhase1, type Phase1Result } from '../search/phase1/index.js';
 import { createLogger } from '../util/log.js';
-import { nonNegativeInt } from './options.js';
+import { integer, nonNegativeInt } from './options.js';
 
 /** No ANSI colours: the tables are often piped or logged. */
 const PLAIN = { head: [], border: [] };
@@ -38,15 +38,16 @@ export function register(program: Command): void {
     .description('Phase 1: CKA matrix of the residual-stream taps, Path-Score, optimal path per effort -> paths.json + cka.svg/png')
     .requiredOption('--model <dir>', 'model family directory (manifest.json with an analysis graph)')
     .option('--data <dir>', 'tap images: Fashion-MNIST IDX directory (train split) or a folder of class subfolders (default: /usr/share/datasets/fashion-mnist if installed, else the model\'s samples/)')
-    .option('--images <n>', 'number of tap images', nonNegativeInt, 256)
+    .option('--images <n>', 'number of tap images', integer, 256)
     .option('--out <dir>', 'output directory (default: the model directory)')
-    .option('--random-paths [n]', 'Fig. 4a check: accuracy of n distinct random paths (no fine-tuning) vs Path-Score', nonNegativeInt)
-    .option('--random-effort <k>', 'effort of the random paths (default: floor(depth / 2))', nonNegativeInt)
-    .option('--eval-images <n>', 'evaluation images for the random paths', nonNegativeInt, 2000)
+    .option('--random-paths [n]', 'Fig. 4a check: accuracy of n distinct random paths (no fine-tuning) vs Path-Score', integer)
+    .option('--random-effort <k>', 'effort of the random paths (default: floor(depth / 2))', integer)
+    .option('--eval-images <n>', 'evaluation images for the random paths', integer, 2000)
     .option('--eval-data <dir>', 'evaluation images (default: the IDX test split, else the model\'s samples/)')
     .option('--seed <n>', 'seed for drawing the random paths', nonNegativeInt, 0)
     .option('--threads <n>', 'onnxruntime intra-op threads (default: onnxruntime\'s choice)', nonNegativeInt)
     .option('--json', 'print paths.json to stdout instead of the tables')
+    // runPhase1 checks the counts' ranges (and names the option).
     .action(async (opts) => {
       const logger = createLogger();
       const randomPaths = opts.randomPaths === true ? 12 : (opts.randomPaths as number | undefined);

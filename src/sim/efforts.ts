@@ -1,7 +1,7 @@
 /**
  * Every effort of a model at once, for Phase 2 sweeps and `pivot bench`: each effort is
  * simulated twice, as a low effort (with Eq. 3's entropy) and as a high effort (without),
- * so any pair is then `combinePair(costs[lo].asLow, costs[hi].asHigh, F_L)` with no re-simulation.
+ * so any pair is then `pairResult(costs[lo].asLow, costs[hi].asHigh, F_L)` with no re-simulation.
  */
 import type { Hardware } from './hardware.js';
 import { simulateVit, type SimResult } from './simulate.js';

@@ -4,13 +4,13 @@
  * during compute and stall cycles (they keep serving and filling); the periphery
  * (interconnect, controllers, clocking) for the whole inference.
  */
-import { COMPONENTS, type Component, type Hardware } from './hardware.js';
+import { COMPONENTS, type PowerComponent, type Hardware } from './hardware.js';
 
-export type ComponentMs = Record<Component, number>;
+export type ComponentMs = Record<PowerComponent, number>;
 
 export interface EnergyResult {
   /** Joules per component. */
-  byComponent: Record<Component, number>;
+  byComponent: Record<PowerComponent, number>;
   totalJ: number;
   busyMs: ComponentMs;
 }
@@ -20,7 +20,7 @@ export function busyTimes(hostMs: number, computeMs: number, stallMs: number, de
 }
 
 export function energyOf(hw: Hardware, busyMs: ComponentMs, delayMs: number): EnergyResult {
-  const byComponent = {} as Record<Component, number>;
+  const byComponent = {} as Record<PowerComponent, number>;
   let totalJ = 0;
   for (const c of COMPONENTS) {
     const busy = busyMs[c];

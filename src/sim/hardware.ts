@@ -51,8 +51,8 @@ export const HardwareSchema = z.strictObject({
 
 export type Hardware = z.infer<typeof HardwareSchema>;
 export type HostCosts = z.infer<typeof HostCostsSchema>;
-export type Component = keyof Hardware['power_w'];
-export const COMPONENTS: readonly Component[] = ['ps', 'pe_array', 'sram', 'periphery'];
+export type PowerComponent = keyof Hardware['power_w'];
+export const COMPONENTS: readonly PowerComponent[] = ['ps', 'pe_array', 'sram', 'periphery'];
 
 /**
  * Xilinx ZCU102, Table 1. Constants the paper does not give (docs/sim.md):

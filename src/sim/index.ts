@@ -10,7 +10,7 @@ export { buildWorkload, deepestSkippedMask, parseMask, MODULES } from './workloa
 export type { Module, Op, VitSpec } from './workload.js';
 export { simulateOps, simulateVit } from './simulate.js';
 export type { LayerResult, SimResult } from './simulate.js';
-export { combinePair, pairCombine } from './pair.js';
+export { pairAverage, pairResult } from './pair.js';
 export type { PairResult } from './pair.js';
 export { DEIT_S_TARGET, fitHostCosts } from './calibrate.js';
 export { resolveMask, resolveVit } from './vit-source.js';

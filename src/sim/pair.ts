@@ -5,7 +5,7 @@
  * and energy likewise. The entropy of Eq. 3 belongs to the low-effort pass.
  */
 import { ConfigError } from '../errors.js';
-import type { Component } from './hardware.js';
+import type { PowerComponent } from './hardware.js';
 import type { ModuleRecord, SimResult } from './simulate.js';
 import { MODULES } from './workload.js';
 
@@ -22,31 +22,32 @@ export interface PairResult {
   recomputeMs: number;
   breakdownMs: ModuleRecord;
   breakdown: ModuleRecord;
-  energyByComponent: Record<Component, number>;
+  energyByComponent: Record<PowerComponent, number>;
 }
 
-/** D = F_L*a + F_H*(a + b) for any additive quantity. */
-export const pairCombine = (fl: number, low: number, high: number): number => fl * low + (1 - fl) * (low + high);
+/** Per-image average of an additive quantity (delay, energy) over a pair: F_L*low + F_H*(low + high). */
+export const pairAverage = (low: number, high: number, fl: number): number => fl * low + (1 - fl) * (low + high);
 
 export function checkFraction(fl: number, source = '--fl'): number {
   if (!Number.isFinite(fl) || fl < 0 || fl > 1) throw new ConfigError(`${source}: F_L must be a number in [0, 1], got ${fl}`);
   return fl;
 }
 
-export function combinePair(low: SimResult, high: SimResult, fl: number): PairResult {
+/** The pair's delay, energy and breakdowns from the two efforts' simulations (no re-simulation per F_L). */
+export function pairResult(low: SimResult, high: SimResult, fl: number): PairResult {
   checkFraction(fl);
   const fh = 1 - fl;
-  const delayMs = pairCombine(fl, low.delayMs, high.delayMs);
-  const energyJ = pairCombine(fl, low.energyJ, high.energyJ);
+  const delayMs = pairAverage(low.delayMs, high.delayMs, fl);
+  const energyJ = pairAverage(low.energyJ, high.energyJ, fl);
   const breakdownMs = {} as ModuleRecord;
   const breakdown = {} as ModuleRecord;
   for (const m of MODULES) {
-    breakdownMs[m] = pairCombine(fl, low.breakdownMs[m], high.breakdownMs[m]);
+    breakdownMs[m] = pairAverage(low.breakdownMs[m], high.breakdownMs[m], fl);
     breakdown[m] = delayMs > 0 ? breakdownMs[m] / delayMs : 0;
   }
-  const energyByComponent = {} as Record<Component, number>;
-  for (const c of Object.keys(low.energy.byComponent) as Component[])
-    energyByComponent[c] = pairCombine(fl, low.energy.byComponent[c], high.energy.byComponent[c]);
+  const energyByComponent = {} as Record<PowerComponent, number>;
+  for (const c of Object.keys(low.energy.byComponent) as PowerComponent[])
+    energyByComponent[c] = pairAverage(low.energy.byComponent[c], high.energy.byComponent[c], fl);
   return {
     fl,
     fh,

@@ -1,7 +1,7 @@
 /** Output formats of a simulation: JSON for programs, CSV, a readable table, an SVG breakdown chart. */
 import Table from 'cli-table3';
 import { mappingName } from './dataflow/index.js';
-import { COMPONENTS, type Component } from './hardware.js';
+import { COMPONENTS, type PowerComponent } from './hardware.js';
 import type { PairResult } from './pair.js';
 import type { LayerResult, ModuleRecord, SimResult } from './simulate.js';
 import { MODULES } from './workload.js';
@@ -111,7 +111,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const f = (x: number, d = 3) => x.toFixed(d);
 const maskText = (a: number[]) => a.join('');
 
-function breakdownTables(ms: ModuleRecord, share: ModuleRecord, energy: Record<Component, number>): string {
+function breakdownTables(ms: ModuleRecord, share: ModuleRecord, energy: Record<PowerComponent, number>): string {
   const delay = new Table({ head: ['module (Fig. 6a)', 'ms', 'share'], style: PLAIN });
   for (const m of MODULES) delay.push([m, f(ms[m]), pct(share[m])]);
   const total = COMPONENTS.reduce((s, c) => s + energy[c], 0);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { ConfigError } from '../errors.js';
 import { loadHardware, type Hardware } from './hardware.js';
-import { checkFraction, combinePair } from './pair.js';
+import { checkFraction, pairResult } from './pair.js';
 import { breakdownSvg, layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
 import { computeReport, readScaleSimConfig, readTopology, scaleSimLayers, topologyName } from './scalesim.js';
 import { simulateOps, simulateVit, type SimResult } from './simulate.js';
@@ -138,7 +138,7 @@ async function runPair(o: SimOptions, source: VitSource, hw: Hardware): Promise<
   const fl = checkFraction(o.fl!);
   const low = simulateVit(source.vit, hw, resolveMask(source, { effort: lowEffort }), { entropy: true });
   const high = simulateVit(source.vit, hw, resolveMask(source, { effort: highEffort }));
-  const pair = combinePair(low, high, fl);
+  const pair = pairResult(low, high, fl);
   const json = pairJson(pair);
   const files: string[] = [];
   if (o.chart) {

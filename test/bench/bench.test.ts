@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
-import { BENCH_NOTE, benchTable, defaultIterations, measureEfforts, runBench, type BenchReport } from '../../src/bench/index.js';
+import { BENCH_NOTE, benchTable, defaultIterations, runBench, type BenchReport } from '../../src/bench/index.js';
 import { evaluate, openCascade } from '../../src/cascade/index.js';
 import { FASHION_MNIST_DIR, limitDataset, openDataset } from '../../src/data/index.js';
 import { ConfigError, ModelLoadError } from '../../src/errors.js';
-import { ModelRuntime } from '../../src/model/index.js';
-import { combinePair, loadHardware, resolveVit, simulateEfforts } from '../../src/sim/index.js';
+import { pairResult, loadHardware, resolveVit, simulateEfforts } from '../../src/sim/index.js';
 import { DEPLOY, family, MODEL_DIR } from '../runtime/helpers.js';
 
 // Tiny timing settings: the tests check the bookkeeping, never the measured speed.
@@ -66,7 +65,7 @@ describe('pivot bench (library)', () => {
     assert.equal(pair.measured.ratio, pair.measured.pair_ms / row(report.efforts.full_effort).measured_ms);
     const costs = simulateEfforts(resolveVit(MODEL_DIR), loadHardware('zcu102'));
     const cost = (e: number) => costs.find((c) => c.effort === e)!;
-    assert.equal(pair.simulated.pair_ms, combinePair(cost(pair.low).asLow, cost(pair.high).asHigh, pair.f_l).delayMs);
+    assert.equal(pair.simulated.pair_ms, pairResult(cost(pair.low).asLow, cost(pair.high).asHigh, pair.f_l).delayMs);
     assert.ok(Math.abs(pair.simulated.pair_ms - (pair.simulated.low_ms + pair.f_h * pair.simulated.high_ms)) < 1e-12);
 
     const { cascade, runtime, deployment } = await openCascade({ deploy: DEPLOY }, { intraOpThreads: 1 });
@@ -104,17 +103,6 @@ describe('pivot bench (library)', () => {
     assert.match(text, /Spearman -?\d\.\d{3}, Pearson -?\d\.\d{3}/);
     assert.match(text, new RegExp(`F_L = ${report.pair!.f_l.toFixed(4)}`));
     assert.ok(text.includes(BENCH_NOTE));
-  });
-
-  it('measureEfforts: rounds x iterations calls per effort, at the batch size asked', async () => {
-    const runtime = new ModelRuntime(family(), { intraOpThreads: 1 });
-    try {
-      const timings = await measureEfforts(runtime, [0, 6], { batch: 4, rounds: 3, iterations: 2, warmup: 0 });
-      assert.deepEqual(timings.map((t) => [t.effort, t.batch, t.calls]), [[0, 4, 6], [6, 4, 6]]);
-      for (const t of timings) assert.ok(t.bestRoundMs > 0 && t.p95Ms >= t.medianMs);
-    } finally {
-      await runtime.close();
-    }
   });
 
   it('bad inputs are typed errors naming the input', async () => {

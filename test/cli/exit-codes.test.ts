@@ -25,7 +25,8 @@ describe('pivot: a bad option exits with ConfigError code in every command', () 
     { args: ['eval', '--threshold', '1.5'], message: /'1\.5' is not a number in \[0, 1\]/ },
     { args: ['bench', '--batch', '0'], message: /--batch: must be an integer >= 1, got 0/ },
     { args: ['bench', '--rounds', 'two'], message: /'two' is not an integer/ },
-    { args: ['paths', '--model', '.', '--images', 'abc'], message: /'abc' is not a non-negative integer/ },
+    { args: ['paths', '--model', '.', '--images', 'abc'], message: /'abc' is not an integer/ },
+    { args: ['paths', '--model', '.', '--seed', '-1'], message: /'-1' is not a non-negative integer/ },
     { args: ['search', '--model', '.', '--lec', '2', '--delay', '1'], message: /--lec: 2 is not a number in \[0, 1\]/ },
     { args: ['search', '--model', '.', '--lec', '0.5', '--delay', '-1'], message: /--delay: -1 is not a positive number/ },
     { args: ['search', '--model', '.', '--lec', '0.5', '--delay', '1', '--step', '0'], message: /--step: 0 is not a number in \(0, 1\]/ },
@@ -55,6 +56,6 @@ describe('pivot: a bad option exits with ConfigError code in every command', () 
   it('the executable exits with that code and prints the reason', async () => {
     const run = await runPivot(['paths', '--model', '.', '--images', 'abc']);
     assert.equal(run.code, ConfigError.exitCode, run.stderr);
-    assert.match(run.stderr, /'abc' is not a non-negative integer/);
+    assert.match(run.stderr, /'abc' is not an integer/);
   });
 });

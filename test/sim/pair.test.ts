@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { ZCU102 } from '../../src/sim/hardware.js';
 import { simulateEfforts } from '../../src/sim/efforts.js';
-import { combinePair, pairCombine } from '../../src/sim/pair.js';
+import { pairAverage, pairResult } from '../../src/sim/pair.js';
 import { VIT_PRESETS } from '../../src/sim/presets.js';
 import { simulateVit } from '../../src/sim/simulate.js';
 import { resolveVit } from '../../src/sim/vit-source.js';
@@ -17,7 +17,7 @@ const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9 * Math.
 
 describe('effort pairs', () => {
   it('combines delay and energy with the re-computation term', () => {
-    const p = combinePair(low, high, 0.7);
+    const p = pairResult(low, high, 0.7);
     close(p.delayMs, 0.7 * low.delayMs + 0.3 * (low.delayMs + high.delayMs));
     close(p.energyJ, 0.7 * low.energyJ + 0.3 * (low.energyJ + high.energyJ));
     close(p.recomputeMs, 0.3 * low.delayMs);
@@ -28,9 +28,9 @@ describe('effort pairs', () => {
   });
 
   it('F_L = 1 is the low effort alone; F_L = 0 runs both for every input', () => {
-    close(combinePair(low, high, 1).delayMs, low.delayMs);
-    close(combinePair(low, high, 0).delayMs, low.delayMs + high.delayMs);
-    assert.equal(pairCombine(0.25, 4, 8), 0.25 * 4 + 0.75 * 12);
+    close(pairResult(low, high, 1).delayMs, low.delayMs);
+    close(pairResult(low, high, 0).delayMs, low.delayMs + high.delayMs);
+    assert.equal(pairAverage(4, 8, 0.25), 0.25 * 4 + 0.75 * 12);
   });
 
   it('charges the 0.03 ms entropy (1000 classes) to the low-effort pass', () => {
@@ -39,7 +39,7 @@ describe('effort pairs', () => {
   });
 
   it('rejects F_L outside [0, 1] with a ConfigError naming --fl', () => {
-    assert.throws(() => combinePair(low, high, 1.2), (e: unknown) => e instanceof ConfigError && /--fl/.test(e.message));
+    assert.throws(() => pairResult(low, high, 1.2), (e: unknown) => e instanceof ConfigError && /--fl/.test(e.message));
   });
 });
 
@@ -49,7 +49,7 @@ describe('simulateEfforts', () => {
     assert.deepEqual(costs.map((c) => c.effort), [...Array(13).keys()]);
     const [c6, c9] = [costs[6]!, costs[9]!];
     close(c6.asLow.delayMs, low.delayMs);
-    close(combinePair(c6.asLow, c9.asHigh, 0.7).delayMs, combinePair(low, high, 0.7).delayMs);
+    close(pairResult(c6.asLow, c9.asHigh, 0.7).delayMs, pairResult(low, high, 0.7).delayMs);
     // each extra active attention adds the same QKV..Proj GEMMs and softmax
     close(costs[12]!.asHigh.delayMs - costs[11]!.asHigh.delayMs, costs[1]!.asHigh.delayMs - costs[0]!.asHigh.delayMs);
   });

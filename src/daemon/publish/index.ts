@@ -2,5 +2,5 @@
 export * from './topics.js';
 export { Outbox, OutboxMessageSchema, REJECTED_DIR, type OutboxEntry, type OutboxMessage } from './outbox.js';
 export { redactUrl } from '../../util/url.js';
-export { MqttPublisher, type MqttPublisherOptions, type Outgoing, type PublisherStats } from './mqtt.js';
+export { MqttPublisher, type MqttPublisherOptions, type Outgoing, type MqttPublisherStats } from './mqtt.js';
 export { discoveryMessages, discoveryRemovals, discoveryTopic, type DiscoveryInfo } from './discovery.js';

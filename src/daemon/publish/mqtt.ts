@@ -29,7 +29,7 @@ export interface MqttPublisherOptions {
   commands?: { topic: string; handle: (payload: string) => void };
 }
 
-export interface PublisherStats {
+export interface MqttPublisherStats {
   connected: boolean;
   outbox_depth: number;
   outbox_dropped: number;
@@ -167,7 +167,7 @@ export class MqttPublisher implements Component {
     this.client.publish(topics.telemetry(this.base), JSON.stringify(payload), { qos: 0, retain: true }, () => undefined);
   }
 
-  stats(): PublisherStats {
+  stats(): MqttPublisherStats {
     return {
       connected: this.connected,
       outbox_depth: this.options.outbox.depth,

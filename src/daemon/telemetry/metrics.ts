@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchReport, CascadeResult } from '../../cascade/index.js';
-import type { PublisherStats as MqttPublisherStats } from '../publish/mqtt.js';
+import type { MqttPublisherStats } from '../publish/mqtt.js';
 import type { SourceStats } from '../types.js';
 
 /**

@@ -3,8 +3,8 @@
  * and D_H (as a high effort), either from PIVOT-Sim on a hardware description or measured
  * on this device with onnxruntime.
  */
-import { measureEfforts } from '../../bench/measure.js';
 import { ConfigError } from '../../errors.js';
+import { measureEfforts } from '../../latency/index.js';
 import type { ModelRuntime } from '../../model/index.js';
 import { loadHardware, resolveVit, simulateEfforts } from '../../sim/index.js';
 import { RUN_BATCH } from './batch.js';
@@ -39,7 +39,7 @@ export function simDelays(modelDir: string, hardware: string, efforts: readonly 
 }
 
 /**
- * onnxruntime delays on this machine, from `pivot bench`'s measureEfforts: batches of
+ * onnxruntime delays on this machine, the effort latency of src/latency (as `pivot bench`): batches of
  * RUN_BATCH, every effort once per round (interleaved, so drift and other load hit all of
  * them alike), median ms per image. The entropy of 10-ish classes costs microseconds on a
  * CPU, far below this timer's noise, so D_L = D_H here.

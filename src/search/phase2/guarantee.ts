@@ -15,7 +15,7 @@
  * that the pair picked afterwards (by delay, LEC or accuracy) is, stays at most delta.
  */
 import { certifiableRate, pValue, type PValueMethod } from '../../stats/index.js';
-import { pairCombine } from '../../sim/index.js';
+import { pairAverage } from '../../sim/index.js';
 import type { EffortDelays } from './cost.js';
 import { fixedSequence, type FixedSequenceResult } from './ltt.js';
 import type { EffortPair } from './order.js';
@@ -124,7 +124,7 @@ function tryPair(pair: EffortPair, inputs: PairInputs, spec: GuaranteeSpec, alph
   };
   if (!certificate.certified) return { ...base, tested: true, certificate, drop_bound_at_lec, failed: 'guarantee' };
   const point = pointAt(low, high, labels, certificate.certified.threshold);
-  const delay_ms = pairCombine(point.fraction_low, delay_low_ms, delay_high_ms);
+  const delay_ms = pairAverage(delay_low_ms, delay_high_ms, point.fraction_low);
   const failed = point.fraction_low < lec ? 'lec' : !meetsTarget(delay_ms, target) ? 'delay' : undefined;
   return { ...base, tested: true, certificate, point, delay_ms, drop_bound_at_lec, ...(failed ? { failed } : {}) };
 }

@@ -6,7 +6,6 @@ export type { CostSource, EffortDelay, EffortDelays } from './cost.js';
 export { deployConfig, writeDeploy } from './deploy.js';
 export { DelayTargetError } from './errors.js';
 export { pairOrder } from './order.js';
-export type { EffortPair } from './order.js';
 export { searchReport, targetText, trialRow } from './report.js';
 export type { TrialRow } from './report.js';
 export { runSearch } from './run.js';

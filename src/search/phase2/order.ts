@@ -7,10 +7,7 @@
  * with the larger high effort comes first (its escalated inputs get the stronger model).
  * For efforts 0..6: (5,6), (4,6), (3,6), (4,5), (2,6), (3,5), (1,6), (2,5), (3,4), ...
  */
-export interface EffortPair {
-  low: number;
-  high: number;
-}
+import type { EffortPair } from '../../cascade/index.js';
 
 export function pairOrder(efforts: readonly number[]): EffortPair[] {
   const sorted = [...new Set(efforts)].sort((a, b) => a - b);

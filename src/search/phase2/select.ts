@@ -1,12 +1,12 @@
 /**
  * Picking the pair (paper Section 3.3): pairs are tried in pairOrder; each gets its
  * operating point (smallest Th with F_L >= LEC) and its delay D = D_L + F_H * D_H
- * (PIVOT-Sim's pairCombine); the first whose delay is at most target * (1 + tolerance) wins.
+ * (PIVOT-Sim's pairAverage); the first whose delay is at most target * (1 + tolerance) wins.
  */
 import { ConfigError } from '../../errors.js';
-import { pairCombine } from '../../sim/index.js';
+import { pairAverage } from '../../sim/index.js';
 import type { EffortDelays } from './cost.js';
-import type { EffortPair } from './order.js';
+import type { EffortPair } from '../../cascade/index.js';
 import { operatingPoint, type EffortPredictions, type OperatingPoint } from './sweep.js';
 
 export interface PairTrial extends EffortPair {
@@ -86,7 +86,7 @@ export function selectPair(
     const lowDelay = delays.byEffort.get(low)!.asLow;
     const highDelay = delays.byEffort.get(high)!.asHigh;
     const point = operatingPoint(predictions.get(low)!, predictions.get(high)!, labels, lec, grid);
-    const delay = point ? pairCombine(point.fraction_low, lowDelay, highDelay) : undefined;
+    const delay = point ? pairAverage(lowDelay, highDelay, point.fraction_low) : undefined;
     const trial: PairTrial = { low, high, point, delay_low_ms: lowDelay, delay_high_ms: highDelay, delay_ms: delay, meets: delay !== undefined && meetsTarget(delay, target) };
     tried.push(trial);
     if (!trial.meets) continue;

@@ -14,7 +14,7 @@ import { FASHION_MNIST_DIR } from '../../../src/data/index.js';
 import { PivotError } from '../../../src/errors.js';
 import { loadModelFamily } from '../../../src/model/index.js';
 import { drawBatch, runSearch } from '../../../src/search/phase2/index.js';
-import { pairCombine } from '../../../src/sim/index.js';
+import { pairAverage } from '../../../src/sim/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const MODEL = join(ROOT, 'models', 'fmnist-vit');
@@ -145,7 +145,7 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
     assert.deepEqual([...r.delays.byEffort.keys()], [0, 1, 2, 3, 4, 5, 6]);
     for (const d of r.delays.byEffort.values()) assert.ok(d.asHigh > 0 && d.asLow === d.asHigh);
     const c = r.chosen!;
-    assert.equal(c.delay_ms, pairCombine(c.point!.fraction_low, c.delay_low_ms, c.delay_high_ms));
+    assert.equal(c.delay_ms, pairAverage(c.delay_low_ms, c.delay_high_ms, c.point!.fraction_low));
     assert.equal(r.target.ms, 10 * r.delays.byEffort.get(6)!.asHigh);
   });
 });

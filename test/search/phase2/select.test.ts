@@ -11,7 +11,7 @@ import {
   type EffortDelays,
   type EffortPredictions,
 } from '../../../src/search/phase2/index.js';
-import { combinePair, loadHardware, resolveVit, simulateEfforts } from '../../../src/sim/index.js';
+import { pairResult, loadHardware, resolveVit, simulateEfforts } from '../../../src/sim/index.js';
 
 const MODEL = join(import.meta.dirname, '..', '..', '..', 'models', 'fmnist-vit');
 const EFFORTS = [0, 1, 2, 3, 4, 5, 6];
@@ -60,7 +60,7 @@ describe('pair selection on PIVOT-Sim delays', () => {
     assert.equal(chosen, tried[0]);
     for (const t of tried) {
       const fl = t.point!.fraction_low;
-      const sim = combinePair(costs[t.low]!.asLow, costs[t.high]!.asHigh, fl);
+      const sim = pairResult(costs[t.low]!.asLow, costs[t.high]!.asHigh, fl);
       assert.ok(Math.abs(t.delay_ms! - sim.delayMs) < 1e-12);
       assert.ok(Math.abs(t.delay_ms! - (t.delay_low_ms + (1 - fl) * t.delay_high_ms)) < 1e-12);
       assert.ok(costs[t.low]!.asLow.delayMs > costs[t.low]!.asHigh.delayMs, 'the low effort pays for the entropy');

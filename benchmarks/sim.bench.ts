@@ -8,7 +8,7 @@
  */
 import { computeGemm, DATAFLOWS, type DataflowName, type Gemm } from '../src/sim/dataflow/index.js';
 import { ZCU102 } from '../src/sim/hardware.js';
-import { combinePair } from '../src/sim/pair.js';
+import { pairResult } from '../src/sim/pair.js';
 import { VIT_PRESETS } from '../src/sim/presets.js';
 import { simulateEfforts, type EffortCost } from '../src/sim/efforts.js';
 import { simulateVit } from '../src/sim/simulate.js';
@@ -63,7 +63,7 @@ const sweepPairs = (costs: EffortCost[]): number => {
   let best = Infinity;
   for (let lo = 0; lo < costs.length; lo++)
     for (let hi = lo + 1; hi < costs.length; hi++)
-      for (let t = 0; t < THRESHOLDS; t++) best = Math.min(best, combinePair(costs[lo]!.asLow, costs[hi]!.asHigh, t / (THRESHOLDS - 1)).edp);
+      for (let t = 0; t < THRESHOLDS; t++) best = Math.min(best, pairResult(costs[lo]!.asLow, costs[hi]!.asHigh, t / (THRESHOLDS - 1)).edp);
   return best;
 };
 

@@ -1,13 +1,13 @@
 /**
  * Per-effort latency of the shipped model family with onnxruntime-node on this CPU,
- * measured side by side in one run (interleaved rounds, best round kept), as ratios to
- * the full effort. Feeds the model card's latency column. The measuring is src/bench's
- * (shared with `pivot bench`, which adds medians, p95 and the PIVOT-Sim comparison).
+ * measured side by side in one run (interleaved rounds), as ratios to the full effort.
+ * Feeds the model card's latency column. The measuring and the statistic (median ms per
+ * image) are src/latency's, as in `pivot bench` (which adds p95 and the PIVOT-Sim comparison).
  *
  *   npm run bench:efforts [-- --model models/fmnist-vit --threads 1 --rounds 5]
  */
 import { parseArgs } from 'node:util';
-import { measureEfforts } from '../src/bench/index.js';
+import { measureEfforts } from '../src/latency/index.js';
 import { loadModelFamily } from '../src/model/manifest.js';
 import { ModelRuntime } from '../src/model/index.js';
 
@@ -32,14 +32,14 @@ for (const [name, batch, iterations] of [
   ['batch32', 32, 20],
 ] as const) {
   const timings = await measureEfforts(runtime, efforts, { batch, rounds, iterations, warmup: 3 });
-  results[name] = Object.fromEntries(timings.map((t) => [t.effort, t.bestRoundMs]));
+  results[name] = Object.fromEntries(timings.map((t) => [t.effort, t.medianMs]));
 }
 await runtime.close();
 
 if (values.json) {
   console.log(JSON.stringify({ model: family.manifest.name, threads: Number(values.threads), ms_per_image: results }));
 } else {
-  console.log(`${family.manifest.name}: ms per image (best of ${rounds} interleaved rounds, ${values.threads} thread(s))`);
+  console.log(`${family.manifest.name}: median ms per image (${rounds} interleaved rounds, ${values.threads} thread(s))`);
   console.log('effort  active   batch1 ms  ratio   batch32 ms  ratio');
   for (const e of efforts) {
     const mask = family.effort(e).active.join('');

@@ -2,6 +2,9 @@
  * Device latency of a model family's efforts with onnxruntime-node: resident sessions, a
  * warm-up per effort, then interleaved rounds (every effort once per round, in a rotated order)
  * so that background load on a shared machine falls on all efforts alike.
+ *
+ * "Effort latency" everywhere (`pivot bench`, `pivot search --cost device`, the benchmarks) is
+ * one statistic: the median over the timed calls of ms per image (call time / batch).
  */
 import { median, quantileSorted } from 'simple-statistics';
 import { ConfigError } from '../errors.js';
@@ -23,11 +26,10 @@ export interface EffortTiming {
   batch: number;
   /** Timed calls (rounds x iterations). */
   calls: number;
-  /** Median and 95th percentile over the timed calls, in ms per image (call time / batch). */
+  /** The effort latency: median over the timed calls, in ms per image (call time / batch). */
   medianMs: number;
+  /** 95th percentile over the timed calls, in ms per image. */
   p95Ms: number;
-  /** The fastest round's mean ms per image (the least disturbed round). */
-  bestRoundMs: number;
 }
 
 /** `value` must be an integer >= min; names the option in the error. */
@@ -48,21 +50,17 @@ export async function measureEfforts(runtime: ModelRuntime, efforts: readonly nu
   for (const session of sessions) for (let i = 0; i < warmup; i++) await session.run(input, batch);
 
   const perCall = sessions.map(() => [] as number[]);
-  const roundMeans = sessions.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++)
     for (let k = 0; k < sessions.length; k++) {
       // Rotating the order keeps any effort from always running right after the same neighbour.
       const s = (k + r) % sessions.length;
       const session = sessions[s]!;
-      let roundTotal = 0;
       for (let i = 0; i < iterations; i++) {
         const start = process.hrtime.bigint();
         await session.run(input, batch);
         const ms = Number(process.hrtime.bigint() - start) / 1e6 / batch;
         perCall[s]!.push(ms);
-        roundTotal += ms;
       }
-      roundMeans[s]!.push(roundTotal / iterations);
     }
   return efforts.map((effort, s) => {
     const sorted = [...perCall[s]!].sort((a, b) => a - b);
@@ -72,7 +70,6 @@ export async function measureEfforts(runtime: ModelRuntime, efforts: readonly nu
       calls: sorted.length,
       medianMs: median(sorted),
       p95Ms: quantileSorted(sorted, 0.95),
-      bestRoundMs: Math.min(...roundMeans[s]!),
     };
   });
 }
