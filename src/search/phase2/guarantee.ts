@@ -14,11 +14,11 @@
  * Bonferroni), so the chance that any certified threshold of any pair is wrong, and hence
  * that the pair picked afterwards (by delay, LEC or accuracy) is, stays at most delta.
  */
-import { certifiableRate, pValue, type PValueMethod } from '../../stats/index.js';
+import type { EffortPair } from '../../cascade/index.js';
 import { pairAverage } from '../../sim/index.js';
+import { certifiableRate, pValue, type PValueMethod } from '../../stats/index.js';
 import type { EffortDelays } from './cost.js';
 import { fixedSequence, type FixedSequenceResult } from './ltt.js';
-import type { EffortPair } from './order.js';
 import { meetsTarget, type DelayTarget, type Pick } from './select.js';
 import { operatingPoint, pointAt, type EffortPredictions, type OperatingPoint } from './sweep.js';
 
