@@ -4,9 +4,9 @@
  * taps MLP_0..MLP_D and A_1..A_D as extra outputs. One session stays resident and serves
  * both the activation taps (gate all ones) and gated accuracy runs of random paths.
  */
-import * as ort from 'onnxruntime-node';
-import { ModelLoadError, InputError } from '../errors.js';
+import { InputError, ModelLoadError } from '../errors.js';
 import type { ModelFamily } from './manifest.js';
+import { createSession, dimsAccept, float32Tensor, showDims, type OrtSession } from './ort.js';
 
 export interface AnalysisOutputs {
   /** [batch, classes] logits. */
@@ -38,7 +38,7 @@ export class AnalysisModel {
   readonly attnNames: readonly string[];
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: OrtSession,
     readonly family: ModelFamily,
     readonly file: string,
   ) {
@@ -64,15 +64,7 @@ export class AnalysisModel {
         `${family.manifestPath}: analysis: missing; Phase 1 needs an analysis graph with an attention gate and taps (see docs/paths.md)`,
       );
     const file = family.file(analysis.file);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(file, {
-        graphOptimizationLevel: 'all',
-        ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-      });
-    } catch (err) {
-      throw new ModelLoadError(`${file}: onnxruntime cannot load it: ${(err as Error).message}`, { cause: err });
-    }
+    const session = await createSession(file, { intraOpThreads: options.threads || undefined });
     const model = new AnalysisModel(session, family, file);
     model.checkGraph();
     return model;
@@ -88,14 +80,10 @@ export class AnalysisModel {
     for (const name of [this.outputName, ...this.mlpNames, ...this.attnNames])
       if (!outputs.has(name)) throw new ModelLoadError(`${where}: has no output '${name}' (outputs: ${[...outputs].join(', ')})`);
     const pixel = this.session.inputMetadata.find((m) => m.name === this.inputName);
-    if (pixel?.isTensor) {
-      const expected = manifest.input.shape;
-      const disagrees = pixel.shape.some((d, i) => typeof d === 'number' && d > 0 && expected[i] !== -1 && d !== expected[i]);
-      if (pixel.shape.length !== expected.length || disagrees)
-        throw new ModelLoadError(
-          `${where}: input '${this.inputName}' has shape [${pixel.shape.join(',')}], manifest input.shape is [${expected.join(',')}]`,
-        );
-    }
+    if (pixel?.isTensor && !dimsAccept(manifest.input.shape, pixel.shape))
+      throw new ModelLoadError(
+        `${where}: input '${this.inputName}' has shape ${showDims(pixel.shape)}, manifest input.shape is ${showDims(manifest.input.shape)}`,
+      );
   }
 
   /**
@@ -111,8 +99,8 @@ export class AnalysisModel {
     for (const name of taps) if (!known.has(name)) throw new InputError('taps', `'${name}' is not a tap of ${this.file}`);
     const [, c, h, w] = this.family.manifest.input.shape;
     const feeds = {
-      [this.inputName]: new ort.Tensor('float32', pixels, [batch, c!, h!, w!]),
-      [this.gateName]: new ort.Tensor('float32', Float32Array.from(gate), [this.depth]),
+      [this.inputName]: float32Tensor(pixels, [batch, c!, h!, w!]),
+      [this.gateName]: float32Tensor(Float32Array.from(gate), [this.depth]),
     };
     const result = await this.session.run(feeds, [this.outputName, ...taps]);
     const dims: Record<string, readonly number[]> = {};

@@ -1,33 +1,12 @@
 /**
  * onnxruntime-node sessions, one per effort, created once and kept resident: creating
- * and releasing sessions repeatedly leaks memory in onnxruntime-node. This file (with
- * src/model/index.ts) is the only place that imports onnxruntime-node.
+ * and releasing sessions repeatedly leaks memory in onnxruntime-node.
  */
-import * as ort from 'onnxruntime-node';
 import { InferenceError, ModelLoadError } from '../errors.js';
 import type { ModelFamily } from './manifest.js';
+import { createSession, dimsAccept, float32Tensor, showDims, type OrtOutputs, type OrtSession, type SessionOptions } from './ort.js';
 
-export interface SessionOptions {
-  /** Threads inside one operator (onnxruntime's intraOpNumThreads); default: onnxruntime's choice (all cores). */
-  intraOpThreads?: number;
-  /** Threads across independent operators (interOpNumThreads); only used with parallel execution. */
-  interOpThreads?: number;
-}
-
-type Dims = ReadonlyArray<number | string>;
-
-const showDims = (dims: Dims) => `[${dims.join(',')}]`;
-
-/** A manifest dimension of -1 accepts any dynamic (symbolic or -1) dimension; others must match exactly. */
-function dimsAgree(manifest: readonly number[], model: Dims): boolean {
-  return (
-    manifest.length === model.length &&
-    manifest.every((m, i) => {
-      const d = model[i];
-      return m === -1 ? typeof d === 'string' || d === -1 : d === m;
-    })
-  );
-}
+export type { SessionOptions } from './ort.js';
 
 /** One effort of a model family, ready to run batches. */
 export class EffortSession {
@@ -39,7 +18,7 @@ export class EffortSession {
   private constructor(
     readonly effort: number,
     readonly path: string,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OrtSession,
     private readonly inputName: string,
     private readonly outputName: string,
     family: ModelFamily,
@@ -54,19 +33,7 @@ export class EffortSession {
     const entry = family.effort(effort);
     const path = family.file(entry.file);
     const { input, output, labels } = family.manifest;
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(path, {
-        // onnxruntime-node rejects keys set to undefined: pass thread counts only when chosen.
-        ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
-        ...(options.interOpThreads !== undefined ? { interOpNumThreads: options.interOpThreads } : {}),
-        executionMode: options.interOpThreads && options.interOpThreads > 1 ? 'parallel' : 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
-    } catch (err) {
-      throw new ModelLoadError(`${path}: onnxruntime cannot load it: ${(err as Error).message}`, { cause: err });
-    }
+    const session = await createSession(path, options);
     const fail = (field: string, reason: string): never => {
       void session.release();
       throw new ModelLoadError(`${path}: ${reason} (manifest field ${field} in ${family.manifestPath})`);
@@ -77,12 +44,12 @@ export class EffortSession {
     if (extra.length) fail('input.name', `needs inputs the manifest does not describe: ${extra.join(', ')}`);
     if (inMeta?.isTensor) {
       if (inMeta.type !== input.dtype) fail('input.dtype', `input '${input.name}' is ${inMeta.type}, manifest says ${input.dtype}`);
-      if (!dimsAgree(input.shape, inMeta.shape))
+      if (!dimsAccept(input.shape, inMeta.shape))
         fail('input.shape', `input '${input.name}' has shape ${showDims(inMeta.shape)}, manifest says ${showDims(input.shape)}`);
     }
     const outMeta = session.outputMetadata.find((m) => m.name === output.name);
     if (!outMeta) fail('output.name', `has no output '${output.name}' (outputs: ${session.outputNames.join(', ')})`);
-    if (outMeta?.isTensor && !dimsAgree([-1, labels.length], outMeta.shape))
+    if (outMeta?.isTensor && !dimsAccept([-1, labels.length], outMeta.shape))
       fail('labels', `output '${output.name}' has shape ${showDims(outMeta.shape)}, expected [batch,${labels.length}] for ${labels.length} labels`);
     const loaded = new EffortSession(effort, path, session, input.name, output.name, family);
     // The first run pays for memory planning and kernel selection: do it now, not on a user's first image.
@@ -97,9 +64,9 @@ export class EffortSession {
         `${this.path}: got ${batch.length} floats for ${count} input(s), expected ${count * this.sampleSize} (${count} x ${showDims(this.sampleDims)})`,
       );
     const shape = [count, ...this.sampleDims];
-    let result: ort.InferenceSession.OnnxValueMapType;
+    let result: OrtOutputs;
     try {
-      result = await this.session.run({ [this.inputName]: new ort.Tensor('float32', batch, shape) });
+      result = await this.session.run({ [this.inputName]: float32Tensor(batch, shape) });
     } catch (err) {
       throw new InferenceError(
         `${this.path}: onnxruntime failed on '${this.inputName}' float32 ${showDims(shape)}: ${(err as Error).message}`,
