@@ -66,7 +66,7 @@ export function register(program: Command): void {
         calib: opts.calib,
         labels: opts.labels,
         name: opts.name,
-        preprocess: { preprocess: opts.preprocess, size: opts.size, resize: opts.resize, mean: opts.mean, std: opts.std },
+        preprocess: { config: opts.preprocess, size: opts.size, resize: opts.resize, mean: opts.mean, std: opts.std },
         efforts: opts.efforts,
         images: opts.images,
         threads: opts.threads,

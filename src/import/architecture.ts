@@ -23,10 +23,7 @@ export function probeInput(detected: Detected, file: string, size?: number): { d
   };
   if (typeof c !== 'number' || (c !== 1 && c !== 3)) fail('the channel dimension must be 1 or 3');
   const side = (d: number | string | undefined, axis: string): number => {
-    if (typeof d === 'number') {
-      if (size !== undefined && size !== d) throw new ConfigError(`--size: ${size}, but the model's input ${axis} is fixed at ${d}`);
-      return d;
-    }
+    if (typeof d === 'number') return d;
     if (size === undefined) throw new ConfigError(`--size: required, the model's input ${axis} is dynamic ('${d}')`);
     return size;
   };

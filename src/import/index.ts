@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync } f
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, InputError } from '../errors.js';
+import { ConfigError, InputError, ModelLoadError } from '../errors.js';
 import { AnalysisModel } from '../model/analysis.js';
 import { type Effort, loadModelFamily, type Manifest, ManifestSchema } from '../model/manifest.js';
 import { writeHeatmap } from '../search/phase1/heatmap.js';
@@ -25,7 +25,7 @@ import { modelCard } from './card.js';
 import { type Detected, detectVit } from './detect.js';
 import { defaultLabels, readLabels } from './labels.js';
 import { defaultOpset, externalDataFiles, type ModelProto, readOnnx, writeOnnx } from './onnx.js';
-import { type PreprocessFlags, preprocessFromFlags } from './preprocess-flags.js';
+import { buildPreprocess, type PreprocessFlags } from './preprocessing.js';
 import { analysisModel, effortModel, withOutputs } from './surgery.js';
 
 export { detectVit, type Detected, type EncoderBlock } from './detect.js';
@@ -42,7 +42,8 @@ export interface ImportOptions {
   /** labels.txt or a Hugging Face config.json (id2label). */
   labels?: string;
   name?: string;
-  preprocess?: PreprocessFlags;
+  /** --size, --resize, --mean, --std, and --preprocess (a Hugging Face preprocessor_config.json). */
+  preprocess?: PreprocessFlags & { config?: string };
   /** Efforts to write (the full effort is always written); default all. */
   efforts?: 'all' | number[];
   /** Calibration images to use (paper: 256). */
@@ -109,6 +110,14 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const depth = detected.blocks.length;
   o.logger?.info({ depth, pooling: detected.pooling, input: detected.input.name, output: detected.output }, 'found a ViT encoder');
 
+  const [, channels, height, width] = detected.input.dims;
+  if (channels !== 1 && channels !== 3)
+    throw new ModelLoadError(`${file}: input '${detected.input.name}' [${detected.input.dims.join(',')}]: the channel dimension must be 1 or 3`);
+  const fixed = (d: number | string | undefined) => (typeof d === 'number' ? d : undefined);
+  const { config, ...flags } = o.preprocess ?? {};
+  const { preprocess, notes: preprocessNotes } = buildPreprocess({ channels, width: fixed(width), height: fixed(height) }, { flags, config });
+  notes.push(...preprocessNotes.map((n) => `preprocessing: ${n}`));
+
   mkdirSync(out, { recursive: true });
   carryExternalData(model, file, out);
   const first = detected.blocks[0]!;
@@ -116,7 +125,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   await writeOnnx(probeFile, withOutputs(model, [first.residual, first.softmax, first.mlpHidden]));
   let measured: Awaited<ReturnType<typeof measureArchitecture>>;
   try {
-    measured = await measureArchitecture(probeFile, detected, file, o.preprocess?.size);
+    measured = await measureArchitecture(probeFile, detected, file, preprocess.resize.width);
   } finally {
     rmSync(probeFile, { force: true });
   }
@@ -125,9 +134,6 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
 
   const labels = o.labels ? readLabels(o.labels, architecture.classes) : defaultLabels(o.calib, architecture.classes);
   if (!o.labels) notes.push(`labels: --labels not given; used ${labels.source}`);
-  const { preprocess, defaulted } = preprocessFromFlags(o.preprocess ?? {}, architecture.image, architecture.channels as 1 | 3);
-  if (defaulted.length)
-    notes.push(`preprocessing: no ${defaulted.join('/')} given (--mean/--std or --preprocess): used ImageNet's; check it matches the model's training transform`);
 
   const analysis = analysisModel(model, detected.blocks);
   await writeOnnx(join(out, 'analysis.onnx'), analysis.model);

@@ -14,6 +14,8 @@ export class EffortSession {
   readonly sampleDims: readonly number[];
   readonly sampleSize: number;
   readonly classes: number;
+  /** The batch a graph exported without a dynamic batch takes (manifest input.shape[0] > 0); runs are split into calls of it. */
+  private readonly fixedBatch: number | undefined;
 
   private constructor(
     readonly effort: number,
@@ -24,6 +26,8 @@ export class EffortSession {
     family: ModelFamily,
   ) {
     this.sampleDims = family.manifest.input.shape.slice(1);
+    const batchDim = family.manifest.input.shape[0]!;
+    this.fixedBatch = batchDim > 0 ? batchDim : undefined;
     this.sampleSize = this.sampleDims.reduce((a, b) => a * b, 1);
     this.classes = family.manifest.labels.length;
   }
@@ -49,7 +53,7 @@ export class EffortSession {
     }
     const outMeta = session.outputMetadata.find((m) => m.name === output.name);
     if (!outMeta) fail('output.name', `has no output '${output.name}' (outputs: ${session.outputNames.join(', ')})`);
-    if (outMeta?.isTensor && !dimsAccept([-1, labels.length], outMeta.shape))
+    if (outMeta?.isTensor && !dimsAccept([input.shape[0]! > 0 ? input.shape[0]! : -1, labels.length], outMeta.shape))
       fail('labels', `output '${output.name}' has shape ${showDims(outMeta.shape)}, expected [batch,${labels.length}] for ${labels.length} labels`);
     const loaded = new EffortSession(effort, path, session, input.name, output.name, family);
     // The first run pays for memory planning and kernel selection: do it now, not on a user's first image.
@@ -59,6 +63,13 @@ export class EffortSession {
 
   /** Runs `count` inputs packed CHW-contiguously in `batch`; returns row-major [count, classes] logits. */
   async run(batch: Float32Array, count: number): Promise<Float32Array> {
+    const fixed = this.fixedBatch;
+    if (fixed !== undefined && count !== fixed && count % fixed === 0 && batch.length === count * this.sampleSize) {
+      const logits = new Float32Array(count * this.classes);
+      for (let start = 0; start < count; start += fixed)
+        logits.set(await this.run(batch.subarray(start * this.sampleSize, (start + fixed) * this.sampleSize), fixed), start * this.classes);
+      return logits;
+    }
     if (batch.length !== count * this.sampleSize)
       throw new InferenceError(
         `${this.path}: got ${batch.length} floats for ${count} input(s), expected ${count * this.sampleSize} (${count} x ${showDims(this.sampleDims)})`,
