@@ -1,7 +1,20 @@
 /** `pivot search`: Phase 2, the effort pair and threshold with the best accuracy that meet a delay target -> deploy.json. */
 import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { COST_SOURCES, DelayTargetError, PICKS, runSearch, searchReport, trialRow, type SearchOptions, type SearchResult } from '../search/phase2/index.js';
+import {
+  COST_SOURCES,
+  DelayTargetError,
+  GUARANTEE_DEFAULT_IMAGES,
+  guaranteeMetadata,
+  LOSSES,
+  PICKS,
+  runSearch,
+  searchReport,
+  trialRow,
+  type SearchOptions,
+  type SearchResult,
+} from '../search/phase2/index.js';
+import { P_VALUES } from '../stats/index.js';
 import { tableStyle } from './classify.js';
 import { integer, nonNegativeInt, number, positiveInt } from './options.js';
 
@@ -20,6 +33,7 @@ function jsonResult(r: SearchResult): Record<string, unknown> {
     chosen: c?.point ? { ...trialRow(c), ...c.point } : null,
     closest: r.closest ? trialRow(r.closest) : null,
     written: r.written ?? null,
+    ...(r.guarantee ? { guarantee: guaranteeMetadata(r.guarantee, r.batch) } : {}),
   };
 }
 
@@ -29,10 +43,10 @@ export function register(program: Command): void {
     .description('Phase 2: the (low, high) effort pair and entropy threshold with the best accuracy meeting a delay target under F_L >= LEC -> deploy.json')
     .requiredOption('--model <dir>', 'model family directory (manifest.json + one ONNX file per effort)')
     .option('--data <dir>', 'Fashion-MNIST IDX directory or a folder with one subfolder per class (default: /usr/share/datasets/fashion-mnist if installed, else the model\'s samples/)')
-    .addOption(new Option('--split <split>', 'IDX split to draw from').choices(['train', 'test']).default('train'))
-    .option('--images <n>', 'random images in the search batch', positiveInt, 256)
+    .addOption(new Option('--split <split>', 'IDX split to draw from (default: train; test with --max-drop)').choices(['train', 'test']))
+    .option('--images <n>', `random images in the search batch (default: 256; ${GUARANTEE_DEFAULT_IMAGES} with --max-drop)`, positiveInt)
     .option('--seed <n>', 'seed for drawing the batch', nonNegativeInt, 1)
-    .requiredOption('--lec <F>', 'low effort constraint: fraction of inputs the low effort must answer, in [0, 1]', number)
+    .option('--lec <F>', 'low effort constraint: fraction of inputs the low effort must answer, in [0, 1] (required; 0 by default with --max-drop)', number)
     .option('--delay <ms>', 'delay target in ms per image', number)
     .option('--delay-ratio <r>', 'delay target as a fraction of the full (largest) effort\'s delay', number)
     .option('--tolerance <t>', 'a pair meets the target when its delay <= target * (1 + t)', number, 0.05)
@@ -43,8 +57,17 @@ export function register(program: Command): void {
     .option('--rounds <n>', 'interleaved timing rounds over all efforts (with --cost device)', integer, 5)
     .option('--threads <n>', "onnxruntime intra-op threads (default: onnxruntime's choice)", positiveInt)
     .option('--out <file>', 'deploy config to write (not the shipped deploy/deploy.json)', 'deploy.json')
+    .option('--max-drop <eps>', 'guarantee: the accuracy lost against the high effort alone is at most eps (a fraction: 0.01 = one point)', number)
+    .option('--delta <d>', 'with --max-drop: the guarantee holds with probability at least 1 - d over the calibration images', number)
+    .addOption(new Option('--loss <loss>', 'with --max-drop: labelled (needs labels) or label-free (bounds the labelled one)').choices(LOSSES))
+    .option('--labels-free', 'with --max-drop: the same as --loss label-free, for calibration images without trustworthy labels')
+    .addOption(new Option('--p-value <method>', 'with --max-drop: exact binomial or Hoeffding-Bentkus').choices(P_VALUES))
     .option('--json', 'one JSON object instead of the table')
-    .action(async (opts: SearchOptions & { json?: boolean }, command: Command) => {
+    .action(async (opts: SearchOptions & { json?: boolean; labelsFree?: boolean }, command: Command) => {
+      if (opts.labelsFree) {
+        if (opts.loss === 'labelled') throw new ConfigError('--labels-free and --loss labelled contradict each other');
+        opts.loss = 'label-free';
+      }
       if (opts.cost === 'device' && command.getOptionValueSource('hardware') === 'cli')
         throw new ConfigError('--hardware: applies to --cost sim only (--cost device measures this device)');
       const print = (r: SearchResult) =>

@@ -3,6 +3,8 @@ import { dirname, relative, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { validateDeploy, type DeployConfig } from '../../config/deploy.js';
 import { ConfigError } from '../../errors.js';
+import { guaranteeMetadata } from './guarantee.js';
+import { intervalPair, pointIntervals } from './intervals.js';
 import { trialRow } from './report.js';
 import type { SearchResult } from './run.js';
 
@@ -10,6 +12,7 @@ export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
   const c = r.chosen;
   if (!c?.point) throw new ConfigError('no pair was chosen, nothing to deploy');
   const p = c.point;
+  const ci = pointIntervals(p);
   const model = relative(dirname(outPath), r.family.dir) || '.';
   return {
     model,
@@ -33,13 +36,16 @@ export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
       },
       batch: {
         accuracy: p.accuracy,
+        accuracy_ci: intervalPair(ci.accuracy),
         fraction_low: p.fraction_low,
+        fraction_low_ci: intervalPair(ci.fraction_low),
         correct_low: p.correct_low,
         incorrect_low: p.incorrect_low,
         correct_high: p.correct_high,
         incorrect_high: p.incorrect_high,
       },
       pairs_tried: r.tried.map(trialRow),
+      ...(r.guarantee ? { guarantee: guaranteeMetadata(r.guarantee, r.batch) } : {}),
     },
   };
 }

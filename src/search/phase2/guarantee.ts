@@ -15,11 +15,12 @@
  * that the pair picked afterwards (by delay, LEC or accuracy) is, stays at most delta.
  */
 import type { EffortPair } from '../../cascade/index.js';
+import { ConfigError } from '../../errors.js';
 import { pairAverage } from '../../sim/index.js';
-import { certifiableRate, pValue, type PValueMethod } from '../../stats/index.js';
+import { certifiableRate, P_VALUES, pValue, type PValueMethod } from '../../stats/index.js';
 import type { EffortDelays } from './cost.js';
 import { fixedSequence, type FixedSequenceResult } from './ltt.js';
-import { meetsTarget, type DelayTarget, type Pick } from './select.js';
+import { meetsTarget, type DelayTarget, type PairTrial, type Pick, type Selection } from './select.js';
 import { operatingPoint, pointAt, type EffortPredictions, type OperatingPoint } from './sweep.js';
 
 export const LOSSES = ['labelled', 'label-free'] as const;
@@ -160,4 +161,103 @@ export function selectGuaranteed(order: readonly EffortPair[], inputs: PairInput
     if (!chosen || trial.point!.accuracy > chosen.point!.accuracy) chosen = trial;
   }
   return chosen ? { tried, pairs_tested, alpha, chosen } : { tried, pairs_tested, alpha, closest: closestTrial(tried) };
+}
+
+/** A guaranteed search's outcome: the spec and what the pairs gave. */
+export interface GuaranteeOutcome extends GuaranteedSelection {
+  spec: GuaranteeSpec;
+}
+
+/** Calibration images the search draws by default when a guarantee is asked for (256 certify little: see calibrationSize). */
+export const GUARANTEE_DEFAULT_IMAGES = 2000;
+
+/** --max-drop, --delta, --loss, --p-value as a spec, or undefined when no guarantee is asked for. */
+export function guaranteeSpec(opts: { maxDrop?: number; delta?: number; loss?: Loss; pValue?: PValueMethod }): GuaranteeSpec | undefined {
+  if (opts.maxDrop === undefined) {
+    for (const [name, value] of [['--delta', opts.delta], ['--loss', opts.loss], ['--p-value', opts.pValue]] as const)
+      if (value !== undefined) throw new ConfigError(`${name}: applies with --max-drop only`);
+    return undefined;
+  }
+  if (!(opts.maxDrop > 0 && opts.maxDrop < 1)) throw new ConfigError(`--max-drop: ${opts.maxDrop} is not a fraction in (0, 1) (0.01 = one point of accuracy)`);
+  if (opts.delta === undefined) throw new ConfigError('--delta is required with --max-drop: the chance, in (0, 1), that the guarantee may fail');
+  if (!(opts.delta > 0 && opts.delta < 1)) throw new ConfigError(`--delta: ${opts.delta} is not a number in (0, 1)`);
+  if (opts.loss !== undefined && !LOSSES.includes(opts.loss)) throw new ConfigError(`--loss: '${opts.loss}' is not one of ${LOSSES.join(', ')}`);
+  if (opts.pValue !== undefined && !P_VALUES.includes(opts.pValue)) throw new ConfigError(`--p-value: '${opts.pValue}' is not one of ${P_VALUES.join(', ')}`);
+  return { maxDrop: opts.maxDrop, delta: opts.delta, loss: opts.loss ?? 'labelled', pValue: opts.pValue ?? 'binomial' };
+}
+
+/** A guaranteed trial in the plain search's terms (its point is the certified one), for the shared report, JSON and deploy writer. */
+export function asPairTrial(t: GuaranteedTrial): PairTrial {
+  return {
+    low: t.low,
+    high: t.high,
+    ...(t.point ? { point: t.point } : {}),
+    delay_low_ms: t.delay_low_ms,
+    delay_high_ms: t.delay_high_ms,
+    ...(t.delay_ms !== undefined ? { delay_ms: t.delay_ms } : {}),
+    meets: !t.failed,
+  };
+}
+
+export function asSelection(g: GuaranteedSelection): Selection {
+  return {
+    tried: g.tried.map(asPairTrial),
+    ...(g.chosen ? { chosen: asPairTrial(g.chosen) } : {}),
+    ...(g.closest ? { closest: asPairTrial(g.closest) } : {}),
+  };
+}
+
+const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)}%`;
+
+/** Why no pair was chosen: a count per failed constraint and the closest pair with what it misses. */
+export function unmetMessage(g: GuaranteeOutcome, lec: number, target: DelayTarget): string {
+  const count = (f: FailedConstraint) => g.tried.filter((t) => t.failed === f).length;
+  const parts = [
+    `${count('guarantee')} pair(s) have no threshold certified at a drop <= ${pct(g.spec.maxDrop)}`,
+    `${count('lec')} answer less than the LEC ${lec} at their certified threshold`,
+    `${count('delay')} miss the delay target ${target.ms.toFixed(4)} ms (+${(target.tolerance * 100).toFixed(1)}%)`,
+  ];
+  const c = g.closest;
+  let closest = '';
+  if (c?.failed === 'delay' && c.point)
+    closest = `closest: (${c.low},${c.high}) at Th ${c.point.threshold}: ${c.delay_ms!.toFixed(4)} ms, F_L ${c.point.fraction_low.toFixed(3)}`;
+  else if (c?.failed === 'lec' && c.point)
+    closest = `closest: (${c.low},${c.high}) answers F_L ${c.point.fraction_low.toFixed(3)} at its certified Th ${c.point.threshold}`;
+  else if (c?.drop_bound_at_lec)
+    closest =
+      `closest: (${c.low},${c.high}) at Th ${c.drop_bound_at_lec.threshold} (its LEC point) certifies a drop <= ${pct(c.drop_bound_at_lec.bound)} ` +
+      `(${c.drop_bound_at_lec.losses} losses in ${c.certificate!.images} images): raise --max-drop to that, or calibrate on more --images`;
+  else if (c) closest = `closest: (${c.low},${c.high}), whose low effort alone takes ${c.delay_low_ms.toFixed(4)} ms`;
+  return `no effort pair meets the guarantee, the LEC and the delay target: ${parts.join('; ')}${closest ? `; ${closest}` : ''}`;
+}
+
+/** Plain words for deploy.json, `pivot eval` and `pivot run`. */
+export function guaranteeStatement(spec: GuaranteeSpec, images: number): string {
+  return (
+    `with probability >= ${pct(1 - spec.delta, 1)} over the draw of the ${images} calibration images, the accuracy lost against ` +
+    `always running the high effort is <= ${pct(spec.maxDrop)} on images from the same distribution as the calibration images`
+  );
+}
+
+/** deploy.json `metadata.guarantee` (and the --json `guarantee`): what is certified, how, and on which calibration images. */
+export function guaranteeMetadata(
+  g: GuaranteeOutcome,
+  calibration: { source: string; split?: string; count: number; seed: number },
+): Record<string, unknown> {
+  const cert = g.chosen?.certificate?.certified;
+  return {
+    statement: guaranteeStatement(g.spec, calibration.count),
+    max_drop: g.spec.maxDrop,
+    delta: g.spec.delta,
+    loss: g.spec.loss,
+    p_value: g.spec.pValue,
+    method: 'Learn-then-Test, fixed-sequence over the threshold grid from 0 up, Bonferroni over the pairs tested',
+    calibration: { source: calibration.source, ...(calibration.split ? { split: calibration.split } : {}), images: calibration.count, seed: calibration.seed },
+    pairs_tested: g.pairs_tested,
+    alpha_per_pair: g.alpha,
+    certified_threshold: cert ? cert.threshold : null,
+    losses: cert ? cert.losses : null,
+    p_value_at_threshold: cert ? cert.p_value : null,
+    drop_bound: cert ? certifiableRate(g.spec.pValue, cert.losses, calibration.count, g.alpha) : null,
+  };
 }

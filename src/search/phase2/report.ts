@@ -1,5 +1,8 @@
 /** How a search is shown: one row per pair tried (shared by the table, --json and deploy.json's metadata). */
 import Table from 'cli-table3';
+import { percentWithInterval } from '../../stats/index.js';
+import { guaranteeReport } from './guarantee-report.js';
+import { intervalPair, pointIntervals } from './intervals.js';
 import type { DelayTarget, PairTrial } from './select.js';
 import type { SearchResult } from './run.js';
 
@@ -10,7 +13,10 @@ export interface TrialRow {
   high: number;
   threshold: number | null;
   fraction_low: number | null;
+  /** 95% Clopper-Pearson interval of F_L over the batch. */
+  fraction_low_ci: [number, number] | null;
   accuracy: number | null;
+  accuracy_ci: [number, number] | null;
   delay_low_ms: number;
   delay_high_ms: number;
   delay_ms: number | null;
@@ -18,12 +24,15 @@ export interface TrialRow {
 }
 
 export function trialRow(t: PairTrial): TrialRow {
+  const ci = t.point && pointIntervals(t.point);
   return {
     low: t.low,
     high: t.high,
     threshold: t.point ? t.point.threshold : null,
     fraction_low: t.point ? round(t.point.fraction_low) : null,
+    fraction_low_ci: ci ? intervalPair(ci.fraction_low) : null,
     accuracy: t.point ? round(t.point.accuracy) : null,
+    accuracy_ci: ci ? intervalPair(ci.accuracy) : null,
     delay_low_ms: round(t.delay_low_ms),
     delay_high_ms: round(t.delay_high_ms),
     delay_ms: t.delay_ms === undefined ? null : round(t.delay_ms),
@@ -39,7 +48,6 @@ export function targetText(target: DelayTarget): string {
 
 /** The readable report: settings, the table of pairs tried, and the choice (or the closest miss). */
 export function searchReport(r: SearchResult, style: { head: string[]; border?: string[] }): string {
-  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
   const lines = [
     `model: ${r.family.dir}`,
     `batch: ${r.batch.dataset.description}`,
@@ -47,27 +55,35 @@ export function searchReport(r: SearchResult, style: { head: string[]; border?: 
     `delays: ${r.delays.source === 'sim' ? `PIVOT-Sim on ${r.delays.hardware}` : r.delays.hardware}`,
     `target: ${targetText(r.target)}`,
   ];
-  const table = new Table({ head: ['pair (L,H)', 'Th', 'F_L', 'accuracy', 'D_L ms', 'D_H ms', 'delay ms', 'meets?'], style });
-  for (const t of r.tried)
-    table.push([
-      `(${t.low},${t.high})`,
-      t.point ? String(t.point.threshold) : '-',
-      t.point ? t.point.fraction_low.toFixed(3) : 'LEC unreachable',
-      t.point ? pct(t.point.accuracy) : '-',
-      t.delay_low_ms.toFixed(4),
-      t.delay_high_ms.toFixed(4),
-      t.delay_ms === undefined ? '-' : t.delay_ms.toFixed(4),
-      t.meets ? 'yes' : 'no',
-    ]);
-  lines.push(table.toString());
+  if (r.guarantee) lines.push(...guaranteeReport(r, r.guarantee, style));
+  else {
+    const table = new Table({ head: ['pair (L,H)', 'Th', 'F_L [95% CI]', 'accuracy [95% CI]', 'D_L ms', 'D_H ms', 'delay ms', 'meets?'], style });
+    for (const t of r.tried) {
+      const ci = t.point && pointIntervals(t.point);
+      table.push([
+        `(${t.low},${t.high})`,
+        t.point ? String(t.point.threshold) : '-',
+        t.point ? percentWithInterval(t.point.fraction_low, ci!.fraction_low, 1) : 'LEC unreachable',
+        t.point ? percentWithInterval(t.point.accuracy, ci!.accuracy) : '-',
+        t.delay_low_ms.toFixed(4),
+        t.delay_high_ms.toFixed(4),
+        t.delay_ms === undefined ? '-' : t.delay_ms.toFixed(4),
+        t.meets ? 'yes' : 'no',
+      ]);
+    }
+    lines.push(table.toString());
+  }
   const c = r.chosen;
-  if (c?.point)
+  if (c?.point) {
+    const ci = pointIntervals(c.point);
     lines.push(
-      `chosen: low ${c.low}, high ${c.high}, threshold ${c.point.threshold}: accuracy ${pct(c.point.accuracy)}, F_L ${c.point.fraction_low.toFixed(3)} ` +
+      `chosen: low ${c.low}, high ${c.high}, threshold ${c.point.threshold}: accuracy ${percentWithInterval(c.point.accuracy, ci.accuracy)}, ` +
+        `F_L ${percentWithInterval(c.point.fraction_low, ci.fraction_low, 1)} ` +
         `(C_L ${c.point.correct_low}, I_L ${c.point.incorrect_low}, C_H ${c.point.correct_high}, I_H ${c.point.incorrect_high}), ` +
         `delay ${c.delay_ms!.toFixed(4)} ms (${((c.delay_ms! / r.target.ms) * 100).toFixed(1)}% of the target)`,
     );
-  else if (r.closest) lines.push(`no pair meets the target; closest: (${r.closest.low},${r.closest.high}) at ${r.closest.delay_ms!.toFixed(4)} ms`);
+    lines.push(`(95% Clopper-Pearson intervals over the ${c.point.images} batch images; the pair was chosen on them, so check it on other images with pivot eval)`);
+  } else if (r.closest && !r.guarantee) lines.push(`no pair meets the target; closest: (${r.closest.low},${r.closest.high}) at ${r.closest.delay_ms!.toFixed(4)} ms`);
   if (r.written) lines.push(`wrote ${r.written}`);
   return lines.join('\n');
 }

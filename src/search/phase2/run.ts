@@ -9,18 +9,23 @@ import { drawBatch, predictEffort, type SearchBatch } from './batch.js';
 import { deviceDelays, simDelays, type CostSource, type EffortDelays } from './cost.js';
 import { writeDeploy } from './deploy.js';
 import { DelayTargetError } from './errors.js';
+import { asSelection, GUARANTEE_DEFAULT_IMAGES, guaranteeSpec, selectGuaranteed, unmetMessage, type GuaranteeOutcome, type Loss } from './guarantee.js';
 import { pairOrder } from './order.js';
 import { checkTarget, resolveTarget, selectPair, type DelayTarget, type Pick, type Selection, type TargetOptions } from './select.js';
 import { thresholdGrid, type EffortPredictions } from './sweep.js';
+import type { PValueMethod } from '../../stats/index.js';
 
 export interface SearchOptions {
   model: string;
   /** IDX directory or class-per-folder images; default: Fashion-MNIST if installed, else the model's samples. */
   data?: string;
+  /** Default: train, or test with a guarantee (calibration images must be held out from training). */
   split?: 'train' | 'test';
+  /** Default: 256, or GUARANTEE_DEFAULT_IMAGES with a guarantee. */
   images?: number;
   seed?: number;
-  lec: number;
+  /** Required without a guarantee; 0 by default with one. */
+  lec?: number;
   delay?: number;
   delayRatio?: number;
   tolerance?: number;
@@ -34,6 +39,11 @@ export interface SearchOptions {
   threads?: number;
   /** Timed rounds per effort with cost 'device'. */
   rounds?: number;
+  /** A guarantee: accuracy drop <= maxDrop with probability >= 1 - delta (Learn-then-Test). */
+  maxDrop?: number;
+  delta?: number;
+  loss?: Loss;
+  pValue?: PValueMethod;
 }
 
 export interface SearchResult extends Selection {
@@ -46,6 +56,8 @@ export interface SearchResult extends Selection {
   target: DelayTarget;
   /** The deploy file written (absolute), when a pair was chosen and `out` given. */
   written?: string;
+  /** With --max-drop: the certification of every pair tested. */
+  guarantee?: GuaranteeOutcome;
 }
 
 function defaultData(family: ModelFamily): string {
@@ -57,7 +69,8 @@ function defaultData(family: ModelFamily): string {
 
 /** Option checks that need no model or data, so a typo fails before any work. */
 function checkOptions(opts: SearchOptions, target: TargetOptions): void {
-  if (!(opts.lec >= 0 && opts.lec <= 1)) throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1]`);
+  if (opts.lec === undefined && opts.maxDrop === undefined) throw new ConfigError('--lec is required (it is optional, 0 by default, with --max-drop)');
+  if (opts.lec !== undefined && !(opts.lec >= 0 && opts.lec <= 1)) throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1]`);
   if (opts.out !== undefined && resolve(opts.out) === defaultDeployPath())
     throw new ConfigError(`--out: ${resolve(opts.out)} is the shipped deploy config; write the search result elsewhere and point --deploy at it`);
   if (opts.split !== undefined && opts.split !== 'train' && opts.split !== 'test') throw new ConfigError(`--split: '${opts.split}' is not train or test`);
@@ -68,6 +81,8 @@ function checkOptions(opts: SearchOptions, target: TargetOptions): void {
 export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   const targetOptions = { delay: opts.delay, delayRatio: opts.delayRatio, tolerance: opts.tolerance ?? 0.05 };
   checkOptions(opts, targetOptions);
+  const spec = guaranteeSpec(opts);
+  const lec = opts.lec ?? 0;
   const step = opts.step ?? 0.01;
   const grid = thresholdGrid(step);
   const family = loadModelFamily(opts.model);
@@ -78,8 +93,8 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   const simulated = cost === 'sim' ? simDelays(family.dir, opts.hardware ?? 'zcu102', efforts) : undefined;
   const batch = await drawBatch({
     data: opts.data ?? defaultData(family),
-    split: opts.split ?? 'train',
-    images: opts.images ?? 256,
+    split: opts.split ?? (spec ? 'test' : 'train'),
+    images: opts.images ?? (spec ? GUARANTEE_DEFAULT_IMAGES : 256),
     seed: opts.seed ?? 1,
     manifest: family.manifest,
   });
@@ -94,14 +109,17 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   }
   const target = resolveTarget(targetOptions, delays);
   const pick = opts.pick ?? 'first';
-  const selection = selectPair(pairOrder(efforts), predictions, batch.labels, delays, opts.lec, grid, target, pick);
-  const result: SearchResult = { ...selection, family, batch, lec: opts.lec, step, pick, delays, target };
+  const order = pairOrder(efforts);
+  const guarantee = spec && { spec, ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target }, spec, pick) };
+  const selection = guarantee ? asSelection(guarantee) : selectPair(order, predictions, batch.labels, delays, lec, grid, target, pick);
+  const result: SearchResult = { ...selection, family, batch, lec, step, pick, delays, target, ...(guarantee ? { guarantee } : {}) };
+  if (guarantee && !guarantee.chosen) throw new DelayTargetError(unmetMessage(guarantee, lec, target), result);
   if (!selection.chosen) {
     const closest = selection.closest
       ? `; closest: (${selection.closest.low},${selection.closest.high}) at ${selection.closest.delay_ms!.toFixed(4)} ms`
       : '; no pair reached the LEC';
     throw new DelayTargetError(
-      `no effort pair meets the delay target ${target.ms.toFixed(4)} ms (+${(target.tolerance * 100).toFixed(1)}% tolerance) at LEC ${opts.lec}${closest}`,
+      `no effort pair meets the delay target ${target.ms.toFixed(4)} ms (+${(target.tolerance * 100).toFixed(1)}% tolerance) at LEC ${lec}${closest}`,
       result,
     );
   }
