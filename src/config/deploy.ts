@@ -84,3 +84,38 @@ export function loadDeploy(file: string): Deployment {
   return validateDeploy(raw, path);
 }
 
+
+/** What `pivot search --max-drop` records under `metadata.guarantee` (the fields a reader needs; others pass through). */
+const GuaranteeMetadataSchema = z.looseObject({
+  statement: z.string(),
+  max_drop: z.number(),
+  delta: z.number(),
+  loss: z.string(),
+  calibration: z.looseObject({ source: z.string(), split: z.string().optional(), images: z.number() }),
+  pair: z.object({ low: effortNumber, high: effortNumber }).nullable(),
+  certified_threshold: z.number().nullable(),
+});
+
+export type GuaranteeMetadata = z.infer<typeof GuaranteeMetadataSchema>;
+
+/** The deployment's certified guarantee, if its metadata carries one. */
+export function deployGuarantee(config: DeployConfig): GuaranteeMetadata | undefined {
+  const parsed = GuaranteeMetadataSchema.safeParse(config.metadata?.guarantee);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * One line saying what the deployment guarantees, for `pivot eval` and `pivot run`; undefined
+ * when there is no guarantee. The certificate covers the certified pair at its threshold or
+ * any smaller one (every threshold below it passed too), nothing else.
+ */
+export function guaranteeLine(config: DeployConfig): string | undefined {
+  const g = deployGuarantee(config);
+  if (!g) return undefined;
+  const where = `${g.calibration.images} calibration images from ${g.calibration.source}${g.calibration.split ? ` (${g.calibration.split} split)` : ''}`;
+  const head = `guarantee (${g.loss} loss, ${where}): ${g.statement}`;
+  const covered = g.pair && g.certified_threshold !== null && g.pair.low === config.low && g.pair.high === config.high && config.threshold <= g.certified_threshold;
+  if (covered) return head;
+  const certified = g.pair ? `(${g.pair.low},${g.pair.high}) at Th <= ${g.certified_threshold}` : 'nothing';
+  return `${head}; NOT in force: it certifies ${certified}, this runs (${config.low},${config.high}) at Th ${config.threshold}`;
+}

@@ -13,7 +13,7 @@
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { Cascade, type BatchReport, type CascadeResult } from '../cascade/index.js';
-import type { Deployment } from '../config/deploy.js';
+import { guaranteeLine, type Deployment } from '../config/deploy.js';
 import { PivotError } from '../errors.js';
 import { ModelRuntime } from '../model/index.js';
 import { VERSION } from '../version.js';
@@ -157,7 +157,7 @@ export class Daemon {
     this.active = await this.open(await this.startupSettings());
     const { deployment, policy } = this.active.settings;
     this.log.info(
-      { deploy: deployment.path, low: deployment.config.low, high: deployment.config.high, threshold: deployment.config.threshold, policy },
+      { deploy: deployment.path, low: deployment.config.low, high: deployment.config.high, threshold: deployment.config.threshold, policy, guarantee: guaranteeLine(deployment.config) },
       'model loaded',
     );
     if (this.broker) {

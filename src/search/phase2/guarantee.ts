@@ -253,6 +253,7 @@ export function guaranteeMetadata(
     p_value: g.spec.pValue,
     method: 'Learn-then-Test, fixed-sequence over the threshold grid from 0 up, Bonferroni over the pairs tested',
     calibration: { source: calibration.source, ...(calibration.split ? { split: calibration.split } : {}), images: calibration.count, seed: calibration.seed },
+    pair: g.chosen ? { low: g.chosen.low, high: g.chosen.high } : null,
     pairs_tested: g.pairs_tested,
     alpha_per_pair: g.alpha,
     certified_threshold: cert ? cert.threshold : null,

@@ -105,6 +105,13 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
       [[...BASE, '--lec', '1.5', '--delay', '1'], 2, /--lec: 1\.5 is not a number in \[0, 1\]/],
       [[...BASE, '--delay', '1', '--step', '0'], 2, /--step: 0 is not a number in \(0, 1\]/],
       [[...BASE, '--delay', '-3'], 2, /--delay: -3 is not a positive number/],
+      [['--model', MODEL, '--delay', '1'], 2, /--lec is required/],
+      // The guarantee's options.
+      [[...BASE, '--delay', '1', '--max-drop', '0.02'], 2, /--delta is required with --max-drop/],
+      [[...BASE, '--delay', '1', '--delta', '0.1'], 2, /--delta: applies with --max-drop only/],
+      [[...BASE, '--delay', '1', '--max-drop', '2', '--delta', '0.1'], 2, /--max-drop: 2 is not a fraction in \(0, 1\)/],
+      [[...BASE, '--delay', '1', '--max-drop', '0.02', '--delta', '1'], 2, /--delta: 1 is not a number in \(0, 1\)/],
+      [[...BASE, '--delay', '1', '--max-drop', '0.02', '--delta', '0.1', '--labels-free', '--loss', 'labelled'], 2, /--labels-free and --loss labelled contradict/],
     ];
     for (const [args, code, message] of typed)
       await assert.rejects(parse(args), (err: PivotError) => {
@@ -116,7 +123,7 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
     const usage: [string[], RegExp][] = [
       [[...BASE, '--lec', 'most', '--delay', '1'], /--lec.*'most' is not a number/],
       [[...BASE, '--delay', '1', '--cost', 'gpu'], /--cost.*gpu/],
-      [['--model', MODEL, '--delay', '1'], /required option '--lec/],
+      [[...BASE, '--delay', '1', '--max-drop', '0.02', '--delta', '0.1', '--p-value', 'chernoff'], /--p-value.*chernoff/],
     ];
     for (const [args, message] of usage)
       await assert.rejects(parse(args), (err: CommanderError) => {
