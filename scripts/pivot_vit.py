@@ -151,17 +151,24 @@ def to_input(images_u8):
     return ((x - FMNIST_MEAN) / FMNIST_STD).unsqueeze(1)
 
 
-def augment(x):
-    """Random horizontal flip and +-2 px translation, per batch on tensors."""
+def augment(x, per_sample=False):
+    """Random horizontal flip and +-2 px translation (random crop of the image padded by 2 px
+    of background). One shift for the whole batch, or one per image with per_sample."""
     flip = torch.rand(x.shape[0]) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
     pad = F.pad(x, (2, 2, 2, 2), value=float(-FMNIST_MEAN / FMNIST_STD))
-    dx, dy = torch.randint(0, 5, (2,)).tolist()
-    return pad[:, :, dy:dy + x.shape[2], dx:dx + x.shape[3]]
+    n, _, h, w = x.shape
+    if not per_sample:
+        dx, dy = torch.randint(0, 5, (2,)).tolist()
+        return pad[:, :, dy:dy + h, dx:dx + w]
+    dy, dx = torch.randint(0, 5, (2, n))
+    rows = (dy[:, None] + torch.arange(h))[:, :, None]
+    cols = (dx[:, None] + torch.arange(w))[:, None, :]
+    return pad[torch.arange(n)[:, None, None], 0, rows, cols].unsqueeze(1)
 
 
 @torch.no_grad()
-def evaluate(model, images, labels, mask=None, batch=1000):
+def evaluate(model, images, labels, mask=None, batch=250):
     model.eval()
     correct = 0
     for i in range(0, len(images), batch):
@@ -173,3 +180,29 @@ def evaluate(model, images, labels, mask=None, batch=1000):
 def normalized_entropy(logits):
     logp = F.log_softmax(logits, dim=-1)
     return -(logp.exp() * logp).sum(-1) / math.log(logits.shape[-1])
+
+
+def state_from_onnx(path, active=None, fill=None):
+    """Weights of an exported effort or analysis graph (export_onnx.py) as a PivotViT state
+    dict. Named initializers keep their module names; the Linear weights of the encoders are
+    exported as anonymous, transposed MatMul operands in module order (qkv, proj, fc1, fc2 per
+    encoder; fc1, fc2 only where `active` says the attention is skipped), so they are matched
+    by order. A skipped attention is absent from its graph: its weights come from `fill`."""
+    import onnx
+    from onnx import numpy_helper
+    graph = onnx.load(str(path)).graph
+    state, matmuls = dict(fill or {}), []
+    for init in graph.initializer:
+        tensor = torch.from_numpy(numpy_helper.to_array(init).copy())
+        if init.name.startswith("model."):
+            state[init.name[len("model."):]] = tensor
+        elif init.name.startswith("onnx::MatMul"):
+            matmuls.append(tensor)
+    depth = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("blocks."))
+    active = active or [1] * depth
+    names = [f"blocks.{i}.{n}.weight" for i in range(depth)
+             for n in (("attn.qkv", "attn.proj") if active[i] else ()) + ("mlp.fc1", "mlp.fc2")]
+    if len(matmuls) != len(names):
+        raise ValueError(f"{path}: {len(matmuls)} MatMul weights, expected {len(names)} for mask {active}")
+    state.update({n: w.t().contiguous() for n, w in zip(names, matmuls)})
+    return state
