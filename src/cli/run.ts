@@ -12,6 +12,9 @@ import { ConfigError } from '../errors.js';
 import { createLogger, prettyLogs } from '../util/log.js';
 import { redactUrl } from '../util/url.js';
 
+/** A second SIGINT/SIGTERM within this long is the same request delivered twice, not a "stop now". */
+const SAME_SIGNAL_MS = 1_000;
+
 interface RunOptions {
   config?: string;
   check?: boolean;
@@ -94,13 +97,16 @@ async function serve(loaded: LoadedDaemonConfig, file: string | undefined, logge
     }
     daemon.reload(next).catch((err: unknown) => logger.error({ reason: (err as Error).message }, 'SIGHUP: reload failed; keeping the running config'));
   });
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      if (++signals > 1) {
+      if (firstSignalAt !== undefined) {
+        // Ctrl-C under `npm start` arrives twice (from the terminal, and forwarded by npm): one stop.
+        if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
         logger.warn({ signal }, 'second signal: exiting without a clean stop');
         process.exit(1);
       }
+      firstSignalAt = Date.now();
       logger.info({ signal }, 'shutting down');
       daemon.stop().then(resolve, (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
