@@ -5,37 +5,17 @@ import {
   COST_SOURCES,
   DelayTargetError,
   GUARANTEE_DEFAULT_IMAGES,
-  guaranteeMetadata,
   LOSSES,
   PICKS,
   runSearch,
+  searchJson,
   searchReport,
-  trialRow,
   type SearchOptions,
   type SearchResult,
 } from '../search/phase2/index.js';
 import { P_VALUES } from '../stats/index.js';
 import { tableStyle } from './classify.js';
 import { integer, nonNegativeInt, number, positiveInt } from './options.js';
-
-/** The --json object: settings, every pair tried, the choice (or null) and the file written. */
-function jsonResult(r: SearchResult): Record<string, unknown> {
-  const c = r.chosen;
-  return {
-    model: r.family.dir,
-    data: { source: r.batch.source, split: r.batch.split ?? null, images: r.batch.count, seed: r.batch.seed },
-    lec: r.lec,
-    threshold_step: r.step,
-    pick: r.pick,
-    target: { ms: r.target.ms, ...r.target.given, tolerance: r.target.tolerance },
-    cost: { source: r.delays.source, hardware: r.delays.hardware },
-    pairs_tried: r.tried.map(trialRow),
-    chosen: c?.point ? { ...trialRow(c), ...c.point } : null,
-    closest: r.closest ? trialRow(r.closest) : null,
-    written: r.written ?? null,
-    ...(r.guarantee ? { guarantee: guaranteeMetadata(r.guarantee, r.batch) } : {}),
-  };
-}
 
 export function register(program: Command): void {
   program
@@ -71,7 +51,7 @@ export function register(program: Command): void {
       if (opts.cost === 'device' && command.getOptionValueSource('hardware') === 'cli')
         throw new ConfigError('--hardware: applies to --cost sim only (--cost device measures this device)');
       const print = (r: SearchResult) =>
-        process.stdout.write(`${opts.json ? JSON.stringify(jsonResult(r)) : searchReport(r, tableStyle())}\n`);
+        process.stdout.write(`${opts.json ? JSON.stringify(searchJson(r)) : searchReport(r, tableStyle())}\n`);
       try {
         print(await runSearch(opts));
       } catch (err) {

@@ -5,8 +5,8 @@ import { validateDeploy, type DeployConfig } from '../../config/deploy.js';
 import { ConfigError } from '../../errors.js';
 import { guaranteeMetadata } from './guarantee.js';
 import { intervalPair, pointIntervals } from './intervals.js';
-import { trialRow } from './report.js';
-import type { SearchResult } from './run.js';
+import { searchSettings, trialRow } from './report.js';
+import type { SearchResult } from './types.js';
 
 export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
   const c = r.chosen;
@@ -14,6 +14,7 @@ export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
   const p = c.point;
   const ci = pointIntervals(p);
   const model = relative(dirname(outPath), r.family.dir) || '.';
+  const settings = searchSettings(r);
   return {
     model,
     low: c.low,
@@ -22,18 +23,8 @@ export function deployConfig(r: SearchResult, outPath: string): DeployConfig {
     metadata: {
       chosen_by: 'pivot search',
       date: new Date().toISOString(),
-      data: { source: r.batch.source, ...(r.batch.split ? { split: r.batch.split } : {}), images: r.batch.count, seed: r.batch.seed },
-      lec: r.lec,
-      threshold_step: r.step,
-      pick: r.pick,
-      delay: {
-        target_ms: r.target.ms,
-        ...r.target.given,
-        tolerance: r.target.tolerance,
-        predicted_ms: c.delay_ms,
-        cost: r.delays.source,
-        hardware: r.delays.hardware,
-      },
+      ...settings,
+      delay: { ...settings.delay, predicted_ms: c.delay_ms },
       batch: {
         accuracy: p.accuracy,
         accuracy_ci: intervalPair(ci.accuracy),

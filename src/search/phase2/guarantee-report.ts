@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { calibrationSize, certifiableRate, percentWithInterval } from '../../stats/index.js';
 import { guaranteeStatement, type GuaranteedTrial, type GuaranteeOutcome } from './guarantee.js';
 import { pointIntervals } from './intervals.js';
-import type { SearchResult } from './run.js';
+import type { SearchResult } from './types.js';
 
 const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)}%`;
 const LOSS_TEXT = {

@@ -1,10 +1,11 @@
-/** How a search is shown: one row per pair tried (shared by the table, --json and deploy.json's metadata). */
+/** How a search is shown: the table, the --json object and the settings deploy.json's metadata records, each assembled here once. */
 import Table from 'cli-table3';
 import { percentWithInterval } from '../../stats/index.js';
+import { guaranteeMetadata } from './guarantee.js';
 import { guaranteeReport } from './guarantee-report.js';
 import { intervalPair, pointIntervals } from './intervals.js';
 import type { DelayTarget, PairTrial } from './select.js';
-import type { SearchResult } from './run.js';
+import type { SearchResult } from './types.js';
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
 
@@ -37,6 +38,32 @@ export function trialRow(t: PairTrial): TrialRow {
     delay_high_ms: round(t.delay_high_ms),
     delay_ms: t.delay_ms === undefined ? null : round(t.delay_ms),
     meets: t.meets,
+  };
+}
+
+/** What the search ran with (data, LEC, grid, pick, delay target and cost): in --json and in deploy.json's metadata. */
+export function searchSettings(r: SearchResult) {
+  const { batch, target, delays } = r;
+  return {
+    data: { source: batch.source, ...(batch.split ? { split: batch.split } : {}), images: batch.count, seed: batch.seed },
+    lec: r.lec,
+    threshold_step: r.step,
+    pick: r.pick,
+    delay: { target_ms: target.ms, ...target.given, tolerance: target.tolerance, cost: delays.source, hardware: delays.hardware },
+  };
+}
+
+/** The --json object: the settings, every pair tried, the choice (or null), the closest miss, the file written and the guarantee. */
+export function searchJson(r: SearchResult): Record<string, unknown> {
+  const c = r.chosen;
+  return {
+    model: r.family.dir,
+    ...searchSettings(r),
+    pairs_tried: r.tried.map(trialRow),
+    chosen: c?.point ? { ...trialRow(c), ...c.point } : null,
+    closest: r.closest ? trialRow(r.closest) : null,
+    written: r.written ?? null,
+    ...(r.guarantee ? { guarantee: guaranteeMetadata(r.guarantee, r.batch) } : {}),
   };
 }
 

@@ -5,60 +5,15 @@ import { defaultDeployPath } from '../../config/deploy.js';
 import { FASHION_MNIST_DIR } from '../../data/index.js';
 import { ConfigError } from '../../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../../model/index.js';
-import { drawBatch, predictEffort, type SearchBatch } from './batch.js';
-import { deviceDelays, simDelays, type CostSource, type EffortDelays } from './cost.js';
+import { drawBatch, predictEffort } from './batch.js';
+import { deviceDelays, simDelays, type EffortDelays } from './cost.js';
 import { writeDeploy } from './deploy.js';
 import { DelayTargetError } from './errors.js';
 import { asSelection, GUARANTEE_DEFAULT_IMAGES, guaranteeSpec, selectGuaranteed, unmetMessage, type GuaranteeOutcome, type Loss } from './guarantee.js';
 import { pairOrder } from './order.js';
 import { checkTarget, resolveTarget, selectPair, type DelayTarget, type Pick, type Selection, type TargetOptions } from './select.js';
 import { thresholdGrid, type EffortPredictions } from './sweep.js';
-import type { PValueMethod } from '../../stats/index.js';
-
-export interface SearchOptions {
-  model: string;
-  /** IDX directory or class-per-folder images; default: Fashion-MNIST if installed, else the model's samples. */
-  data?: string;
-  /** Default: train, or test with a guarantee (calibration images must be held out from training). */
-  split?: 'train' | 'test';
-  /** Default: 256, or GUARANTEE_DEFAULT_IMAGES with a guarantee. */
-  images?: number;
-  seed?: number;
-  /** Required without a guarantee; 0 by default with one. */
-  lec?: number;
-  delay?: number;
-  delayRatio?: number;
-  tolerance?: number;
-  cost?: CostSource;
-  hardware?: string;
-  step?: number;
-  /** Among pairs meeting the target: the first in pair order (default, as the paper) or the most accurate. */
-  pick?: Pick;
-  /** deploy.json to write; none when undefined. */
-  out?: string;
-  threads?: number;
-  /** Timed rounds per effort with cost 'device'. */
-  rounds?: number;
-  /** A guarantee: accuracy drop <= maxDrop with probability >= 1 - delta (Learn-then-Test). */
-  maxDrop?: number;
-  delta?: number;
-  loss?: Loss;
-  pValue?: PValueMethod;
-}
-
-export interface SearchResult extends Selection {
-  family: ModelFamily;
-  batch: SearchBatch;
-  lec: number;
-  step: number;
-  pick: Pick;
-  delays: EffortDelays;
-  target: DelayTarget;
-  /** The deploy file written (absolute), when a pair was chosen and `out` given. */
-  written?: string;
-  /** With --max-drop: the certification of every pair tested. */
-  guarantee?: GuaranteeOutcome;
-}
+import type { SearchOptions, SearchResult } from './types.js';
 
 function defaultData(family: ModelFamily): string {
   if (existsSync(FASHION_MNIST_DIR)) return FASHION_MNIST_DIR;

@@ -82,6 +82,9 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
       assert.equal(printed.chosen, null);
       assert.equal(printed.pairs_tried.length, 21);
       assert.equal(printed.written, null);
+      // The same settings block deploy.json's metadata records.
+      assert.deepEqual(printed.delay, { target_ms: 0.001, delay_ms: 0.001, tolerance: 0.05, cost: 'sim', hardware: 'zcu102' });
+      assert.deepEqual(printed.data, { source: FASHION_MNIST_DIR, split: 'train', images: 64, seed: 1 });
       return true;
     });
     assert.throws(() => readFileSync(join(dir, 'never.json')), /ENOENT/);
