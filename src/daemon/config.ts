@@ -136,6 +136,8 @@ export const OutboxSchema = z
     dir: z.string().min(1).default('outbox'),
     /** Oldest messages are dropped (and counted) beyond this many. */
     max_messages: z.number().int().positive().default(10_000),
+    /** ... or beyond this many bytes of queued records (the queue is held in memory too). */
+    max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
   })
   .strict();
 

@@ -12,7 +12,7 @@ import { redactUrl, takeCredentials } from '../../util/url.js';
 import type { MqttConfig } from '../config.js';
 import type { Component } from '../types.js';
 import type { Outbox, OutboxEntry, OutboxMessage } from './outbox.js';
-import { baseTopic, topics, type Availability, type PayloadOf, type TelemetryPayload } from './topics.js';
+import { baseTopic, topics, type Availability, type ErrorPayload, type ResultPayload, type TelemetryPayload } from './topics.js';
 
 export interface MqttPublisherOptions {
   mqtt: MqttConfig;
@@ -33,6 +33,8 @@ export interface MqttPublisherStats {
   connected: boolean;
   outbox_depth: number;
   outbox_dropped: number;
+  /** Outbox records found unreadable at start (torn or corrupt after a power cut) and skipped. */
+  outbox_corrupt: number;
   /** Outbox messages the broker acknowledged since start. */
   published: number;
   reconnects: number;
@@ -95,8 +97,12 @@ async function readTlsFile(field: 'ca' | 'cert' | 'key', file: string | undefine
   }
 }
 
-/** A result or error to publish, as the controller hands it over. */
-export type Outgoing = { [K in 'result' | 'error']: { kind: K; source: string; payload: PayloadOf[K] } }['result' | 'error'];
+/** A result or error to publish, as the controller hands it over (the publisher adds `seq`). */
+export type Outgoing = { [K in keyof Unsequenced]: { kind: K; source: string; payload: Unsequenced[K] } }[keyof Unsequenced];
+interface Unsequenced {
+  result: ResultPayload;
+  error: ErrorPayload;
+}
 
 export class MqttPublisher implements Component {
   readonly base: string;
@@ -144,19 +150,29 @@ export class MqttPublisher implements Component {
   }
 
   /** Queues a result or error for `source`; resolves once it is on disk (not once it is published). */
-  async enqueue<K extends 'result' | 'error'>(kind: K, source: string, payload: PayloadOf[K]): Promise<void> {
+  async enqueue<K extends keyof Unsequenced>(kind: K, source: string, payload: Unsequenced[K]): Promise<void> {
     await this.enqueueMany([{ kind, source, payload } as Outgoing]);
   }
 
-  /** Queues several results/errors in one outbox commit (one directory fsync); resolves once all are on disk. */
+  /**
+   * Queues several results/errors in one outbox commit (one fsync); resolves once all are on
+   * disk. Each gets its source's next `seq`, in call order.
+   */
   async enqueueMany(messages: readonly Outgoing[]): Promise<void> {
-    await this.options.outbox.appendMany(
-      messages.map(({ kind, source, payload }) => ({
-        topic: topics[kind](this.base, source),
-        payload: JSON.stringify(payload),
-        qos: this.options.mqtt.qos,
-        retain: false,
-      })),
+    const { outbox } = this.options;
+    await outbox.appendMany(
+      messages.map(({ kind, source, payload }) => {
+        const seq = outbox.nextSeq(source);
+        const { device, source: from, ...rest } = payload;
+        return {
+          topic: topics[kind](this.base, source),
+          payload: JSON.stringify({ device, source: from, seq, ...rest }),
+          qos: this.options.mqtt.qos,
+          retain: false,
+          stream: source,
+          seq,
+        };
+      }),
     );
     this.pump();
   }
@@ -172,6 +188,7 @@ export class MqttPublisher implements Component {
       connected: this.connected,
       outbox_depth: this.options.outbox.depth,
       outbox_dropped: this.options.outbox.dropped,
+      outbox_corrupt: this.options.outbox.corrupt,
       published: this.published,
       reconnects: this.reconnects,
       last_error: this.lastError,

@@ -71,10 +71,19 @@ export const topics = {
   config: (base: string) => `${base}/config`,
 } as const;
 
-/** Payload type by message kind, for typed publishing and typed tests. */
+/**
+ * Per-source message number on results and errors: 1, 2, 3, ... for each source, counting its
+ * results and errors together, carried on across restarts. A repeat is a redelivery (drop it);
+ * a gap means messages were dropped from a full outbox or could not be written to disk.
+ */
+export interface Sequenced {
+  seq: number;
+}
+
+/** Payload type by message kind as published, for typed publishing and typed tests. */
 export interface PayloadOf {
   availability: Availability;
-  result: ResultPayload;
-  error: ErrorPayload;
+  result: ResultPayload & Sequenced;
+  error: ErrorPayload & Sequenced;
   telemetry: TelemetryPayload;
 }

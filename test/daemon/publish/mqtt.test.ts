@@ -95,8 +95,9 @@ test('results and errors arrive on their topics; online is retained after connec
   await pub.enqueue('result', 'cam', result(1));
   await pub.enqueue('error', 'door', error);
   await inbox.waitFor((m) => m.some((x) => x.topic === topics.error(BASE, 'door')), 'the error message');
-  assert.deepEqual(inbox.on(topics.result(BASE, 'cam')).map((m) => JSON.parse(m.payload)), [result(1)]);
-  assert.deepEqual(JSON.parse(inbox.on(topics.error(BASE, 'door'))[0]!.payload), error);
+  // Each source numbers its messages from 1 (seq).
+  assert.deepEqual(inbox.on(topics.result(BASE, 'cam')).map((m) => JSON.parse(m.payload)), [{ ...result(1), seq: 1 }]);
+  assert.deepEqual(JSON.parse(inbox.on(topics.error(BASE, 'door'))[0]!.payload), { ...error, seq: 1 });
   assert.equal(await pub.flush(10_000), true);
   assert.equal(outbox.depth, 0);
   assert.equal(pub.stats().published, 2);
@@ -209,7 +210,7 @@ test('stop() while the broker is unreachable returns and keeps the queue on disk
   await pub.stop();
   const reopened = new Outbox({ dir, max_messages: 100 }, logger);
   await reopened.open();
-  assert.deepEqual(reopened.peek(10).map((e) => JSON.parse(e.payload) as ResultPayload), [result(1)]);
+  assert.deepEqual(reopened.peek(10).map((e) => JSON.parse(e.payload) as ResultPayload), [{ ...result(1), seq: 1 }]);
   await reopened.close();
 });
 
