@@ -1,12 +1,21 @@
 /**
  * Daemon benchmark (`npm run bench:daemon`): end-to-end throughput of `pivot run`'s path
  * (watched folder -> sharp -> cascade -> on-disk outbox -> Mosquitto -> a subscriber) beside
- * the bare cascade on the same files in the same run, and the daemon's memory across rounds.
+ * the bare cascade on the same files in the same run, the bytes the outbox writes to disk per
+ * message beside the payload's size, and the daemon's memory across rounds.
  * Numbers, not a timed test. Needs /usr/sbin/mosquitto.
+ *
+ * Throughput is timed from the first result to the last: the folder source holds each file
+ * until it has been steady for 2 s (a fixed delay for half-copied files, not a cost per frame),
+ * and the files of a round are all copied in well under that, so from the first result on the
+ * daemon always has settled files waiting. Files are copied by a child process, so this
+ * process's block-layer writes (/proc/self/io write_bytes) are the daemon's own.
  *
  *   npm run bench:daemon -- [--files 1000] [--rounds 3] [--batch 8]
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +37,27 @@ const deploy = defaultDeployPath();
 const samples = listImages(join(deploy, '..', '..', 'models', 'fmnist-vit', 'samples'));
 const pick = (i: number) => samples[i % samples.length]!;
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1000;
+};
+/** Bytes this process caused to be written to storage (Linux); undefined elsewhere. */
+const blockWrites = (): number | undefined => {
+  try {
+    return Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
+};
+/**
+ * Copies files in a child process (see the header); returns the child's own block-layer writes,
+ * which Linux adds to this process's /proc/self/io once the child is reaped.
+ */
+const COPY = `const fs = require('node:fs');
+for (const [a, b] of JSON.parse(process.argv[1])) fs.copyFileSync(a, b);
+const io = fs.existsSync('/proc/self/io') ? fs.readFileSync('/proc/self/io', 'utf8') : '';
+process.stdout.write(/write_bytes: (\\d+)/.exec(io)?.[1] ?? '0');`;
+const copyInChild = async (pairs: [string, string][]) => Number((await promisify(execFile)(process.execPath, ['-e', COPY, JSON.stringify(pairs)])).stdout);
 
 const dir = mkdtempSync(join(tmpdir(), 'pivot-daemon-bench-'));
 const broker = await startMosquitto();
@@ -57,24 +87,44 @@ const bareInputs = Array.from({ length: files }, (_, i) => ({ source: pick(i), n
 process.stderr.write(`daemon bench: ${files} files x ${rounds} rounds, batch ${batch}, 1 onnxruntime thread, broker ${broker.url}\n`);
 const rows: string[] = [];
 for (let round = 1; round <= rounds; round++) {
+  let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   await bare.cascade.classifyAll(bareInputs);
   const bareSeconds = (performance.now() - t0) / 1000;
+  const bareCpu = cpuMs(cpu0) / files;
+  cpu0 = process.cpuUsage();
 
   const before = inbox.messages.length;
+  const written = { journal: daemon.publisher.stats().outbox_written_bytes, block: blockWrites() };
   t0 = performance.now();
-  for (let i = 0; i < files; i++) copyFileSync(pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`));
-  const copied = performance.now();
-  await inbox.waitFor((m) => m.length >= before + files, `${files} results`, 600_000);
-  const daemonSeconds = (performance.now() - t0) / 1000;
-  // The folder source waits until a file has been steady for 2 s before taking it: a fixed delay, not throughput.
-  const steadySeconds = Math.max(0, daemonSeconds - (copied - t0) / 1000 - 2);
+  const copying = copyInChild(Array.from({ length: files }, (_, i) => [pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`)]));
+  let first = 0;
+  await inbox.waitFor(
+    (m) => {
+      if (!first && m.length > before) first = performance.now();
+      return m.length >= before + files;
+    },
+    `${files} results`,
+    600_000,
+  );
+  const last = performance.now();
+  const steadyRate = (files - 1) / ((last - first) / 1000);
+  const bareRate = files / bareSeconds;
+  const daemonCpu = cpuMs(cpu0) / files;
+  const payload = inbox.messages.slice(before, before + files).reduce((sum, m) => sum + Buffer.byteLength(m.payload), 0) / files;
+  const journal = (daemon.publisher.stats().outbox_written_bytes - written.journal) / files;
+  const copyWrites = await copying;
+  const blockAfter = blockWrites();
+  const block = written.block === undefined || blockAfter === undefined ? undefined : (blockAfter - written.block - copyWrites) / files;
   // Heap after a full collection (the script runs with --expose-gc), so rounds compare live memory, not GC timing.
   (globalThis as { gc?: () => void }).gc?.();
   const rss = process.memoryUsage().rss;
   rows.push(
-    `round ${round}: bare cascade ${(files / bareSeconds).toFixed(0)} images/s; daemon end to end ${(files / daemonSeconds).toFixed(0)} frames/s ` +
-      `(${(files / steadySeconds).toFixed(0)} frames/s without the 2 s settle wait), ${((files / steadySeconds) / (files / bareSeconds)).toFixed(2)}x of bare; ` +
+    `round ${round}: bare cascade ${bareRate.toFixed(0)} images/s; daemon ${steadyRate.toFixed(0)} frames/s once files settled ` +
+      `(${(files / ((last - t0) / 1000)).toFixed(0)} counting the copy and the 2 s wait), ${(steadyRate / bareRate).toFixed(2)}x of bare; ` +
+      `CPU per frame ${daemonCpu.toFixed(2)} ms vs bare ${bareCpu.toFixed(2)} ms (this process; the broker is another); ` +
+      `per message: payload ${payload.toFixed(0)} B, outbox wrote ${journal.toFixed(0)} B (${(journal / payload).toFixed(2)}x)` +
+      `${block === undefined ? '' : `, block-layer writes ${block.toFixed(0)} B (${(block / payload).toFixed(2)}x)`}; ` +
       `process RSS ${mb(rss)} MiB, live heap ${mb(process.memoryUsage().heapUsed)} MiB`,
   );
   process.stderr.write(`${rows.at(-1)}\n`);

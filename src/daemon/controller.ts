@@ -4,7 +4,10 @@
  *
  * Per source:  take frames -> cascade (one batch) -> result/error payload -> outbox (disk)
  *              -> frame.settle()  (so a crash before the outbox write means reprocessing,
- *              never a lost frame).
+ *              never a lost frame). Two batches of a source are in flight at once, like the
+ *              bare cascade's prefetch: the next one is decoded and inferred while the previous
+ *              one's results are fsynced and its frames settle; results still reach the outbox
+ *              in the order the frames were taken.
  *
  * Live changes (a `set` command over MQTT, a SIGHUP reload) are applied one at a time and
  * between batches: a batch runs to the end with the cascade it started with, and the next
@@ -41,6 +44,8 @@ import type { Frame, FrameSource, SourceStats } from './types.js';
 
 /** How long stop() waits for the outbox to drain to a connected broker before leaving the rest on disk. */
 const FLUSH_ON_STOP_MS = 5_000;
+/** Batches of one source in flight at once (see the file comment). */
+const PIPELINE_DEPTH = 2;
 
 export interface DaemonOptions {
   /** Level of the one line logged per classified frame: `info` for a person at a terminal; default `debug`. */
@@ -341,25 +346,39 @@ export class Daemon {
   /** One source's loop: batches of frames through the cascade until the daemon stops. */
   private async serve(source: FrameSource, signal: AbortSignal): Promise<void> {
     const { batch_size } = this.current.config.runtime;
+    const running = new Set<Promise<void>>();
+    /** Resolves once the previous batch has handed its results to the outbox (or given up). */
+    let previousQueued: Promise<void> = Promise.resolve();
     while (!signal.aborted) {
+      if (running.size >= PIPELINE_DEPTH) await Promise.race(running);
       const frames = await source.take(batch_size, signal);
       if (!frames.length) continue;
       const active = this.active!;
-      const batch = this.classify(active, source, frames);
+      let markQueued!: () => void;
+      const queued = new Promise<void>((resolve) => (markQueued = resolve));
+      const batch = this.classify(active, source, frames, previousQueued, markQueued)
+        .catch((err: unknown) => {
+          // Only an outbox write can get here (classify turns cascade failures into per-frame errors):
+          // the frames stay unsettled, so a directory source offers them again after a restart.
+          this.log.error({ err, source: source.name, frames: frames.length }, 'could not queue results; frames left unsettled');
+        })
+        .finally(() => {
+          markQueued();
+          active.inFlight.delete(batch);
+          running.delete(batch);
+        });
+      previousQueued = queued;
       active.inFlight.add(batch);
-      try {
-        await batch;
-      } catch (err) {
-        // Only an outbox write can get here (classify turns cascade failures into per-frame errors):
-        // the frames stay unsettled, so a directory source offers them again after a restart.
-        this.log.error({ err, source: source.name, frames: frames.length }, 'could not queue results; frames left unsettled');
-      } finally {
-        active.inFlight.delete(batch);
-      }
+      running.add(batch);
     }
+    await Promise.allSettled(running);
   }
 
-  private async classify({ cascade, settings }: Active, source: FrameSource, frames: Frame[]): Promise<void> {
+  /**
+   * One batch: cascade, then (once the previous batch's results are queued, `turn`) its results
+   * to the outbox, `queued()`, and its frames settle after the outbox has them on disk.
+   */
+  private async classify({ cascade, settings }: Active, source: FrameSource, frames: Frame[], turn: Promise<void>, queued: () => void): Promise<void> {
     const { deployment } = settings;
     let results: CascadeResult[];
     let report: BatchReport;
@@ -373,8 +392,11 @@ export class Daemon {
       report = { count: frames.length, failed: frames.length, escalated: 0, latencyMs: { preprocess: 0 } };
     }
     this.metrics.recordBatch(source.name, report, results);
+    await turn;
     // One outbox commit for the whole batch, then the frames settle (a folder source moves its files).
-    await this.publisher.enqueueMany(frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, deployment) })));
+    const committed = this.publisher.enqueueMany(frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, deployment) })));
+    queued();
+    await committed;
     await Promise.all(
       frames.map(async (frame, i) => {
         const result = results[i]!;

@@ -35,6 +35,8 @@ export interface MqttPublisherStats {
   outbox_dropped: number;
   /** Outbox records found unreadable at start (torn or corrupt after a power cut) and skipped. */
   outbox_corrupt: number;
+  /** Bytes the outbox wrote to disk since start (journal records and its state file): storage wear. */
+  outbox_written_bytes: number;
   /** Outbox messages the broker acknowledged since start. */
   published: number;
   reconnects: number;
@@ -189,6 +191,7 @@ export class MqttPublisher implements Component {
       outbox_depth: this.options.outbox.depth,
       outbox_dropped: this.options.outbox.dropped,
       outbox_corrupt: this.options.outbox.corrupt,
+      outbox_written_bytes: this.options.outbox.bytesWritten,
       published: this.published,
       reconnects: this.reconnects,
       last_error: this.lastError,

@@ -64,6 +64,8 @@ export class PipelineMetrics {
   private readonly mqttConnected: Gauge;
   private readonly outboxDepth: Gauge;
   private readonly outboxDropped: MirroredCounter<never>;
+  private readonly outboxCorrupt: MirroredCounter<never>;
+  private readonly outboxWritten: MirroredCounter<never>;
   private readonly mqttPublished: MirroredCounter<never>;
   private readonly mqttReconnects: MirroredCounter<never>;
   private readonly sourceDropped: MirroredCounter<'source'>;
@@ -91,6 +93,10 @@ export class PipelineMetrics {
     this.mqttConnected = new Gauge({ name: 'pivot_mqtt_connected', help: '1 while connected to the MQTT broker.', registers });
     this.outboxDepth = new Gauge({ name: 'pivot_outbox_depth', help: 'Messages in the outbox not yet acknowledged by the broker.', registers });
     this.outboxDropped = new MirroredCounter(new Counter({ name: 'pivot_outbox_dropped_total', help: 'Messages dropped from a full outbox.', registers }));
+    this.outboxCorrupt = new MirroredCounter(
+      new Counter({ name: 'pivot_outbox_corrupt_records_total', help: 'Outbox records found torn or corrupt at start (power cut) and skipped.', registers }),
+    );
+    this.outboxWritten = new MirroredCounter(new Counter({ name: 'pivot_outbox_written_bytes_total', help: 'Bytes the outbox wrote to disk.', registers }));
     this.mqttPublished = new MirroredCounter(new Counter({ name: 'pivot_mqtt_published_total', help: 'Outbox messages the broker acknowledged.', registers }));
     this.mqttReconnects = new MirroredCounter(new Counter({ name: 'pivot_mqtt_reconnects_total', help: 'Reconnections to the MQTT broker.', registers }));
     this.sourceDropped = new MirroredCounter(
@@ -135,6 +141,8 @@ export class PipelineMetrics {
     this.mqttConnected.set(stats.connected ? 1 : 0);
     this.outboxDepth.set(stats.outbox_depth);
     this.outboxDropped.set(stats.outbox_dropped);
+    if (stats.outbox_corrupt !== undefined) this.outboxCorrupt.set(stats.outbox_corrupt);
+    if (stats.outbox_written_bytes !== undefined) this.outboxWritten.set(stats.outbox_written_bytes);
     if (stats.published !== undefined) this.mqttPublished.set(stats.published);
     if (stats.reconnects !== undefined) this.mqttReconnects.set(stats.reconnects);
   }
