@@ -1,11 +1,11 @@
 /**
  * The calibration images of `pivot import`: a folder with one subfolder per class
- * (labelled: accuracy per effort is measured) or a flat folder of images (unlabelled:
- * Phase 1 only). Each is preprocessed once into one float32 NCHW buffer.
+ * that name the model's labels (labelled: accuracy per effort is measured) or any other
+ * folder of images (unlabelled: Phase 1 only). Each is preprocessed once into one float32 NCHW buffer.
  */
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { listImages } from '../data/index.js';
+import { listImages, matchLabel } from '../data/index.js';
 import type { Manifest } from '../model/manifest.js';
 import { Preprocessor } from '../preprocess/index.js';
 import { loadFolderSet, type ImageSet } from '../search/phase1/images.js';
@@ -16,8 +16,13 @@ export interface CalibrationSet extends ImageSet {
   labelled: boolean;
 }
 
+/**
+ * Class subfolders that name the model's labels make a labelled set (one unknown folder is
+ * then an error); subfolders none of which names a label are just where the images are.
+ */
 export async function loadCalibration(dir: string, manifest: Manifest, limit: number): Promise<CalibrationSet> {
-  if (classFolders(dir).length) return { ...(await loadFolderSet(dir, limit, manifest)), labelled: true };
+  if (classFolders(dir).some((f) => matchLabel(f, manifest.labels) !== undefined))
+    return { ...(await loadFolderSet(dir, limit, manifest)), labelled: true };
   let files: string[];
   try {
     files = listImages(dir).slice(0, limit);

@@ -196,7 +196,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       o.logger?.info({ effort: e.effort, accuracy: e.accuracy.calib }, 'calibration accuracy');
     }
     manifest.analysis!.accuracy = { calib: efforts.at(-1)!.accuracy.calib };
-  } else notes.push(`accuracy: ${calib.source} has no class subfolders, so the accuracy of each effort was not measured`);
+  } else notes.push(`accuracy: ${calib.source} has no class subfolders named by the labels, so the accuracy of each effort was not measured`);
   await writeManifest();
 
   const paths = pathsFile(manifest.name, calib, cka, kept);

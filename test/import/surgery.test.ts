@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ModelLoadError } from '../../src/errors.js';
 import { detectVit } from '../../src/import/detect.js';
-import { encodeOnnx, externalDataFiles, FLOAT, type ModelProto, onnx, readOnnx, writeOnnx } from '../../src/import/onnx.js';
+import { encodeOnnx, externalDataFiles, FLOAT, INT64, type ModelProto, onnx, readOnnx, writeOnnx } from '../../src/import/onnx.js';
 import { analysisModel, effortModel } from '../../src/import/surgery.js';
 import { fixture, maxLogitError, reference } from './helpers.js';
 
@@ -19,6 +19,24 @@ const tmp = mkdtempSync(join(tmpdir(), 'pivot-surgery-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const allMasks = (depth: number) => Array.from({ length: 2 ** depth }, (_, m) => Array.from({ length: depth }, (_, i) => (m >> (depth - 1 - i)) & 1));
+/**
+ * The model at opset 18, where ReduceMean takes its axes as an input instead of an attribute
+ * (the only op of these fixtures that changed; torch 1.13 and onnx 1.12 cannot export 18).
+ */
+function toOpset18(model: ModelProto): ModelProto {
+  const initializer = [...model.graph!.initializer!];
+  const node = model.graph!.node!.map((n, i) => {
+    const axes = n.opType === 'ReduceMean' ? n.attribute!.find((a) => a.name === 'axes') : undefined;
+    if (!axes) return n;
+    const name = `reduce_axes_${i}`;
+    const values = axes.ints!.map((v) => BigInt(Number(v)));
+    initializer.push({ name, dataType: INT64, dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values).buffer) });
+    return { ...n, input: [...n.input!, name], attribute: n.attribute!.filter((a) => a !== axes) };
+  });
+  const opsetImport = model.opsetImport!.map((o) => (!o.domain ? { ...o, version: 18 } : o));
+  return { ...model, opsetImport, graph: { ...model.graph, node, initializer } };
+}
+
 const count = (model: ModelProto, op: string) => model.graph!.node!.filter((n) => n.opType === op).length;
 
 const CASES = [
@@ -52,6 +70,19 @@ describe('effort graphs by surgery', () => {
       // Each attention removed takes its weights with it: a smaller effort is a strictly smaller file.
       for (let k = 1; k <= found.blocks.length; k++) assert.ok(Math.max(...sizes.get(k - 1)!) < Math.min(...sizes.get(k)!), `effort ${k - 1} files are smaller than effort ${k}'s`);
     });
+
+  it('opset 18: a ReduceMean whose axes are an input (mean pooling) and a relabelled class-token graph', async () => {
+    for (const [file, ref, input] of [['mean-vit.onnx', 'mean-vit', 'pixel_values'], ['tv-vit-opset17.onnx', 'tv-vit', 'x']] as const) {
+      const opset18 = toOpset18(readOnnx(fixture(file)).model);
+      const found = detectVit(opset18, file);
+      assert.equal(found.pooling, reference(ref).architecture.pooling);
+      for (const mask of allMasks(found.blocks.length).filter((_, i) => i % 3 === 0)) {
+        const out = join(tmp, `18-${file}-${mask.join('')}.onnx`);
+        await writeOnnx(out, effortModel(opset18, found.blocks, mask));
+        assert.ok((await maxLogitError(out, reference(ref), mask, input)) < 1e-4, `${file} at opset 18, mask ${mask.join('')}`);
+      }
+    }
+  });
 
   it('keeps the other graph outputs, the metadata, the opset and the IR version', async () => {
     const { model } = readOnnx(fixture('tv-vit-opset17.onnx'));
