@@ -20,6 +20,8 @@ export interface EffortComparison {
   simulated_ratio: number;
   /** measured_ratio / simulated_ratio: 1 when the simulator predicts the device's relative cost exactly. */
   ratio_of_ratios: number;
+  /** simulated_ms / measured_ms - 1: the prediction error, meaningful when the hardware is this device's profile. */
+  error: number;
 }
 
 export interface Correlation {
@@ -70,6 +72,7 @@ export function compareEfforts(timings: readonly EffortTiming[], costs: readonly
         simulated_ms: cost.asHigh.delayMs,
         simulated_ratio,
         ratio_of_ratios: measured_ratio / simulated_ratio,
+        error: cost.asHigh.delayMs / t.medianMs - 1,
       };
     });
   return {

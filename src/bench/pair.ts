@@ -29,6 +29,8 @@ export interface PairComparison {
   simulated: PairSide;
   /** measured.ratio / simulated.ratio. */
   ratio_of_ratios: number;
+  /** simulated.pair_ms / measured.pair_ms - 1 (meaningful with a device profile). */
+  error: number;
 }
 
 export interface PairChoice {
@@ -59,5 +61,5 @@ export function comparePair(efforts: EffortsComparison, costs: readonly EffortCo
   const simPair = pairResult(cost(low).asLow, cost(high).asHigh, fl);
   const measured: PairSide = { low_ms: lowRow.measured_ms, high_ms: highRow.measured_ms, pair_ms: measuredPair, ratio: measuredPair / full.measured_ms };
   const simulated: PairSide = { low_ms: simPair.low.delayMs, high_ms: simPair.high.delayMs, pair_ms: simPair.delayMs, ratio: simPair.delayMs / full.simulated_ms };
-  return { ...choice, f_h: 1 - fl, measured, simulated, ratio_of_ratios: measured.ratio / simulated.ratio };
+  return { ...choice, f_h: 1 - fl, measured, simulated, ratio_of_ratios: measured.ratio / simulated.ratio, error: simPair.delayMs / measuredPair - 1 };
 }

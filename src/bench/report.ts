@@ -17,11 +17,12 @@ export const CSV_COLUMNS = [
   'simulated_ms',
   'simulated_ratio',
   'ratio_of_ratios',
+  'error',
 ] as const;
 
 export function benchCsv(report: BenchReport): string {
   const lines = report.efforts.rows.map((r) =>
-    [r.effort, r.active.join(''), r.measured_ms, r.measured_p95_ms, r.measured_ratio, r.simulated_ms, r.simulated_ratio, r.ratio_of_ratios].join(','),
+    [r.effort, r.active.join(''), r.measured_ms, r.measured_p95_ms, r.measured_ratio, r.simulated_ms, r.simulated_ratio, r.ratio_of_ratios, r.error].join(','),
   );
   return `${CSV_COLUMNS.join(',')}\n${lines.join('\n')}\n`;
 }
@@ -30,7 +31,30 @@ export function benchJson(report: BenchReport): string {
   return JSON.stringify(report);
 }
 
+const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+/** With a device profile: measured vs predicted ms per effort and for the pair, and the error. */
+function predictionTable(report: BenchReport): string {
+  const { settings: s, efforts, pair } = report;
+  const head =
+    `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
+    `${s.rounds} interleaved rounds x ${s.iterations} calls per effort) vs the device profile ${report.hardware}\n`;
+  const t = new Table({ head: ['effort', 'active', 'measured ms/img (median)', 'p95', 'predicted ms/img', 'error'], style: PLAIN, chars: COMPACT });
+  for (const r of efforts.rows) t.push([r.effort, r.active.join(''), fixed(r.measured_ms, 4), fixed(r.measured_p95_ms, 4), fixed(r.simulated_ms, 4), signedPct(r.error)]);
+  const worst = Math.max(...efforts.rows.map((r) => Math.abs(r.error)));
+  let out = `${head}${t.toString()}\nworst effort error ${(worst * 100).toFixed(1)}%\n`;
+  if (pair) {
+    const p = new Table({ head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms'], style: PLAIN, chars: COMPACT });
+    p.push(['measured', fixed(pair.measured.low_ms, 4), fixed(pair.measured.high_ms, 4), fixed(pair.measured.pair_ms, 4)]);
+    p.push(['predicted', fixed(pair.simulated.low_ms, 4), fixed(pair.simulated.high_ms, 4), fixed(pair.simulated.pair_ms, 4)]);
+    out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
+    out += `${p.toString()}\npair error ${signedPct(pair.error)}\n`;
+  }
+  return `${out}${report.note}\n`;
+}
+
 export function benchTable(report: BenchReport): string {
+  if (report.hardware_kind === 'cpu') return predictionTable(report);
   const { settings: s, efforts, pair } = report;
   const full = efforts.full_effort;
   const head =

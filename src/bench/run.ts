@@ -12,7 +12,7 @@ import { FASHION_MNIST_DIR, limitDataset, openDataset, type LabelledDataset } fr
 import { ConfigError, InputError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
 import { checkCount, measureEfforts } from '../latency/index.js';
-import { loadHardware, resolveVit, simulateEfforts } from '../sim/index.js';
+import { isCpuDevice, loadHardware, resolveVit, simulateEfforts, type CpuDevice } from '../sim/index.js';
 import { compareEfforts, type EffortsComparison } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
 
@@ -21,8 +21,9 @@ export interface BenchOptions {
   model?: string;
   /** A deploy.json (default: the shipped one): its model family, plus the pair comparison. */
   deploy?: string;
-  /** Hardware preset or hw.yaml for PIVOT-Sim (default zcu102). */
+  /** Hardware preset, hw.yaml or device profile (`kind: cpu`) for PIVOT-Sim (default zcu102). `hw` is the same option under `pivot sim`'s name. */
   hardware?: string;
+  hw?: string;
   batch?: number;
   /** onnxruntime intra-op threads (default 1: the single-core cost, steadier on a shared machine). */
   threads?: number;
@@ -43,6 +44,8 @@ export interface BenchReport {
   model: string;
   model_dir: string;
   hardware: string;
+  /** `cpu`: the hardware is a measured device profile, so its ms are predictions of this device's (compare `error`). */
+  hardware_kind: 'cpu' | 'accelerator';
   device: { cpu: string; cores: number; node: string };
   settings: { batch: number; threads: number; rounds: number; iterations: number };
   efforts: EffortsComparison;
@@ -53,6 +56,12 @@ export interface BenchReport {
 
 export const BENCH_NOTE =
   'Absolute times differ by design (this CPU is not the simulated accelerator): compare the ratios to the full effort and the rank order.';
+
+function profileNote(p: CpuDevice, s: BenchReport['settings']): string {
+  const fitted = p.fit ? `fitted on ${p.fit.model}, batch ${p.batch}, ${p.threads} thread(s)` : `batch ${p.batch}, ${p.threads} thread(s)`;
+  const mismatch = p.batch !== s.batch || p.threads !== s.threads ? ` Measured at batch ${s.batch} with ${s.threads} thread(s): the profile's predictions are for its own batch and threads.` : '';
+  return `Predicted ms come from the device profile ${p.name} (${fitted}); error = predicted / measured - 1.${mismatch}`;
+}
 
 /** The labelled set F_L is measured on when --data is not given. */
 function defaultLabelledSet(family: ModelFamily): string | undefined {
@@ -82,17 +91,20 @@ async function measurePair(runtime: ModelRuntime, deployment: Deployment, datase
 }
 
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
-  const batch = checkCount('--batch', opts.batch ?? BENCH_DEFAULTS.batch);
+  if (opts.hw !== undefined && opts.hardware !== undefined) throw new ConfigError('--hw and --hardware are the same option: give one');
+  const hw = loadHardware(opts.hw ?? opts.hardware ?? BENCH_DEFAULTS.hardware);
+  // A device profile predicts per image at the batch and threads it was fitted with.
+  const profile = isCpuDevice(hw) ? hw : undefined;
+  const batch = checkCount('--batch', opts.batch ?? profile?.batch ?? BENCH_DEFAULTS.batch);
   const settings = {
     batch,
-    threads: checkCount('--threads', opts.threads ?? BENCH_DEFAULTS.threads),
+    threads: checkCount('--threads', opts.threads ?? profile?.threads ?? BENCH_DEFAULTS.threads),
     rounds: checkCount('--rounds', opts.rounds ?? BENCH_DEFAULTS.rounds),
     iterations: checkCount('--iterations', opts.iterations ?? defaultIterations(batch)),
   };
   if (opts.limit !== undefined) checkCount('--limit', opts.limit);
   const { family, deployment } = chooseFamily(opts);
   // Everything that can fail on bad input is checked before the (slow) measurement.
-  const hw = loadHardware(opts.hardware ?? BENCH_DEFAULTS.hardware);
   const costs = simulateEfforts(resolveVit(family.dir), hw);
   const dataPath = deployment ? (opts.data ?? defaultLabelledSet(family)) : undefined;
   const dataset = dataPath === undefined ? undefined : limitDataset(openDataset(dataPath, family.manifest.labels), opts.limit);
@@ -108,11 +120,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       model: family.manifest.name,
       model_dir: family.dir,
       hardware: hw.name,
+      hardware_kind: profile ? 'cpu' : 'accelerator',
       device: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version },
       settings,
       efforts: compared,
       pair: pair ? comparePair(compared, costs, pair) : null,
-      note: BENCH_NOTE,
+      note: profile ? profileNote(profile, settings) : BENCH_NOTE,
     };
   } finally {
     await runtime.close();

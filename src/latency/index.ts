@@ -1,3 +1,3 @@
 /** Effort latency measured on this device with onnxruntime-node (one statistic for every caller). */
-export { checkCount, measureEfforts } from './measure.js';
-export type { EffortTiming, MeasureOptions } from './measure.js';
+export { checkCount, measureCases, measureEfforts } from './measure.js';
+export type { EffortTiming, MeasureOptions, TimingCase } from './measure.js';

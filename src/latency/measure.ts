@@ -41,28 +41,45 @@ export function checkCount(name: string, value: number, min = 1): number {
 
 export async function measureEfforts(runtime: ModelRuntime, efforts: readonly number[], options: MeasureOptions): Promise<EffortTiming[]> {
   const batch = checkCount('--batch', options.batch);
+  return measureCases(runtime, efforts.map((effort) => ({ effort, batch })), options);
+}
+
+export interface TimingCase {
+  effort: number;
+  batch: number;
+}
+
+/**
+ * Times every (effort, batch) case in interleaved rounds: each round runs every case for
+ * `iterations` calls (scaled by the case's batch so each case times about as many images as
+ * a batch of `options.batch` would), in an order rotated by one each round.
+ */
+export async function measureCases(runtime: ModelRuntime, cases: readonly TimingCase[], options: MeasureOptions): Promise<EffortTiming[]> {
+  const base = checkCount('--batch', options.batch);
   const rounds = checkCount('--rounds', options.rounds);
   const iterations = checkCount('--iterations', options.iterations);
   const warmup = checkCount('warmup', options.warmup ?? 10, 0);
-  const sessions = await Promise.all(efforts.map((e) => runtime.session(e)));
-  // One fixed, non-constant input shared by all efforts (the same work for each).
-  const input = new Float32Array(batch * (sessions[0]?.sampleSize ?? 0)).map((_, i) => Math.sin(i));
-  for (const session of sessions) for (let i = 0; i < warmup; i++) await session.run(input, batch);
+  for (const c of cases) checkCount('--batch', c.batch);
+  const sessions = await Promise.all(cases.map((c) => runtime.session(c.effort)));
+  const calls = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)));
+  // One fixed, non-constant input per batch size, shared by all efforts (the same work for each).
+  const inputs = cases.map((c, k) => new Float32Array(c.batch * (sessions[k]?.sampleSize ?? 0)).map((_, i) => Math.sin(i)));
+  for (const [k, session] of sessions.entries()) for (let i = 0; i < warmup; i++) await session.run(inputs[k]!, cases[k]!.batch);
 
   const perCall = sessions.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++)
     for (let k = 0; k < sessions.length; k++) {
-      // Rotating the order keeps any effort from always running right after the same neighbour.
+      // Rotating the order keeps any case from always running right after the same neighbour.
       const s = (k + r) % sessions.length;
-      const session = sessions[s]!;
-      for (let i = 0; i < iterations; i++) {
+      const { batch } = cases[s]!;
+      for (let i = 0; i < calls[s]!; i++) {
         const start = process.hrtime.bigint();
-        await session.run(input, batch);
+        await sessions[s]!.run(inputs[s]!, batch);
         const ms = Number(process.hrtime.bigint() - start) / 1e6 / batch;
         perCall[s]!.push(ms);
       }
     }
-  return efforts.map((effort, s) => {
+  return cases.map(({ effort, batch }, s) => {
     const sorted = [...perCall[s]!].sort((a, b) => a - b);
     return {
       effort,

@@ -2,10 +2,11 @@
  * The one-time fit of the host costs the paper does not give, on DeiT-S alone (docs/sim.md).
  * Targets: Table 2's delay and Fig. 6a's shares (attention MAC 18%, softmax 60%, MLP the
  * remaining 22%, nothing else). Each module's time is linear in the per-element costs, so
- * this is a small non-negative least-squares problem on the residuals in milliseconds,
- * solved exactly by trying every set of free variables.
+ * this is a small non-negative least-squares problem on the residuals in milliseconds
+ * (Lawson-Hanson, src/sim/nnls.ts).
  */
 import type { Hardware, HostCosts } from './hardware.js';
+import { nnls } from './nnls.js';
 import { simulateVit } from './simulate.js';
 import { buildWorkload, MODULES, type HostKind, type Module, type VitSpec } from './workload.js';
 
@@ -24,39 +25,6 @@ export const DEIT_S_TARGET: CalibrationTarget = {
 export const FITTED_COSTS = ['softmax_ns', 'gelu_ns', 'layernorm_ns', 'add_ns'] as const;
 type FittedCost = (typeof FITTED_COSTS)[number];
 const KIND_OF: Record<FittedCost, HostKind> = { softmax_ns: 'softmax', gelu_ns: 'gelu', layernorm_ns: 'layernorm', add_ns: 'add' };
-
-/** Least squares on the columns in `free` (normal equations, Gaussian elimination); null if singular. */
-function leastSquares(rows: number[][], rhs: number[], free: number[]): number[] | null {
-  const n = free.length;
-  const a = free.map((i) => [...free.map((j) => rows.reduce((s, r) => s + r[i]! * r[j]!, 0)), rows.reduce((s, r, q) => s + r[i]! * rhs[q]!, 0)]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
-    if (Math.abs(a[p]![c]!) < 1e-12 * Math.max(1, Math.abs(a[c]![c]!))) return null;
-    [a[c], a[p]] = [a[p]!, a[c]!];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r]![c]! / a[c]![c]!;
-      for (let k = c; k <= n; k++) a[r]![k]! -= f * a[c]![k]!;
-    }
-  }
-  return a.map((row, i) => row[n]! / row[i]!);
-}
-
-/** Minimises |rows x - rhs|^2 subject to x >= 0 by enumerating the free sets (fine for a handful of variables). */
-export function nonNegativeLeastSquares(rows: number[][], rhs: number[], vars: number): number[] {
-  let best: { x: number[]; sse: number } = { x: Array(vars).fill(0), sse: Infinity };
-  for (let mask = 0; mask < 1 << vars; mask++) {
-    const free = [...Array(vars).keys()].filter((i) => mask & (1 << i));
-    const sol = free.length ? leastSquares(rows, rhs, free) : [];
-    if (!sol || sol.some((v) => v < 0)) continue;
-    const x = Array(vars).fill(0);
-    free.forEach((i, q) => (x[i] = sol[q]!));
-    const sse = rows.reduce((s, r, q) => s + (r.reduce((t, v, i) => t + v * x[i], 0) - rhs[q]!) ** 2, 0);
-    if (sse < best.sse - 1e-15) best = { x, sse };
-  }
-  return best.x;
-}
 
 export interface Calibration {
   costs: HostCosts;
@@ -80,7 +48,7 @@ export function fitHostCosts(vit: VitSpec, hw: Hardware, target: CalibrationTarg
   }
   rows.push(FITTED_COSTS.map((c) => MODULES.reduce((s, m) => s + column(m, c), 0)));
   rhs.push(target.delayMs - MODULES.reduce((s, m) => s + base[m], 0));
-  const x = nonNegativeLeastSquares(rows, rhs, FITTED_COSTS.length);
+  const { x } = nnls(rows, rhs);
   const costs: HostCosts = { ...hw.host };
   FITTED_COSTS.forEach((c, i) => (costs[c] = x[i]!));
   const fitted = simulateVit(vit, { ...hw, host: costs }, active);

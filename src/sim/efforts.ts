@@ -3,7 +3,7 @@
  * simulated twice, as a low effort (with Eq. 3's entropy) and as a high effort (without),
  * so any pair is then `pairResult(costs[lo].asLow, costs[hi].asHigh, F_L)` with no re-simulation.
  */
-import type { Hardware } from './hardware.js';
+import type { Device } from './hardware.js';
 import { simulateVit, type SimResult } from './simulate.js';
 import type { VitSource } from './vit-source.js';
 import { deepestSkippedMask } from './workload.js';
@@ -16,7 +16,7 @@ export interface EffortCost {
 }
 
 /** The manifest's efforts, or 0..depth with the deepest attentions skipped first for presets. */
-export function simulateEfforts(source: VitSource, hw: Hardware): EffortCost[] {
+export function simulateEfforts(source: VitSource, hw: Device): EffortCost[] {
   const masks: [number, number[]][] =
     source.origin === 'manifest'
       ? [...source.efforts.entries()]

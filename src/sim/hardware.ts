@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
+import { CpuDeviceSchema, type CpuDevice } from './device.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -29,6 +30,8 @@ const Components = <T extends z.ZodType>(value: T) =>
 
 /** Strict: a misspelt key in a hw.yaml is an error, not a silently kept preset value. */
 export const HardwareSchema = z.strictObject({
+  /** Optional; a measured device profile says `kind: cpu` (device.ts). */
+  kind: z.literal('accelerator').optional(),
   name: z.string().min(1),
   array: z.strictObject({ rows: z.number().int().positive(), cols: z.number().int().positive() }),
   /** The GEMMs' dataflow, or `best`: per layer, the stationary operand and orientation with the fewest cycles. */
@@ -50,6 +53,9 @@ export const HardwareSchema = z.strictObject({
 });
 
 export type Hardware = z.infer<typeof HardwareSchema>;
+/** What the simulator runs on: a systolic-array accelerator + host (hw.yaml) or a measured device profile (`kind: cpu`). */
+export type Device = Hardware | CpuDevice;
+export const isCpuDevice = (d: Device): d is CpuDevice => d.kind === 'cpu';
 export type HostCosts = z.infer<typeof HostCostsSchema>;
 export type PowerComponent = keyof Hardware['power_w'];
 export const COMPONENTS: readonly PowerComponent[] = ['ps', 'pe_array', 'sram', 'periphery'];
@@ -95,10 +101,16 @@ function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 /**
- * Validates a hardware object. `extends: <preset>` starts from a preset so a file can
- * override just a few fields (say, the array size).
+ * Validates a hardware object: a device profile when it says `kind: cpu`, else an accelerator,
+ * where `extends: <preset>` starts from a preset so a file can override just a few fields
+ * (say, the array size).
  */
-export function parseHardware(value: unknown, source: string): Hardware {
+export function parseHardware(value: unknown, source: string): Device {
+  if (isObject(value) && value.kind === 'cpu') return parseWith(CpuDeviceSchema, value, source);
+  return parseAccelerator(value, source);
+}
+
+export function parseAccelerator(value: unknown, source: string): Hardware {
   let merged = value;
   if (isObject(value) && 'extends' in value) {
     const { extends: baseName, ...rest } = value;
@@ -112,8 +124,8 @@ export function parseHardware(value: unknown, source: string): Hardware {
   return parseWith(HardwareSchema, merged, source);
 }
 
-/** A preset name or a hw.yaml / hw.json path. */
-export function loadHardware(spec: string): Hardware {
+/** A preset name, a hw.yaml / hw.json path, or a device profile (`kind: cpu`, from `pivot bench --fit`). */
+export function loadHardware(spec: string): Device {
   const preset = HARDWARE_PRESETS[spec.toLowerCase()];
   if (preset) return preset;
   let text: string;

@@ -1,8 +1,13 @@
 /** PIVOT-Sim: a closed-form systolic-array + host-CPU simulator of ViT efforts (docs/sim.md). */
 export { computeGemm, DATAFLOWS } from './dataflow/index.js';
 export type { ArrayDims, DataflowName, Gemm, GemmCompute } from './dataflow/index.js';
-export { HardwareSchema, HARDWARE_PRESETS, loadHardware, parseHardware, totalPower, ZCU102 } from './hardware.js';
-export type { Hardware, HostCosts } from './hardware.js';
+export { HardwareSchema, HARDWARE_PRESETS, isCpuDevice, loadHardware, parseHardware, totalPower, ZCU102 } from './hardware.js';
+export type { Device, Hardware, HostCosts } from './hardware.js';
+export { CPU_COSTS, CpuDeviceSchema } from './device.js';
+export type { CpuCosts, CpuDevice } from './device.js';
+export { cpuFeatures, simulateCpu } from './cpu.js';
+export type { CpuFeatures } from './cpu.js';
+export { nnls } from './nnls.js';
 export { gemmTraffic, dramBytesPerCycle } from './memory.js';
 export type { GemmTraffic } from './memory.js';
 export { VIT_PRESETS } from './presets.js';

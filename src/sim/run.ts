@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { ConfigError } from '../errors.js';
-import { loadHardware, type Hardware } from './hardware.js';
+import { isCpuDevice, loadHardware, type Device, type Hardware } from './hardware.js';
 import { checkFraction, pairResult } from './pair.js';
 import { breakdownSvg, layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
 import { computeReport, readScaleSimConfig, readTopology, scaleSimLayers, topologyName } from './scalesim.js';
@@ -42,7 +42,16 @@ export interface SimOutput {
   files: string[];
 }
 
-function applyOverrides(hw: Hardware, o: SimOptions): Hardware {
+function applyOverrides(hw: Device, o: SimOptions): Device {
+  if (isCpuDevice(hw)) {
+    if (o.dataflow !== undefined || o.idealBandwidth || o.trace)
+      throw new ConfigError(`--dataflow, --ideal-bandwidth and --trace describe an accelerator; ${hw.name} is a measured device profile (kind: cpu)`);
+    return hw;
+  }
+  return overrideAccelerator(hw, o);
+}
+
+function overrideAccelerator(hw: Hardware, o: SimOptions): Hardware {
   let out = hw;
   if (o.dataflow !== undefined) {
     const df = o.dataflow.toLowerCase();
@@ -94,7 +103,7 @@ async function writeChart(path: string, delay: ChartBar[], energy: ChartBar[]): 
 }
 
 function runScaleSim(o: SimOptions): SimOutput {
-  const hw = applyOverrides(readScaleSimConfig(o.scalesimConfig!), o);
+  const hw = overrideAccelerator(readScaleSimConfig(o.scalesimConfig!), o);
   const ops = readTopology(o.topology!);
   const result = simulateOps(ops, hw, { model: topologyName(o.topology!), active: [] });
   const report = computeReport(result, hw);
@@ -132,7 +141,7 @@ function runScaleSim(o: SimOptions): SimOutput {
   return { text, json, files: [] };
 }
 
-async function runPair(o: SimOptions, source: VitSource, hw: Hardware): Promise<SimOutput> {
+async function runPair(o: SimOptions, source: VitSource, hw: Device): Promise<SimOutput> {
   const [lowEffort, highEffort] = parsePair(o.pair!);
   if (lowEffort >= highEffort) throw new ConfigError(`--pair: the low effort (${lowEffort}) must be below the high effort (${highEffort})`);
   const fl = checkFraction(o.fl!);
@@ -157,11 +166,11 @@ async function runPair(o: SimOptions, source: VitSource, hw: Hardware): Promise<
   return { text, json, files };
 }
 
-async function runEffort(o: SimOptions, source: VitSource, hw: Hardware): Promise<SimOutput> {
+async function runEffort(o: SimOptions, source: VitSource, hw: Device): Promise<SimOutput> {
   const result = simulateVit(source.vit, hw, resolveMask(source, { active: o.active, effort: o.effort }), { entropy: o.entropy });
   const json = resultJson(result);
   const files: string[] = [];
-  if (o.trace) {
+  if (o.trace && !isCpuDevice(hw)) {
     writeFileSync(o.trace, foldTrace(result, hw));
     files.push(o.trace);
   }

@@ -4,7 +4,8 @@
  */
 import { chooseMapping, computeGemm, DATAFLOWS, mappedGemm, type Gemm, type GemmCompute, type Mapping } from './dataflow/index.js';
 import { busyTimes, energyOf, type EnergyResult } from './energy.js';
-import type { Hardware } from './hardware.js';
+import { simulateCpu } from './cpu.js';
+import { isCpuDevice, type Device, type Hardware } from './hardware.js';
 import { hostOpNs } from './host.js';
 import { gemmTraffic, type GemmTraffic } from './memory.js';
 import { buildWorkload, MODULES, type Module, type Op, type VitSpec, type WorkloadOptions } from './workload.js';
@@ -101,7 +102,8 @@ export interface RunMeta {
 }
 
 /** Simulates an explicit operation list (SCALE-Sim topologies come through here too). */
-export function simulateOps(ops: readonly Op[], hw: Hardware, meta: RunMeta): SimResult {
+export function simulateOps(ops: readonly Op[], hw: Device, meta: RunMeta): SimResult {
+  if (isCpuDevice(hw)) return simulateCpu(ops, hw, meta);
   const layers = ops.map((op) => simulateOp(op, hw));
   const breakdownMs = zeroModules();
   let plMs = 0;
@@ -160,6 +162,6 @@ export function simulateOps(ops: readonly Op[], hw: Hardware, meta: RunMeta): Si
 }
 
 /** One effort (active-attention mask) of a ViT. */
-export function simulateVit(vit: VitSpec, hw: Hardware, active: readonly number[], options: WorkloadOptions = {}): SimResult {
+export function simulateVit(vit: VitSpec, hw: Device, active: readonly number[], options: WorkloadOptions = {}): SimResult {
   return simulateOps(buildWorkload(vit, active, options), hw, { model: vit.name, active: [...active] });
 }

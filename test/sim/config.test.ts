@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { loadHardware, parseHardware, ZCU102 } from '../../src/sim/hardware.js';
+import { isCpuDevice, loadHardware, parseHardware, ZCU102 } from '../../src/sim/hardware.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pivot-sim-hw-'));
 function hwFile(name: string, text: string): string {
@@ -45,6 +45,7 @@ describe('hardware config validation', () => {
 
   it('extends a preset and overrides only what the file says', () => {
     const hw = loadHardware(hwFile('big.yaml', 'extends: zcu102\nname: big\narray: { rows: 128, cols: 128 }\ndram_bandwidth_gbps: ideal\n'));
+    assert.ok(!isCpuDevice(hw));
     assert.deepEqual(hw.array, { rows: 128, cols: 128 });
     assert.equal(hw.dram_bandwidth_gbps, 'ideal');
     assert.deepEqual(hw.host, ZCU102.host);

@@ -1,0 +1,126 @@
+/**
+ * `pivot bench --fit <device.yaml>`: time every effort of a model family at a few batch sizes
+ * (interleaved rounds, medians), fit a device profile to the simulator's operation lists
+ * (fit.ts), check it effort by effort out of sample (leave one effort out), and write it.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import Table from 'cli-table3';
+import { stringify } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { loadModelFamily, ModelRuntime } from '../model/index.js';
+import { CpuDeviceSchema, resolveVit, type CpuDevice } from '../sim/index.js';
+import { deviceDescription } from './device-info.js';
+import { fitDevice, leaveOneEffortOut, type FittedPoint, type FitPoint } from './fit.js';
+import { checkCount, measureCases } from '../latency/index.js';
+
+export interface FitOptions {
+  model: string;
+  /** Where the profile is written (YAML). */
+  out: string;
+  /** Batch sizes measured; the first is the profile's batch (its predictions are per image at it). */
+  batches?: number[];
+  threads?: number;
+  rounds?: number;
+  /** Timed calls per case per round at the first batch size (fewer at larger ones: about the same images). */
+  iterations?: number;
+  /** Optional measured average power in watts, copied into the profile. */
+  powerW?: number;
+}
+
+export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40 } as const;
+
+export interface FitReport {
+  model: string;
+  model_dir: string;
+  file: string;
+  profile: CpuDevice;
+  settings: { batches: number[]; threads: number; rounds: number; iterations: number };
+  points: FittedPoint[];
+  /** Robust-fit weight per point (below 1: down-weighted as disturbed). */
+  weights: number[];
+  /** Each effort at the profile's batch, predicted by a fit that never saw that effort. */
+  leave_one_out: FittedPoint[];
+  rms_error: number;
+  max_error: number;
+}
+
+/** "1,2,4" -> [1, 2, 4] (positive integers, no repeats). */
+export function parseBatches(text: string): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1) || new Set(values).size !== values.length)
+    throw new ConfigError(`--fit-batches: expected distinct positive integers like "1,2,4", got ${JSON.stringify(text)}`);
+  return values;
+}
+
+export async function runFit(opts: FitOptions): Promise<FitReport> {
+  const batches = opts.batches ?? [...FIT_DEFAULTS.batches];
+  const settings = {
+    batches,
+    threads: checkCount('--threads', opts.threads ?? FIT_DEFAULTS.threads),
+    rounds: checkCount('--rounds', opts.rounds ?? FIT_DEFAULTS.rounds),
+    iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
+  };
+  if (opts.powerW !== undefined && !(opts.powerW > 0)) throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
+  const family = loadModelFamily(opts.model);
+  const source = resolveVit(family.dir);
+  const efforts = family.manifest.efforts.map((e) => e.effort);
+  const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });
+  let points: FitPoint[];
+  try {
+    const cases = batches.flatMap((batch) => efforts.map((effort) => ({ effort, batch })));
+    const timings = await measureCases(runtime, cases, { batch: batches[0]!, rounds: settings.rounds, iterations: settings.iterations });
+    points = timings.map((t) => ({ effort: t.effort, batch: t.batch, measured_ms: t.medianMs }));
+  } finally {
+    await runtime.close();
+  }
+  const fit = fitDevice(source, points);
+  const profile = CpuDeviceSchema.parse({
+    kind: 'cpu',
+    name: basename(opts.out).replace(/\.[^.]*$/, ''),
+    device: `${deviceDescription()}, onnxruntime-node, ${settings.threads} intra-op thread(s)`,
+    threads: settings.threads,
+    batch: batches[0],
+    costs_ns: fit.costs,
+    ...(opts.powerW !== undefined ? { power_w: opts.powerW } : {}),
+    fit: { model: family.manifest.name, points: points.length, batches, rms_error: fit.rms_error, max_error: fit.max_error, date: new Date().toISOString() },
+  });
+  try {
+    writeFileSync(opts.out, stringify(profile));
+  } catch (err) {
+    throw new ConfigError(`--fit: ${opts.out}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    model: family.manifest.name,
+    model_dir: family.dir,
+    file: opts.out,
+    profile,
+    settings,
+    points: fit.points,
+    weights: fit.weights,
+    leave_one_out: leaveOneEffortOut(source, points, batches[0]!),
+    rms_error: fit.rms_error,
+    max_error: fit.max_error,
+  };
+}
+
+const PLAIN = { head: [], border: [] };
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+export function fitTable(r: FitReport): string {
+  const costs = new Table({ head: ['cost', 'ns'], style: PLAIN, chars: COMPACT });
+  for (const [k, v] of Object.entries(r.profile.costs_ns)) costs.push([k, v.toPrecision(4)]);
+  const pts = new Table({ head: ['effort', 'batch', 'measured ms/img', 'fitted ms/img', 'residual', 'weight'], style: PLAIN, chars: COMPACT });
+  r.points.forEach((p, i) => pts.push([p.effort, p.batch, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error), r.weights[i]!.toFixed(2)]));
+  const loo = new Table({ head: ['effort', 'measured ms/img', 'predicted (effort left out)', 'error'], style: PLAIN, chars: COMPACT });
+  for (const p of r.leave_one_out) loo.push([p.effort, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error)]);
+  const s = r.settings;
+  const worst = Math.max(...r.leave_one_out.map((p) => Math.abs(p.error)));
+  return (
+    `${r.model}: device profile ${r.file} (${r.profile.device})\n` +
+    `fitted on ${r.points.length} medians: ${r.points.length / s.batches.length} efforts x batches ${s.batches.join(', ')}, ${s.rounds} interleaved rounds\n` +
+    `${costs.toString()}\nresiduals (relative): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
+    `leave one effort out, batch ${r.profile.batch}: worst ${pct(worst).slice(1)}\n${loo.toString()}\n`
+  );
+}

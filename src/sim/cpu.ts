@@ -1,0 +1,80 @@
+/**
+ * PIVOT-Sim on a measured device (`kind: cpu`, device.ts): every operation of the simulator's
+ * list costs its fitted per-MAC or per-element time plus a per-operation call overhead, and
+ * each runtime call a fixed cost; call costs are shared by the images of a batch. The delay is
+ * the sum (operations run one after the other on the CPU), energy = power_w x delay.
+ */
+import { CPU_COSTS, type CpuCostName, type CpuDevice } from './device.js';
+import type { LayerResult, RunMeta, SimResult } from './simulate.js';
+import { MODULES, type Op } from './workload.js';
+
+export type CpuFeatures = Record<CpuCostName, number>;
+
+const ATTENTION_KINDS = new Set(['qk', 'smv']);
+
+/** The cost that scales op's work (MACs or elements) and how much work it has, per image. */
+function work(op: Op): { cost: CpuCostName | 'entropy'; amount: number } {
+  if (op.unit === 'pl') return { cost: ATTENTION_KINDS.has(op.kind) ? 'attention_mac' : 'gemm_mac', amount: op.gemm.m * op.gemm.k * op.gemm.n * op.repeat };
+  return { cost: op.kind, amount: op.elements };
+}
+
+/**
+ * What each fitted cost multiplies, per image, for `batch` images per call (entropy is left
+ * out: it is not fitted). Predicted ns per image = sum over costs of costs_ns x feature.
+ */
+export function cpuFeatures(ops: readonly Op[], batch: number): CpuFeatures {
+  const f = Object.fromEntries(CPU_COSTS.map((c) => [c, 0])) as CpuFeatures;
+  f.inference = 1 / batch;
+  f.op_call = ops.filter((op) => op.kind !== 'entropy').length / batch;
+  for (const op of ops) {
+    const { cost, amount } = work(op);
+    if (cost !== 'entropy') f[cost] += amount;
+  }
+  return f;
+}
+
+export function simulateCpu(ops: readonly Op[], dev: CpuDevice, meta: RunMeta): SimResult {
+  const c = dev.costs_ns;
+  const layers: LayerResult[] = [
+    { name: 'runtime_call', kind: 'add', module: 'other', unit: 'host', computeCycles: 0, stallCycles: 0, totalCycles: 0, timeMs: c.inference / dev.batch / 1e6 },
+  ];
+  for (const op of ops) {
+    const { cost, amount } = work(op);
+    const ns = (op.kind === 'entropy' ? 0 : c.op_call / dev.batch) + c[cost] * amount;
+    layers.push({
+      name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
+      ...(op.unit === 'pl' ? { gemm: { ...op.gemm, repeat: op.repeat } } : { hostElements: op.elements }),
+      computeCycles: 0, stallCycles: 0, totalCycles: 0, timeMs: ns / 1e6,
+    });
+  }
+  const breakdownMs = { attention_mac: 0, softmax: 0, mlp: 0, other: 0 };
+  for (const l of layers) breakdownMs[l.module] += l.timeMs;
+  const delayMs = layers.reduce((s, l) => s + l.timeMs, 0);
+  const breakdown = { ...breakdownMs };
+  for (const m of MODULES) breakdown[m] = delayMs > 0 ? breakdownMs[m] / delayMs : 0;
+  const energyJ = ((dev.power_w ?? 0) * delayMs) / 1000;
+  const macs = ops.reduce((s, op) => s + (op.unit === 'pl' ? op.gemm.m * op.gemm.k * op.gemm.n * op.repeat : 0), 0);
+  return {
+    model: meta.model,
+    hardware: dev.name,
+    dataflow: 'cpu',
+    clockMhz: 0,
+    active: meta.active,
+    effort: meta.active.reduce((a, b) => a + b, 0),
+    delayMs,
+    energyJ,
+    edp: energyJ * delayMs,
+    fpsPerW: energyJ > 0 ? 1 / energyJ : 0,
+    powerW: dev.power_w ?? 0,
+    plMs: 0,
+    hostMs: delayMs,
+    computeCycles: 0,
+    stallCycles: 0,
+    macs,
+    breakdownMs,
+    breakdown,
+    energy: { byComponent: { ps: energyJ, pe_array: 0, sram: 0, periphery: 0 }, totalJ: energyJ, busyMs: { ps: delayMs, pe_array: 0, sram: 0, periphery: 0 } },
+    utilization: { overall: 0, mappingEfficiency: 0, computeUtilization: 0 },
+    layers,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * A measured device (`kind: cpu`): per-operation costs fitted by `pivot bench --fit` to the
+ * simulator's own operation list, so `pivot sim`, `pivot search --cost sim` and `pivot bench`
+ * can predict what an effort, a pair or another model costs on that device. Same file family
+ * as hw.yaml (YAML or JSON, strict zod schema, errors naming the field); `kind` tells them apart.
+ *
+ * Cost of one operation list for `batch` images per runtime call, per image:
+ *   inference / batch + op_call x operations / batch
+ *   + gemm_mac x linear-layer MACs + attention_mac x QK^T/SMxV MACs
+ *   + softmax, layernorm, gelu, add, entropy (ns per element) x elements.
+ */
+import { z } from 'zod';
+
+const cost = z.number().nonnegative();
+
+export const CpuCostsSchema = z.strictObject({
+  /** Per runtime call (session run, input/output tensors), shared by the batch. */
+  inference: cost,
+  /** Per operation of the simulator's list per runtime call (kernel launch, dispatch), shared by the batch. */
+  op_call: cost,
+  /** Per multiply-accumulate of the linear layers (stem/patch embedding, QKV, projection, MLP, heads). */
+  gemm_mac: cost,
+  /** Per multiply-accumulate of the attention products QK^T and SMxV (small per-head matrices). */
+  attention_mac: cost,
+  softmax: cost,
+  layernorm: cost,
+  gelu: cost,
+  /** Residual adds and mean pooling. */
+  add: cost,
+  /** Eq. 3 per class; not fitted (the runtime computes it outside the ONNX graph), 0 unless measured. */
+  entropy: cost.default(0),
+});
+
+export const CPU_COSTS = ['inference', 'op_call', 'gemm_mac', 'attention_mac', 'softmax', 'layernorm', 'gelu', 'add'] as const;
+export type CpuCostName = (typeof CPU_COSTS)[number];
+
+const FitSummarySchema = z.object({
+  model: z.string(),
+  points: z.number().int().positive(),
+  batches: z.array(z.number().int().positive()),
+  /** Root mean square of the relative residuals over the fit points. */
+  rms_error: z.number().nonnegative(),
+  max_error: z.number().nonnegative(),
+  date: z.string().optional(),
+});
+
+export const CpuDeviceSchema = z.strictObject({
+  kind: z.literal('cpu'),
+  name: z.string().min(1),
+  /** What was measured: CPU model, runtime, threads (free text, for people). */
+  device: z.string().optional(),
+  /** onnxruntime intra-op threads the costs were measured with. */
+  threads: z.number().int().positive().default(1),
+  /** Images per runtime call the per-image predictions are for. */
+  batch: z.number().int().positive().default(1),
+  /** Nanoseconds (per call, per operation, per MAC or per element: see CpuCostsSchema). */
+  costs_ns: CpuCostsSchema,
+  /** Optional measured average power in watts (a USB power meter, RAPL): energy = power_w x delay. */
+  power_w: z.number().positive().optional(),
+  /** How the costs were obtained (written by `pivot bench --fit`). */
+  fit: FitSummarySchema.optional(),
+});
+
+export type CpuDevice = z.infer<typeof CpuDeviceSchema>;
+export type CpuCosts = z.infer<typeof CpuCostsSchema>;

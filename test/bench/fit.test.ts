@@ -1,0 +1,141 @@
+/**
+ * Device profiles: the fit recovers known costs from synthetic timings made with them (with
+ * noise), a profile round-trips through YAML and bad files name the field, `pivot sim` with a
+ * profile is the sum of the fitted costs over the operations, and Phase 2 with a profile picks
+ * the pair whose predicted delay meets the target.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { fitDevice, leaveOneEffortOut, type FitPoint } from '../../src/bench/fit.js';
+import { ConfigError } from '../../src/errors.js';
+import { pairOrder, resolveTarget, selectPair, simDelays, thresholdGrid } from '../../src/search/phase2/index.js';
+import { CPU_COSTS, cpuFeatures, isCpuDevice, loadHardware, resolveVit, runSim, simulateEfforts, type CpuCosts, type CpuDevice } from '../../src/sim/index.js';
+import { buildWorkload } from '../../src/sim/workload.js';
+
+const MODEL = join(import.meta.dirname, '..', '..', 'models', 'fmnist-vit');
+const source = resolveVit(MODEL);
+const dir = mkdtempSync(join(tmpdir(), 'pivot-device-'));
+
+const TRUE_COSTS: CpuCosts = { inference: 40_000, op_call: 900, gemm_mac: 0.03, attention_mac: 0.2, softmax: 2, layernorm: 3, gelu: 1.5, add: 0.5, entropy: 0 };
+const profile = (costs: CpuCosts = TRUE_COSTS): CpuDevice => ({ kind: 'cpu', name: 'test-cpu', threads: 1, batch: 1, costs_ns: costs, power_w: 5 });
+
+/** Deterministic noise in [-amp, amp] (a linear congruential sequence). */
+function noise(amp: number): () => number {
+  let state = 12345;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return ((state / 2 ** 31) * 2 - 1) * amp;
+  };
+}
+
+function synthetic(costs: CpuCosts, batches: number[], amp: number): FitPoint[] {
+  const jitter = noise(amp);
+  return batches.flatMap((batch) =>
+    [...source.efforts].map(([effort, active]) => {
+      const f = cpuFeatures(buildWorkload(source.vit, active), batch);
+      const ns = CPU_COSTS.reduce((s, c) => s + costs[c] * f[c], 0);
+      return { effort, batch, measured_ms: (ns / 1e6) * (1 + jitter()) };
+    }),
+  );
+}
+
+describe('device profile fit', () => {
+  it('recovers the per-call costs and the total per-image work from timings made with known costs (1% noise)', () => {
+    const fit = fitDevice(source, synthetic(TRUE_COSTS, [1, 2, 4, 8], 0.01));
+    // Per-call costs are told apart by the batch sizes; within one model every encoder has the
+    // same shape, so the per-image costs are only identified through what they add up to.
+    for (const [effort, active] of source.efforts) {
+      const f = cpuFeatures(buildWorkload(source.vit, active), 1);
+      const sum = (c: CpuCosts, keys: readonly string[]) => CPU_COSTS.filter((k) => keys.includes(k)).reduce((s, k) => s + c[k] * f[k], 0);
+      const perCall = ['inference', 'op_call'];
+      const perImage = CPU_COSTS.filter((k) => !perCall.includes(k));
+      assert.ok(Math.abs(sum(fit.costs, perCall) / sum(TRUE_COSTS, perCall) - 1) < 0.05, `effort ${effort} per call`);
+      assert.ok(Math.abs(sum(fit.costs, perImage) / sum(TRUE_COSTS, perImage) - 1) < 0.05, `effort ${effort} per image`);
+    }
+    assert.ok(fit.rms_error < 0.01 && fit.max_error < 0.02, `rms ${fit.rms_error}, max ${fit.max_error}`);
+    for (const p of leaveOneEffortOut(source, synthetic(TRUE_COSTS, [1, 2, 4, 8], 0.01), 1)) assert.ok(Math.abs(p.error) < 0.05, `effort ${p.effort}: ${p.error}`);
+  });
+
+  it('reproduces noise-free timings exactly (the model can express them; NNLS finds a zero-residual solution)', () => {
+    const fit = fitDevice(source, synthetic(TRUE_COSTS, [1, 2, 4, 8, 16], 0));
+    assert.ok(fit.max_error < 1e-9, `max residual ${fit.max_error}`);
+  });
+
+  it('a point spoilt by a burst of load is down-weighted, not followed', () => {
+    const points = synthetic(TRUE_COSTS, [1, 2, 4], 0.01);
+    points[5] = { ...points[5]!, measured_ms: points[5]!.measured_ms * 2.5 };
+    const fit = fitDevice(source, points);
+    assert.ok(fit.weights[5]! < 0.2, `weight ${fit.weights[5]}`);
+    fit.points.forEach((p, i) => i !== 5 && assert.ok(Math.abs(p.error) < 0.05, `point ${i}: ${p.error}`));
+  });
+});
+
+describe('device profile files', () => {
+  it('round-trips through YAML and is told apart from an accelerator by kind', () => {
+    const file = join(dir, 'dev.yaml');
+    writeFileSync(file, stringify(profile()));
+    const loaded = loadHardware(file);
+    assert.ok(isCpuDevice(loaded));
+    assert.deepEqual(loaded, profile());
+    assert.match(readFileSync(file, 'utf8'), /^kind: cpu$/m);
+  });
+
+  it('bad files name the field', () => {
+    const bad = (name: string, value: unknown, ...patterns: RegExp[]) => {
+      const file = join(dir, name);
+      writeFileSync(file, stringify(value));
+      assert.throws(() => loadHardware(file), (e: unknown) => e instanceof ConfigError && patterns.every((p) => p.test(e.message)) && e.message.includes(name));
+    };
+    bad('neg.yaml', { ...profile(), costs_ns: { ...TRUE_COSTS, gemm_mac: -1 } }, /costs_ns\.gemm_mac/);
+    bad('missing.yaml', { ...profile(), costs_ns: { inference: 1 } }, /costs_ns\.op_call/);
+    bad('typo.yaml', { ...profile(), power: 3 }, /power/);
+    bad('batch.yaml', { ...profile(), batch: 0 }, /batch/);
+  });
+});
+
+describe('PIVOT-Sim on a device profile', () => {
+  const file = join(dir, 'sim.yaml');
+  writeFileSync(file, stringify(profile()));
+
+  it('an effort costs the sum of the fitted costs over its operations, energy = power x delay', async () => {
+    const active = source.efforts.get(3)!;
+    const ops = buildWorkload(source.vit, active);
+    const c = TRUE_COSTS;
+    let ns = c.inference;
+    for (const op of ops) {
+      ns += c.op_call;
+      if (op.unit === 'pl') ns += op.gemm.m * op.gemm.k * op.gemm.n * op.repeat * (op.kind === 'qk' || op.kind === 'smv' ? c.attention_mac : c.gemm_mac);
+      else ns += op.elements * c[op.kind as 'softmax' | 'layernorm' | 'gelu' | 'add'];
+    }
+    const out = await runSim({ vit: MODEL, hw: file, effort: 3, json: true });
+    const json = out.json as { delay_ms: number; energy_j: number; dataflow: string; layers: { time_ms: number }[] };
+    assert.ok(Math.abs(json.delay_ms - ns / 1e6) < 1e-12, `${json.delay_ms} vs ${ns / 1e6}`);
+    assert.ok(Math.abs(json.layers.reduce((s, l) => s + l.time_ms, 0) - json.delay_ms) < 1e-12);
+    assert.ok(Math.abs(json.energy_j - (5 * json.delay_ms) / 1000) < 1e-15);
+    assert.equal(json.dataflow, 'cpu');
+  });
+
+  it('accelerator-only options are refused with a profile', async () => {
+    await assert.rejects(runSim({ vit: MODEL, hw: file, dataflow: 'ws' }), (e: unknown) => e instanceof ConfigError && /kind: cpu/.test(e.message));
+  });
+
+  it('Phase 2 with a profile picks the first pair whose predicted delay meets the target', () => {
+    const efforts = [...source.efforts.keys()].sort((a, b) => a - b);
+    const delays = simDelays(MODEL, file, efforts);
+    const costs = simulateEfforts(source, loadHardware(file));
+    assert.equal(delays.byEffort.get(6)!.asHigh, costs.find((c) => c.effort === 6)!.asHigh.delayMs);
+    // Every image sure on every effort: F_L = 1, so a pair costs its low effort's delay.
+    const n = 8;
+    const predictions = new Map(efforts.map((e) => [e, { classes: new Int32Array(n), entropies: new Float64Array(n).fill(0.01) }]));
+    const target = resolveTarget({ delayRatio: 0.5, tolerance: 0 }, delays);
+    const { tried, chosen } = selectPair(pairOrder(efforts), predictions, new Int32Array(n), delays, 0.5, thresholdGrid(0.05), target);
+    assert.ok(chosen, 'some pair meets half the full effort');
+    assert.ok(chosen.delay_ms! <= target.ms);
+    for (const t of tried.slice(0, -1)) assert.ok(t.delay_ms! > target.ms, `(${t.low},${t.high}) met the target before the chosen one`);
+    assert.ok(Math.abs(chosen.delay_ms! - delays.byEffort.get(chosen.low)!.asLow) < 1e-12);
+  });
+});
