@@ -46,6 +46,8 @@ export interface BrokerOptions {
    * them at start, so a `subscribe(..., { session })` collector misses nothing across a restart.
    */
   persistence?: boolean;
+  /** Text of a Mosquitto ACL file (`user ...` / `topic ...` lines); needs `users`. */
+  acl?: string;
   /** PEM file paths: the listener speaks TLS (url is mqtts://) and requires a client certificate signed by `ca`. */
   tls?: { ca: string; cert: string; key: string };
 }
@@ -73,6 +75,10 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<Broke
       if (result.status !== 0) throw new Error(`mosquitto_passwd failed for user ${user}: ${result.error?.message ?? result.stderr}`);
     }
     lines.push('allow_anonymous false', `password_file ${passwords}`);
+    if (options.acl !== undefined) {
+      await writeFile(join(dir, 'acl'), options.acl);
+      lines.push(`acl_file ${join(dir, 'acl')}`);
+    }
   } else {
     lines.push('allow_anonymous true');
   }
