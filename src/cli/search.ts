@@ -42,6 +42,7 @@ export function register(program: Command): void {
     .addOption(new Option('--loss <loss>', 'with --max-drop: labelled (needs labels) or label-free (bounds the labelled one)').choices(LOSSES))
     .option('--labels-free', 'with --max-drop: the same as --loss label-free, for calibration images without trustworthy labels')
     .addOption(new Option('--p-value <method>', 'with --max-drop: exact binomial or Hoeffding-Bentkus').choices(P_VALUES))
+    .option('--compare-scores', 'also compare the routing scores (entropy, max_prob, margin) on the batch: AUROC for "the low effort is wrong" and accuracy at the chosen F_L')
     .option('--json', 'one JSON object instead of the table')
     .action(async (opts: SearchOptions & { json?: boolean; labelsFree?: boolean }, command: Command) => {
       if (opts.labelsFree) {

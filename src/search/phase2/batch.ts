@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { predict } from '../../cascade/entropy.js';
+import { routingScore } from '../../cascade/score.js';
 import { idxDataset, isIdxDir, loadIdxImages, loadImageFolder, type LabelledDataset, type LabelledInput } from '../../data/index.js';
 import { InputError } from '../../errors.js';
 import type { Manifest, ModelRuntime } from '../../model/index.js';
@@ -75,11 +76,12 @@ export async function drawBatch(opts: BatchOptions): Promise<SearchBatch> {
   };
 }
 
-/** Runs `effort` once over the batch (RUN_BATCH rows per call) and keeps class + entropy per image. */
+/** Runs `effort` once over the batch (RUN_BATCH rows per call) and keeps class + every routing score per image. */
 export async function predictEffort(runtime: ModelRuntime, effort: number, batch: SearchBatch): Promise<EffortPredictions> {
   const session = await runtime.session(effort);
   const classes = new Int32Array(batch.count);
   const entropies = new Float64Array(batch.count);
+  const scores = { max_prob: new Float64Array(batch.count), margin: new Float64Array(batch.count) };
   const k = session.classes;
   for (let start = 0; start < batch.count; start += RUN_BATCH) {
     const n = Math.min(RUN_BATCH, batch.count - start);
@@ -88,7 +90,9 @@ export async function predictEffort(runtime: ModelRuntime, effort: number, batch
       const p = predict(logits, k, r);
       classes[start + r] = p.classIndex;
       entropies[start + r] = p.entropy;
+      scores.max_prob[start + r] = routingScore('max_prob', p, logits, k, r);
+      scores.margin[start + r] = routingScore('margin', p, logits, k, r);
     }
   }
-  return { classes, entropies };
+  return { classes, entropies, scores };
 }

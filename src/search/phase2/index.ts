@@ -20,3 +20,5 @@ export { fixedSequence } from './ltt.js';
 export type { FixedSequenceResult, ThresholdTest } from './ltt.js';
 export { pointIntervals } from './intervals.js';
 export type { PointIntervals } from './intervals.js';
+export { accuracyAtFraction, compareScores, scoreComparisonLines, scoreValues } from './scores.js';
+export type { ScoreComparison, ScoreRow } from './scores.js';

@@ -4,6 +4,7 @@ import { percentWithInterval } from '../../stats/index.js';
 import { guaranteeMetadata } from './guarantee.js';
 import { guaranteeReport } from './guarantee-report.js';
 import { intervalPair, pointIntervals } from './intervals.js';
+import { scoreComparisonLines } from './scores.js';
 import type { DelayTarget, PairTrial } from './select.js';
 import type { SearchResult } from './types.js';
 
@@ -64,6 +65,7 @@ export function searchJson(r: SearchResult): Record<string, unknown> {
     closest: r.closest ? trialRow(r.closest) : null,
     written: r.written ?? null,
     ...(r.guarantee ? { guarantee: guaranteeMetadata(r.guarantee, r.batch) } : {}),
+    ...(r.scoreComparison ? { score_comparison: r.scoreComparison } : {}),
   };
 }
 
@@ -111,6 +113,7 @@ export function searchReport(r: SearchResult, style: { head: string[]; border?: 
     );
     lines.push(`(95% Clopper-Pearson intervals over the ${c.point.images} batch images; the pair was chosen on them, so check it on other images with pivot eval)`);
   } else if (r.closest && !r.guarantee) lines.push(`no pair meets the target; closest: (${r.closest.low},${r.closest.high}) at ${r.closest.delay_ms!.toFixed(4)} ms`);
+  if (r.scoreComparison) lines.push(...scoreComparisonLines(r.scoreComparison, style));
   if (r.written) lines.push(`wrote ${r.written}`);
   return lines.join('\n');
 }

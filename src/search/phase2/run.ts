@@ -11,6 +11,7 @@ import { writeDeploy } from './deploy.js';
 import { DelayTargetError } from './errors.js';
 import { asSelection, GUARANTEE_DEFAULT_IMAGES, guaranteeSpec, selectGuaranteed, unmetMessage, type GuaranteeOutcome, type Loss } from './guarantee.js';
 import { pairOrder } from './order.js';
+import { compareScores } from './scores.js';
 import { checkTarget, resolveTarget, selectPair, type DelayTarget, type Pick, type Selection, type TargetOptions } from './select.js';
 import { thresholdGrid, type EffortPredictions } from './sweep.js';
 import type { SearchOptions, SearchResult } from './types.js';
@@ -78,6 +79,8 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
       result,
     );
   }
+  if (opts.compareScores && selection.chosen?.point)
+    result.scoreComparison = compareScores(predictions, batch.labels, selection.chosen, selection.chosen.point.fraction_low);
   if (opts.out !== undefined) result.written = writeDeploy(result, opts.out);
   return result;
 }

@@ -5,12 +5,15 @@
  * (same shouldEscalate), so no threshold or pair needs another inference.
  */
 import { shouldEscalate } from '../../cascade/policy.js';
+import type { RoutingScore } from '../../cascade/score.js';
 import { ConfigError } from '../../errors.js';
 
 /** One effort's answer for every batch image: predicted class and Eq. 3 entropy. */
 export interface EffortPredictions {
   classes: Int32Array;
   entropies: Float64Array;
+  /** The other routing scores (see cascade/score.ts), when computed (`pivot search --compare-scores`). */
+  scores?: Partial<Record<RoutingScore, Float64Array>>;
 }
 
 /** A pair at one threshold, in the paper's terms (Fig. 2a). */

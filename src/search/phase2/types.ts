@@ -4,6 +4,7 @@ import type { PValueMethod } from '../../stats/index.js';
 import type { SearchBatch } from './batch.js';
 import type { CostSource, EffortDelays } from './cost.js';
 import type { GuaranteeOutcome, Loss } from './guarantee.js';
+import type { ScoreComparison } from './scores.js';
 import type { DelayTarget, Pick, Selection } from './select.js';
 
 export interface SearchOptions {
@@ -35,6 +36,8 @@ export interface SearchOptions {
   delta?: number;
   loss?: Loss;
   pValue?: PValueMethod;
+  /** Also compare the routing scores on the batch (AUROC, accuracy at the chosen F_L). */
+  compareScores?: boolean;
 }
 
 export interface SearchResult extends Selection {
@@ -49,4 +52,6 @@ export interface SearchResult extends Selection {
   written?: string;
   /** With --max-drop: the certification of every pair tested. */
   guarantee?: GuaranteeOutcome;
+  /** With --compare-scores, for the chosen pair. */
+  scoreComparison?: ScoreComparison;
 }
