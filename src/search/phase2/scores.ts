@@ -103,7 +103,7 @@ export function compareScores(
         auroc: Object.fromEntries(ROUTING_SCORES.map((s) => [s, auroc(scoreValues(p, s), w)])) as Record<RoutingScore, number>,
       };
     });
-  return { pair, fraction_low: fraction, images: n, rows, by_effort };
+  return { pair: { low: pair.low, high: pair.high }, fraction_low: fraction, images: n, rows, by_effort };
 }
 
 const pctCi = (v: number, i: Interval) => `${(v * 100).toFixed(2)}% [${(i.lower * 100).toFixed(1)}, ${(i.upper * 100).toFixed(1)}]`;

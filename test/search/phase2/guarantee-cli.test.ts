@@ -21,7 +21,7 @@ describe('pivot search --max-drop (real model, Fashion-MNIST test split)', () =>
   let run: CliRun;
   after(() => rmSync(dir, { recursive: true, force: true }));
   before(async () => {
-    run = await runPivot(['search', ...GUARANTEE, '--images', String(IMAGES), '--json', '--out', out]);
+    run = await runPivot(['search', ...GUARANTEE, '--images', String(IMAGES), '--compare-scores', '--json', '--out', out]);
   });
 
   it('writes the certified threshold and what certifies it', () => {
@@ -40,6 +40,12 @@ describe('pivot search --max-drop (real model, Fashion-MNIST test split)', () =>
     assert.deepEqual((config.metadata as { guarantee: unknown }).guarantee, g);
     const [lo, hi] = json.chosen.accuracy_ci;
     assert.ok(lo <= json.chosen.accuracy && json.chosen.accuracy <= hi);
+    // --compare-scores: the chosen pair at its F_L, every score.
+    const cmp = json.score_comparison;
+    assert.deepEqual(cmp.pair, { low: g.pair.low, high: g.pair.high });
+    assert.equal(cmp.fraction_low, json.chosen.fraction_low);
+    assert.deepEqual(cmp.rows.map((r: { score: string }) => r.score), ['entropy', 'max_prob', 'margin']);
+    for (const r of cmp.rows) assert.ok(r.auroc > 0.5 && r.auroc < 1, `${r.score} AUROC ${r.auroc}`);
   });
 
   it('its certificate re-derived from the same calibration images: the loss count, the p-value, and the test that failed next', async () => {
