@@ -23,8 +23,8 @@ interface RunOptions {
   samples?: string;
 }
 
-/** A positive integer option (or its environment variable); `what` names it in the error. */
-function positiveInt(value: string | undefined, what: string): number | undefined {
+/** A port or count option (or its environment variable), 0-65535; `what` names it in the error. */
+function portOrCount(value: string | undefined, what: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what}: expected a whole number from 0 to 65535, got '${value}'`);
@@ -49,14 +49,14 @@ export function register(program: Command): void {
         ? loadDaemonConfig(file)
         : builtInConfig({
             stateDir,
-            ...optional('port', positiveInt(opts.port ?? process.env.PIVOT_MQTT_PORT, '--port')),
-            ...optional('httpPort', positiveInt(process.env.PIVOT_HTTP_PORT, 'PIVOT_HTTP_PORT')),
+            ...optional('port', portOrCount(opts.port ?? process.env.PIVOT_MQTT_PORT, '--port')),
+            ...optional('httpPort', portOrCount(process.env.PIVOT_HTTP_PORT, 'PIVOT_HTTP_PORT')),
           });
       if (opts.check) return check(loaded);
       const readable = prettyLogs();
       const logger = createLogger(undefined, readable);
       if (!file) {
-        const limit = positiveInt(opts.samples ?? process.env.PIVOT_SEED_SAMPLES, '--samples');
+        const limit = portOrCount(opts.samples ?? process.env.PIVOT_SEED_SAMPLES, '--samples');
         await seedInbox(stateDir, logger, limit);
       }
       await serve(loaded, file, logger, readable);

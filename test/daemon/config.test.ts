@@ -36,6 +36,16 @@ describe('daemon config', () => {
     assert.equal(config.deploy, join(dir, 'deploy.json'));
   });
 
+  it('mqtt.url: embedded (own broker, 127.0.0.1:1883 by default); control on, its file beside the outbox', () => {
+    const { config } = validateDaemonConfig({ sources: inbox, mqtt: { url: 'embedded' }, outbox: { dir: 'state/box' } }, join(dir, 'd.yaml'));
+    assert.equal(config.mqtt.url, 'embedded');
+    assert.deepEqual(config.mqtt.embedded, { host: '127.0.0.1', port: 1883 });
+    assert.equal(config.control.enabled, true);
+    assert.equal(config.control.file, join(dir, 'state', 'control.json'));
+    assert.throws(() => validateDaemonConfig({ sources: inbox, mqtt: { url: 'embeded' } }, join(dir, 'd.yaml')), /mqtt\.url/);
+    assert.throws(() => validateDaemonConfig({ sources: inbox, control: { enable: false } }, join(dir, 'd.yaml')), /control: Unrecognized key/);
+  });
+
   it('reads the MQTT password from password_file', () => {
     file('pw', 'hunter2\n');
     const { config } = validateDaemonConfig({ sources: inbox, mqtt: { username: 'u', password_file: 'pw' } }, join(dir, 'd.yaml'));

@@ -1,1 +1,1 @@
-export { EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded.js';
+export { EmbeddedBroker } from './embedded.js';

@@ -13,7 +13,7 @@ import type { ControlOverrides } from './settings.js';
 
 const CHANGES = ['threshold', 'policy', 'deploy', 'reset'] as const;
 
-export const SetCommandSchema = z
+const SetCommandSchema = z
   .object({
     /** Echoed in the reply, so a client can match replies to its commands. */
     id: z.union([z.string(), z.number()]).optional(),
@@ -27,7 +27,7 @@ export const SetCommandSchema = z
   .strict()
   .refine((c) => CHANGES.some((k) => c[k] !== undefined), { message: `expected at least one of ${CHANGES.join(', ')}` });
 
-export type SetCommand = z.infer<typeof SetCommandSchema>;
+type SetCommand = z.infer<typeof SetCommandSchema>;
 
 /** The `id` of a command, read even from one that does not validate, so its rejection can be matched too. */
 export function commandId(payload: string): string | number | undefined {

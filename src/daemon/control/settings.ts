@@ -14,7 +14,7 @@ import { ConfigError } from '../../errors.js';
 import { readFailure } from '../../util/files.js';
 import { parseWith } from '../../util/zod.js';
 
-export const ControlOverridesSchema = z
+const ControlOverridesSchema = z
   .object({
     /** A whole deploy.json, its model directory absolute. */
     deploy: DeploySchema.optional(),
@@ -36,7 +36,7 @@ export interface Settings {
 }
 
 /** Label of a deployment that came over MQTT rather than from a file. */
-export const SET_OVER_MQTT = '(set over MQTT)';
+const SET_OVER_MQTT = '(set over MQTT)';
 
 /** The config file's deployment (`deploy`, default the shipped one) with the overrides on top. */
 export function effectiveSettings(deployFile: string | undefined, overrides: ControlOverrides): Settings {

@@ -62,6 +62,7 @@ describe('pivot run: SIGHUP reloads the config file', () => {
     const deploy = join(dir, 'deploy-0.1.json');
     writeFileSync(deploy, JSON.stringify({ ...JSON.parse(readFileSync(DEPLOY, 'utf8')), model: MODEL_DIR, threshold: 0.1 }));
     write('[{ name: b, type: directory, path: ./b }]', deploy);
+    const ha = await subscribe(broker.url, 'homeassistant/+/hup/#');
     const log = await hup('config reloaded');
     const line = JSON.parse(log.split('\n').find((l) => l.includes('config reloaded'))!) as { sources: string[]; settings: { threshold: number } };
     assert.deepEqual(line.sources, ['b (directory)']);
@@ -69,6 +70,13 @@ describe('pivot run: SIGHUP reloads the config file', () => {
     const result = await classified('b', 'b', samples[1]!);
     assert.equal(result.threshold, 0.1);
     assert.match(watch.on(`${BASE}/config`).at(-1)!.payload, /"threshold":0\.1.*"sources":\["b"\]/);
+    // Home Assistant: the removed source's entities are deleted (empty retained config), the new one's announced.
+    try {
+      await ha.waitFor((m) => m.some((x) => x.topic === 'homeassistant/sensor/hup/b_label/config' && x.payload !== ''), 'discovery of b');
+      assert.ok(ha.messages.some((x) => x.topic === 'homeassistant/sensor/hup/a_label/config' && x.payload === ''), 'a_label removed');
+    } finally {
+      await ha.close();
+    }
   });
 
   it('a bad file: refused with the field named, the running config carries on', async () => {
