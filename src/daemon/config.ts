@@ -37,20 +37,67 @@ export const DirectorySourceSchema = z
   })
   .strict();
 
+/** Fields of every source that runs a program writing MJPEG to stdout (camera, command, rpicam, jetson-csi). */
+const processSource = {
+  ...sourceBase,
+  /** Frames per second at most handed to the cascade; only the latest frame is kept. */
+  fps: z.number().positive().max(60).default(1),
+  /** Seconds before the first restart after the program exits; doubles per failure in a row, up to 60 s. */
+  restart_delay_s: z.number().nonnegative().default(5),
+  /** Restart the program when no frame came for this long; default 30 s or five frame intervals, whichever is longer. */
+  stall_timeout_s: z.number().positive().optional(),
+};
+
 export const CameraSourceSchema = z
   .object({
-    ...sourceBase,
+    ...processSource,
     type: z.literal('camera'),
     /** ffmpeg input: a V4L2 device (/dev/video0), an RTSP/HTTP stream URL or a video file. */
     input: z.string().min(1),
     /** ffmpeg input format (-f), e.g. v4l2; omitted: ffmpeg probes. */
     format: z.string().optional(),
-    /** Frames per second sampled from the stream; only the latest frame is kept. */
-    fps: z.number().positive().max(60).default(1),
     /** Extra ffmpeg input options placed before -i, e.g. ["-rtsp_transport", "tcp"]. */
     input_args: z.array(z.string()).default([]),
-    /** Seconds to wait before restarting ffmpeg after it exits. */
-    restart_delay_s: z.number().nonnegative().default(5),
+    /**
+     * Pass the input's JPEG frames through without decoding and re-encoding (ffmpeg -c:v copy).
+     * auto: for a V4L2 camera that offers MJPEG; true: the input is MJPEG; false: always re-encode.
+     */
+    passthrough: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+  })
+  .strict();
+
+export const CommandSourceSchema = z
+  .object({
+    ...processSource,
+    type: z.literal('command'),
+    /** A program and its arguments (no shell) that writes an MJPEG stream (JPEGs back to back) to stdout. */
+    command: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+export const RpicamSourceSchema = z
+  .object({
+    ...processSource,
+    type: z.literal('rpicam'),
+    /** Camera index (rpicam-vid --list-cameras). */
+    camera: z.number().int().nonnegative().default(0),
+    width: z.number().int().positive().default(640),
+    height: z.number().int().positive().default(480),
+    /** Extra rpicam-vid options, e.g. ["--rotation", "180", "--quality", "80"]. */
+    args: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const JetsonCsiSourceSchema = z
+  .object({
+    ...processSource,
+    type: z.literal('jetson-csi'),
+    /** nvarguscamerasrc sensor-id. */
+    sensor_id: z.number().int().nonnegative().default(0),
+    width: z.number().int().positive().default(1280),
+    height: z.number().int().positive().default(720),
+    /** The sensor's capture rate (a rate its modes support); `fps` then caps what is classified. */
+    framerate: z.number().int().positive().default(30),
   })
   .strict();
 
@@ -65,7 +112,14 @@ export const SnapshotSourceSchema = z
   })
   .strict();
 
-export const SourceSchema = z.discriminatedUnion('type', [DirectorySourceSchema, CameraSourceSchema, SnapshotSourceSchema]);
+export const SourceSchema = z.discriminatedUnion('type', [
+  DirectorySourceSchema,
+  CameraSourceSchema,
+  CommandSourceSchema,
+  RpicamSourceSchema,
+  JetsonCsiSourceSchema,
+  SnapshotSourceSchema,
+]);
 
 const BROKER_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
 
@@ -199,6 +253,9 @@ export type DaemonConfig = z.infer<typeof DaemonConfigSchema>;
 export type SourceConfig = z.infer<typeof SourceSchema>;
 export type DirectorySourceConfig = z.infer<typeof DirectorySourceSchema>;
 export type CameraSourceConfig = z.infer<typeof CameraSourceSchema>;
+export type CommandSourceConfig = z.infer<typeof CommandSourceSchema>;
+export type RpicamSourceConfig = z.infer<typeof RpicamSourceSchema>;
+export type JetsonCsiSourceConfig = z.infer<typeof JetsonCsiSourceSchema>;
 export type SnapshotSourceConfig = z.infer<typeof SnapshotSourceSchema>;
 export type MqttConfig = z.infer<typeof MqttSchema>;
 export type OutboxConfig = z.infer<typeof OutboxSchema>;

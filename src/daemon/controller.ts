@@ -327,10 +327,19 @@ export class Daemon {
   }
 
   private async startSource(config: SourceConfig): Promise<void> {
-    const source = createSource(config, this.logger);
+    const source = createSource(config, this.logger, { onFailure: (message) => this.publishSourceError(config.name, message) });
     await source.start();
     const abort = new AbortController();
     this.sources.set(config.name, { config, source, abort, loop: this.serve(source, abort.signal) });
+  }
+
+  /**
+   * A source's capture failure (a camera gone, its program not installed) on the source's error
+   * topic, once per distinct failure; it has no frame, so `frame` and `input` are empty.
+   */
+  private publishSourceError(source: string, message: string): void {
+    const payload = { device: this.device, source, frame: '', input: '', captured_at: new Date().toISOString(), error: 'SourceError', message };
+    this.publisher.enqueue('error', source, payload).catch((err: unknown) => this.log.debug({ err, source }, 'source error not queued (outbox closed)'));
   }
 
   /** Stops taking frames from a source and waits for its batch in flight. */

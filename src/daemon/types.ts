@@ -44,7 +44,7 @@ export interface SourceStats {
 /** A producer of frames: a watched directory, an ffmpeg camera, an HTTP snapshot URL. */
 export interface FrameSource extends Component {
   readonly name: string;
-  readonly type: 'directory' | 'camera' | 'snapshot';
+  readonly type: 'directory' | 'camera' | 'snapshot' | 'command' | 'rpicam' | 'jetson-csi';
   /**
    * Up to `max` frames ready now. Waits until at least one is ready; resolves [] once
    * `signal` aborts or the source is stopped. Never rejects: capture failures are counted,

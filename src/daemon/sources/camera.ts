@@ -1,172 +1,100 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { CameraSourceConfig } from '../config.js';
 import { stripCredentials } from '../../util/url.js';
-import { JpegSplitter } from './jpeg-splitter.js';
-import { LatestFrameSource } from './latest.js';
+import { resolveProgram, type Program } from './executable.js';
+import { ProcessSource, type Launch, type ProcessOptions } from './process.js';
 
-export interface CameraOptions {
+export interface CameraOptions extends ProcessOptions {
   /** The ffmpeg executable; default `ffmpeg` on PATH. */
   ffmpeg?: string;
-  /** How long ffmpeg gets to exit after SIGTERM before SIGKILL. */
-  killTimeoutMs?: number;
-  /**
-   * ffmpeg is restarted when no frame arrives for this long (a stalled RTSP stream can hang
-   * without exiting). Default: 30 s or five frame intervals, whichever is longer.
-   */
-  stallTimeoutMs?: number;
 }
 
-/** ffmpeg's last few stderr lines, kept to explain why it exited. */
-class StderrTail {
-  #lines: string[] = [];
-  #partial = '';
-  constructor(private readonly keep = 8) {}
+const FFMPEG_INSTALL = 'sudo apt install ffmpeg';
 
-  push(chunk: Buffer): void {
-    const parts = (this.#partial + chunk.toString('utf8')).split(/\r?\n|\r/);
-    this.#partial = parts.pop() ?? '';
-    for (const line of parts) this.#add(line);
-  }
-
-  lines(): string[] {
-    if (this.#partial) this.#add(this.#partial);
-    this.#partial = '';
-    return this.#lines;
-  }
-
-  #add(line: string): void {
-    const clean = stripCredentials(line.trim()).slice(0, 300);
-    if (!clean) return;
-    this.#lines.push(clean);
-    if (this.#lines.length > this.keep) this.#lines.shift();
-  }
+/** Whether `ffmpeg -f v4l2 -list_formats all` output lists MJPEG among a camera's compressed formats. */
+export function offersMjpeg(listFormats: string): boolean {
+  return /Compressed:\s*mjpeg\b/.test(listFormats);
 }
 
-/** A camera or stream read by ffmpeg, sampled at `fps`; the pipeline gets the newest frame. */
-export class CameraSource extends LatestFrameSource {
+/** Whether the output lists any format at all (the camera answered). */
+function listsFormats(listFormats: string): boolean {
+  return /(Compressed|Raw)\s*:/.test(listFormats);
+}
+
+/**
+ * A camera or stream read by ffmpeg; the pipeline gets the newest frame, at most `fps` a second.
+ * A USB (V4L2) camera that offers MJPEG has its JPEG frames passed through untouched
+ * (`-input_format mjpeg -c:v copy`): no decode and re-encode on the device's CPU. Otherwise
+ * ffmpeg decodes, samples at `fps` and encodes JPEG.
+ */
+export class CameraSource extends ProcessSource {
   readonly type = 'camera';
-  /** The input as logs may show it. */
-  readonly #input: string;
+  protected readonly shown: string;
   readonly #ffmpeg: string;
-  readonly #killTimeoutMs: number;
-  readonly #stallTimeoutMs: number;
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
-  #restartTimer: NodeJS.Timeout | undefined;
+  /** Pass-through or not, once known (`auto` asks a V4L2 camera at the first start). */
+  #copy: boolean | undefined;
 
   constructor(
     private readonly config: CameraSourceConfig,
     logger: Logger,
     options: CameraOptions = {},
   ) {
-    super(config.name, logger);
-    this.#input = stripCredentials(config.input);
+    super(config, logger, options);
+    this.shown = `camera ${stripCredentials(config.input)}`;
     this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
-    this.#killTimeoutMs = options.killTimeoutMs ?? 5000;
-    this.#stallTimeoutMs = options.stallTimeoutMs ?? Math.max(30_000, (5 / config.fps) * 1000);
+    if (config.passthrough !== 'auto') this.#copy = config.passthrough;
+    else if (!this.#isV4l2()) this.#copy = false;
   }
 
-  /** ffmpeg's arguments: decode the input, sample it at `fps`, write JPEGs to stdout. */
-  ffmpegArgs(): string[] {
+  /** ffmpeg's arguments: JPEG frames to stdout, either the input's own (`copy`) or encoded at `fps`. */
+  ffmpegArgs(copy = false): string[] {
     const { input, format, fps, input_args } = this.config;
+    const v4l2 = this.#isV4l2();
     return [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
       ...input_args,
-      ...(format ? ['-f', format] : []),
+      ...(format ? ['-f', format] : copy && v4l2 ? ['-f', 'v4l2'] : []),
+      ...(copy && v4l2 ? ['-input_format', 'mjpeg'] : []),
       '-i', input,
       '-an',
-      '-vf', `fps=${fps}`,
-      '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3',
+      ...(copy ? ['-c:v', 'copy', '-f', 'mjpeg'] : ['-vf', `fps=${fps}`, '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3']),
       '-',
     ];
   }
 
-  async start(): Promise<void> {
-    this.open();
-    this.logger.info({ input: this.#input }, `capturing ${this.#input} at ${this.config.fps} fps with ffmpeg`);
-    this.#spawn();
+  override async start(): Promise<void> {
+    this.logger.info({ input: this.shown }, `capturing ${this.shown} at up to ${this.config.fps} fps with ffmpeg`);
+    await super.start();
   }
 
-  async stop(): Promise<void> {
-    this.close();
-    clearTimeout(this.#restartTimer);
-    this.#restartTimer = undefined;
-    if (this.#child) this.#terminate(this.#child);
-    await this.#exited;
+  protected async launch(): Promise<Launch> {
+    const ffmpeg: Program = { name: this.#ffmpeg, install: FFMPEG_INSTALL };
+    const { file } = await resolveProgram([ffmpeg]);
+    this.#copy ??= await this.#probeMjpeg(file);
+    return { file, args: this.ffmpegArgs(this.#copy ?? false), program: 'ffmpeg' };
   }
 
-  #spawn(): void {
-    if (this.closed) return;
-    const child = spawn(this.#ffmpeg, this.ffmpegArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.logger.debug({ input: this.#input, pid: child.pid }, 'ffmpeg started');
-    this.#child = child;
-    const splitter = new JpegSplitter();
-    const stderr = new StderrTail();
-    let stalled = false;
-    let stallTimer: NodeJS.Timeout | undefined;
-    const watchStall = () => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => {
-        stalled = true;
-        this.#terminate(child);
-      }, this.#stallTimeoutMs);
-    };
-    watchStall();
+  #isV4l2(): boolean {
+    return this.config.format === 'v4l2' || (!this.config.format && this.config.input.startsWith('/dev/video'));
+  }
 
-    child.stdout?.on('data', (chunk: Buffer) => {
-      for (const jpeg of splitter.push(chunk)) {
-        watchStall();
-        this.counters.recovered(`camera ${this.#input}`);
-        this.offer(jpeg);
-      }
+  /** Asks the V4L2 camera for its formats; undefined when it does not answer (asked again at the next start). */
+  async #probeMjpeg(ffmpeg: string): Promise<boolean | undefined> {
+    const args = ['-hide_banner', '-f', 'v4l2', '-list_formats', 'all', '-i', this.config.input];
+    // ffmpeg exits non-zero after listing ("Immediate exit requested"): the listing is on stderr either way.
+    const output = await new Promise<string>((resolve) => {
+      execFile(ffmpeg, args, { timeout: 10_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
     });
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-    let spawnError: NodeJS.ErrnoException | undefined;
-    let resolveExited!: () => void;
-    this.#exited = new Promise((resolve) => (resolveExited = resolve));
-    let finished = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(stallTimer);
-      if (this.#child === child) this.#child = undefined;
-      resolveExited();
-      if (this.closed) return;
-      const tail = stderr.lines();
-      this.counters.failure(this.#exitMessage(spawnError, code, signal, stalled, tail), { input: this.#input, stderr: tail });
-      this.#restartTimer = setTimeout(() => this.#spawn(), this.config.restart_delay_s * 1000);
-    };
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      spawnError = err;
-      // A failed spawn may never emit 'close'.
-      if (child.pid === undefined) finish(null, null);
-    });
-    child.on('close', finish);
-  }
-
-  #exitMessage(
-    spawnError: NodeJS.ErrnoException | undefined,
-    code: number | null,
-    signal: NodeJS.Signals | null,
-    stalled: boolean,
-    stderr: string[],
-  ): string {
-    if (spawnError?.code === 'ENOENT') return `ffmpeg not found (${this.#ffmpeg}): install ffmpeg (e.g. apt install ffmpeg) or put it on PATH`;
-    if (spawnError) return `cannot run ffmpeg (${this.#ffmpeg}): ${spawnError.message}`;
-    const why = stalled
-      ? `no frame for ${this.#stallTimeoutMs / 1000} s, restarted`
-      : `ffmpeg exited (${signal ? `signal ${signal}` : `code ${code}`})`;
-    const last = stderr.at(-1);
-    return `camera ${this.#input}: ${why}${last ? `: ${last}` : ''}; retrying in ${this.config.restart_delay_s} s`;
-  }
-
-  /** SIGTERM, then SIGKILL if ffmpeg does not exit in time (a hung network read ignores SIGTERM). */
-  #terminate(child: ChildProcess): void {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), this.#killTimeoutMs);
-    child.once('close', () => clearTimeout(timer));
+    if (!listsFormats(output)) {
+      this.logger.debug({ input: this.shown }, 'camera did not list its formats; encoding JPEG with ffmpeg for now');
+      return undefined;
+    }
+    const copy = offersMjpeg(output);
+    this.logger.info(
+      { input: this.shown, passthrough: copy },
+      copy ? 'camera offers MJPEG: passing its JPEG frames through (no re-encoding)' : 'camera offers only raw formats: encoding JPEG with ffmpeg',
+    );
+    return copy;
   }
 }

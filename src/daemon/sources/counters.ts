@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { SourceStats } from '../types.js';
 
+/** What a source tells the daemon beyond its stats. */
+export interface SourceHooks {
+  /** A capture failure worth telling consumers (published on the source's error topic); repeats are not passed on. */
+  onFailure?: (message: string) => void;
+}
+
 /** A source's counters, and the logging of capture failures without flooding the log. */
 export class SourceCounters {
   produced = 0;
@@ -10,7 +16,10 @@ export class SourceCounters {
   /** Failures since the last success. */
   #streak = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly hooks: SourceHooks = {},
+  ) {}
 
   /** Counts a failure without logging it (the caller logs). */
   count(message: string): void {
@@ -27,6 +36,7 @@ export class SourceCounters {
     this.count(message);
     this.#streak++;
     this.logger[repeat ? 'debug' : 'warn']({ ...fields, failures: this.#streak }, message);
+    if (!repeat) this.hooks.onFailure?.(message);
   }
 
   /** Ends a run of failures (logged once, at info). */

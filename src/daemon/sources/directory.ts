@@ -6,13 +6,13 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
 import type { DirectorySourceConfig } from '../config.js';
 import type { Frame, FrameOutcome, FrameSource, SourceStats } from '../types.js';
-import { SourceCounters } from './counters.js';
+import { SourceCounters, type SourceHooks } from './counters.js';
 import { moveNoClobber } from './move.js';
 import { Wakeup } from './wakeup.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tiff', '.tif', '.gif', '.avif']);
 
-export interface DirectoryOptions {
+export interface DirectoryOptions extends SourceHooks {
   /**
    * A file is taken once its size and mtime have not changed for this long, so a file still
    * being copied in (scp, SMB, a camera's FTP upload) is not read half-written.
@@ -70,7 +70,7 @@ export class DirectorySource implements FrameSource {
     this.#failedDir = config.failed_dir ?? join(config.path, '.failed');
     this.#stabilityMs = options.stabilityMs ?? 2000;
     this.#pollMs = options.pollMs ?? 100;
-    this.#counters = new SourceCounters(logger);
+    this.#counters = new SourceCounters(logger, options);
   }
 
   async start(): Promise<void> {

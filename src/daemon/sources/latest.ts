@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Frame, FrameSource, SourceStats } from '../types.js';
-import { SourceCounters } from './counters.js';
+import { SourceCounters, type SourceHooks } from './counters.js';
+
+export type { SourceHooks } from './counters.js';
 import { Wakeup } from './wakeup.js';
 
 /**
@@ -9,7 +11,7 @@ import { Wakeup } from './wakeup.js';
  * Nothing is lost on a crash that matters, so settle() does nothing.
  */
 export abstract class LatestFrameSource implements FrameSource {
-  abstract readonly type: 'camera' | 'snapshot';
+  abstract readonly type: FrameSource['type'];
   protected readonly counters: SourceCounters;
   /** Set by stop(): take() then has nothing to wait for. */
   protected closed = false;
@@ -20,8 +22,9 @@ export abstract class LatestFrameSource implements FrameSource {
   constructor(
     readonly name: string,
     protected readonly logger: Logger,
+    hooks: SourceHooks = {},
   ) {
-    this.counters = new SourceCounters(logger);
+    this.counters = new SourceCounters(logger, hooks);
   }
 
   abstract start(): Promise<void>;

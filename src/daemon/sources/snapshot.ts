@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import type { SnapshotSourceConfig } from '../config.js';
 import { stripCredentials } from '../../util/url.js';
 import { basicAuthRequest } from './credentials.js';
-import { LatestFrameSource } from './latest.js';
+import { LatestFrameSource, type SourceHooks } from './latest.js';
 
 /** Why a fetch failed, in words: undici hides the socket error in `cause`. */
 function describeFetchError(err: unknown): string {
@@ -24,8 +24,9 @@ export class SnapshotSource extends LatestFrameSource {
   constructor(
     private readonly config: SnapshotSourceConfig,
     logger: Logger,
+    hooks: SourceHooks = {},
   ) {
-    super(config.name, logger);
+    super(config.name, logger, hooks);
     this.#shownUrl = stripCredentials(config.url);
     this.#request = basicAuthRequest(config.url);
   }

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { CameraSourceSchema, type CameraSourceConfig } from '../../../src/daemon/config.js';
-import { CameraSource, type CameraOptions } from '../../../src/daemon/sources/index.js';
+import { CameraSource, offersMjpeg, type CameraOptions } from '../../../src/daemon/sources/index.js';
+import { JpegSplitter } from '../../../src/daemon/sources/jpeg-splitter.js';
 import { capturingLogger, silentLogger } from '../../helpers/log.js';
 import { waitFor } from '../../helpers/wait.js';
 import { within } from './helpers.js';
@@ -113,7 +117,7 @@ describe('camera source (real ffmpeg)', () => {
     await src.start();
     try {
       await waitFor(() => src.stats().errors >= 2, 'two failed spawns');
-      assert.match(src.stats().lastError!, /ffmpeg not found \(\/nonexistent\/bin\/ffmpeg\)/);
+      assert.equal(src.stats().lastError, '/nonexistent/bin/ffmpeg not found: install it: sudo apt install ffmpeg');
     } finally {
       await src.stop();
     }
@@ -133,5 +137,58 @@ describe('camera source (real ffmpeg)', () => {
     assert.deepEqual(ffmpegChildren(), []);
     // take() after stop resolves at once.
     assert.deepEqual(await src.take(1, within(15_000)), []);
+  });
+});
+
+describe('MJPEG passthrough (real ffmpeg)', () => {
+  it('passes the input’s JPEG frames through byte for byte (-c:v copy); re-encoding would change them', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'pivot-mjpeg-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // ffmpeg's test source encoded as MJPEG stands in for a USB camera's MJPEG stream.
+    const file = join(dir, 'camera.mjpeg');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '30', '-c:v', 'mjpeg', '-q:v', '7', '-f', 'mjpeg', file]);
+    const originals = new Set(new JpegSplitter().push(await readFile(file)).map((jpeg) => jpeg.toString('base64')));
+    assert.equal(originals.size, 30, 'thirty distinct frames (the test source has a running counter)');
+
+    const takeFrames = async (src: CameraSource, count: number) => {
+      const frames: Buffer[] = [];
+      await src.start();
+      try {
+        while (frames.length < count) {
+          const [frame] = await src.take(1, within(15_000));
+          assert.ok(frame, `frame ${frames.length + 1} of ${count}`);
+          frames.push(frame.image as Buffer);
+        }
+      } finally {
+        await src.stop();
+      }
+      return frames;
+    };
+    const input = { input: file, format: 'mjpeg', input_args: ['-re'], fps: 60, restart_delay_s: 0.1 };
+    const copy = camera({ ...input, passthrough: true });
+    assert.deepEqual(copy.ffmpegArgs(true).slice(-6), ['-an', '-c:v', 'copy', '-f', 'mjpeg', '-']);
+    for (const frame of await takeFrames(copy, 5)) assert.ok(originals.has(frame.toString('base64')), 'a passed-through frame is one of the input’s JPEGs, byte for byte');
+
+    for (const frame of await takeFrames(camera({ ...input, passthrough: false }), 3)) {
+      assert.ok(!originals.has(frame.toString('base64')), 'an encoded frame differs from the input’s');
+    }
+  });
+
+  it('asks a V4L2 camera for MJPEG (-input_format mjpeg) when it offers it, and encodes when it offers only raw formats', () => {
+    const usb = camera({ input: '/dev/video0', input_args: ['-video_size', '1280x720'] });
+    assert.deepEqual(usb.ffmpegArgs(true), [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-video_size', '1280x720', '-f', 'v4l2', '-input_format', 'mjpeg', '-i', '/dev/video0', '-an', '-c:v', 'copy', '-f', 'mjpeg', '-',
+    ]);
+    assert.deepEqual(usb.ffmpegArgs(false), [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-video_size', '1280x720', '-i', '/dev/video0', '-an', '-vf', 'fps=1', '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3', '-',
+    ]);
+    // What `ffmpeg -f v4l2 -list_formats all -i /dev/video0` prints for a typical UVC webcam, and for a raw-only one.
+    const uvc = [
+      '[video4linux2,v4l2 @ 0x5581] Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480 1280x720',
+      '[video4linux2,v4l2 @ 0x5581] Compressed:       mjpeg :          Motion-JPEG : 640x480 1280x720 1920x1080',
+    ].join('\n');
+    const rawOnly = '[video4linux2,v4l2 @ 0x55a1] Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480';
+    assert.equal(offersMjpeg(uvc), true);
+    assert.equal(offersMjpeg(rawOnly), false);
   });
 });
