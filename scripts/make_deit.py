@@ -9,8 +9,9 @@ on them), exported to ONNX (opset 17, dynamic batch). Not committed: about 90 MB
 
 Writes, per model: <name>.onnx, <name>.pt (torchvision constructor arguments + state dict, for
 scripts/finetune_imported.py); once: preprocessor_config.json (DeiT's evaluation transform:
-shorter side 256 bicubic, center crop 224, ImageNet mean/std) and calib/ (Fashion-MNIST test
-images as RGB PNGs, 10 class folders, for --calib).
+shorter side 256 bicubic, center crop 224, ImageNet mean/std), labels.txt (Fashion-MNIST's class
+names for outputs 0..9, class-k for the rest) and calib/ (Fashion-MNIST test images as RGB PNGs
+in class folders named like those labels, for --calib and fine-tuning).
 """
 import os
 
@@ -59,11 +60,20 @@ def build(shape, seed):
     return model.eval()
 
 
+def slug(label):
+    return label.lower().replace("/", "-").replace(" ", "-")
+
+
+def write_labels(path, classes):
+    """Fashion-MNIST's 10 class names for outputs 0..9 (so calib/ is labelled), class-k for the rest."""
+    path.write_text("".join(f"{slug(FMNIST_LABELS[k]) if k < len(FMNIST_LABELS) else f'class-{k}'}\n" for k in range(classes)))
+
+
 def write_calib(out, count):
     """`count` Fashion-MNIST test images as 28x28 RGB PNGs, one folder per class."""
     images, labels = load_split("test")
     for i in range(count):
-        folder = out / FMNIST_LABELS[int(labels[i])].lower().replace("/", "-").replace(" ", "-")
+        folder = out / slug(FMNIST_LABELS[int(labels[i])])
         folder.mkdir(parents=True, exist_ok=True)
         write_png(images[i].unsqueeze(0).expand(3, -1, -1).contiguous(), str(folder / f"test-{i:05d}.png"))
 
@@ -97,6 +107,7 @@ def main():
 
     if any(name.startswith("deit") for name in args.models.split(",")):
         (out / "preprocessor_config.json").write_text(json.dumps(PREPROCESSOR, indent=2) + "\n")
+        write_labels(out / "labels.txt", 1000)
     if args.calib:
         write_calib(out / "calib", args.calib)
         print(f"wrote {args.calib} calibration images to {out / 'calib'}")

@@ -21,6 +21,7 @@ export function register(program: Command): void {
     .option('--threads <n>', `onnxruntime intra-op threads (default ${BENCH_DEFAULTS.threads}, or the device profile's)`, integer)
     .option('--rounds <n>', `interleaved rounds over all efforts (default ${BENCH_DEFAULTS.rounds})`, integer)
     .option('--iterations <n>', 'timed calls per effort per round (default: 200 images per round, at least 10 calls)', integer)
+    .option('--warmup <n>', 'untimed calls per effort before the first round (default 10; fewer for large models)', integer)
     .option('--data <dir>', "labelled set for the pair's F_L: Fashion-MNIST IDX directory or class-per-subfolder images (default: the model's bundled samples)")
     .option('--limit <n>', 'measure F_L on the first n images only', integer)
     .option('--json', 'one JSON object')
