@@ -6,10 +6,10 @@ import { pointIntervals } from './intervals.js';
 import type { SearchResult } from './types.js';
 
 const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)}%`;
-const LOSS_TEXT = {
-  labelled: 'labelled loss: the low effort answers, is wrong, and the high effort is right',
-  'label-free': 'label-free loss: the low effort answers and disagrees with the high effort',
-} as const;
+const lossText = (g: GuaranteeOutcome) =>
+  g.spec.loss === 'labelled'
+    ? `labelled loss: the cascade's answer is wrong and effort ${g.reference}'s is right`
+    : `label-free loss: the cascade's answer differs from effort ${g.reference}'s`;
 
 function resultText(t: GuaranteedTrial): string {
   if (!t.tested) return 'not tested: D_L alone misses the delay';
@@ -31,8 +31,8 @@ export function sizeAdvice(g: GuaranteeOutcome): string {
 export function guaranteeReport(r: SearchResult, g: GuaranteeOutcome, style: { head: string[]; border?: string[] }): string[] {
   const n = r.batch.count;
   const lines = [
-    `guarantee: ${guaranteeStatement(g.spec, n)}`,
-    `  method: Learn-then-Test, fixed sequence from Th = 0 up, ${g.spec.pValue === 'binomial' ? 'exact binomial' : 'Hoeffding-Bentkus'} p-values on the ${LOSS_TEXT[g.spec.loss]}`,
+    `guarantee: ${guaranteeStatement(g.spec, n, g.reference)}`,
+    `  method: Learn-then-Test, fixed sequence from Th = 0 up, ${g.spec.pValue === 'binomial' ? 'exact binomial' : 'Hoeffding-Bentkus'} p-values on the ${lossText(g)}`,
     `  ${g.pairs_tested} pair(s) can meet the delay target; each is tested at delta / ${g.pairs_tested} = ${g.alpha.toPrecision(3)}`,
     `  ${sizeAdvice(g)}`,
   ];

@@ -3,12 +3,14 @@
  * a (low, high) pair at each threshold, their certification by Learn-then-Test, and the
  * choice of a pair whose certified threshold also meets the LEC and the delay target.
  *
- * The drop is accuracy(high effort alone) - accuracy(cascade). Only images the low effort
- * answers can differ, so the drop is at most the rate of "the low effort answers, it is
- * wrong and the high effort is right" (the labelled loss), which is at most the rate of
- * "the low effort answers and disagrees with the high effort" (the label-free loss, which
- * needs no labels). Both rates can only grow with the threshold, so the grid is tested from
- * Th = 0 upwards, and a certified rate <= eps bounds the drop by eps.
+ * The drop is accuracy(reference effort alone) - accuracy(cascade), the reference being the
+ * family's largest effort. It is at most the rate of "the cascade's answer is wrong and the
+ * reference's is right" (the labelled loss), which is at most the rate of "the cascade's
+ * answer differs from the reference's" (the label-free loss, which needs no labels). When the
+ * pair's high effort is the reference, only images the low effort answers can cost a loss, so
+ * both rates grow with the threshold; the grid is tested from Th = 0 (the safest) upwards, and
+ * a certified rate <= eps bounds the drop by eps. (Fixed-sequence testing is valid in any
+ * order fixed in advance; the order only decides how far it gets.)
  *
  * Every pair that could meet the delay target is tested at delta / m (m such pairs,
  * Bonferroni), so the chance that any certified threshold of any pair is wrong, and hence
@@ -35,19 +37,36 @@ export interface GuaranteeSpec {
   pValue: PValueMethod;
 }
 
-/** 1 where image i costs a loss whenever the low effort answers it. */
-export function lossIndicators(low: EffortPredictions, high: EffortPredictions, labels: ArrayLike<number>, loss: Loss): Uint8Array {
+/** Bit set in lossIndicators when image i costs a loss if the low effort answers it. */
+const WHEN_LOW = 1;
+/** ... and if it is escalated to the high effort (only when the high effort is not the reference). */
+const WHEN_HIGH = 2;
+
+/**
+ * Per image, whether the cascade's answer costs a loss against the reference effort (by
+ * default the pair's high effort; the search uses the family's largest), for each of the two
+ * ways the image can be routed. Labelled: the answer is wrong and the reference is right.
+ * Label-free: the answer differs from the reference's.
+ */
+export function lossIndicators(
+  low: EffortPredictions,
+  high: EffortPredictions,
+  labels: ArrayLike<number>,
+  loss: Loss,
+  reference: EffortPredictions = high,
+): Uint8Array {
   const out = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++)
-    out[i] = loss === 'labelled' ? Number(low.classes[i] !== labels[i] && high.classes[i] === labels[i]) : Number(low.classes[i] !== high.classes[i]);
+  const costs = (answer: number, i: number) =>
+    loss === 'labelled' ? answer !== labels[i] && reference.classes[i] === labels[i] : answer !== reference.classes[i];
+  for (let i = 0; i < labels.length; i++) out[i] = (costs(low.classes[i]!, i) ? WHEN_LOW : 0) | (costs(high.classes[i]!, i) ? WHEN_HIGH : 0);
   return out;
 }
 
-/** Images with a loss at `threshold`: those the low effort answers (E <= Th, as the cascade routes) that carry one. */
+/** Calibration images with a loss at `threshold`, routed as the cascade routes them. */
 export function lossCount(low: EffortPredictions, indicators: Uint8Array, threshold: number): number {
   let k = 0;
   // !(E <= Th) escalates (a NaN entropy too): the low effort answers exactly when E <= Th.
-  for (let i = 0; i < indicators.length; i++) if (indicators[i] && low.entropies[i]! <= threshold) k++;
+  for (let i = 0; i < indicators.length; i++) if (indicators[i]! & (low.entropies[i]! <= threshold ? WHEN_LOW : WHEN_HIGH)) k++;
   return k;
 }
 
@@ -104,6 +123,8 @@ export interface PairInputs {
   lec: number;
   grid: readonly number[];
   target: DelayTarget;
+  /** The effort the drop is measured against (default: each pair's high effort); the search uses the largest. */
+  reference?: number;
 }
 
 function tryPair(pair: EffortPair, inputs: PairInputs, spec: GuaranteeSpec, alpha: number): GuaranteedTrial {
@@ -114,7 +135,7 @@ function tryPair(pair: EffortPair, inputs: PairInputs, spec: GuaranteeSpec, alph
   if (!meetsTarget(delay_low_ms, target)) return { ...base, tested: false, failed: 'delay' };
   const low = predictions.get(pair.low)!;
   const high = predictions.get(pair.high)!;
-  const indicators = lossIndicators(low, high, labels, spec.loss);
+  const indicators = lossIndicators(low, high, labels, spec.loss, predictions.get(inputs.reference ?? pair.high)!);
   const certificate = certifyPair(low, indicators, grid, spec, alpha);
   const lecPoint = operatingPoint(low, high, labels, lec, grid);
   const lecLosses = lecPoint && lossCount(low, indicators, lecPoint.threshold);
@@ -166,6 +187,8 @@ export function selectGuaranteed(order: readonly EffortPair[], inputs: PairInput
 /** A guaranteed search's outcome: the spec and what the pairs gave. */
 export interface GuaranteeOutcome extends GuaranteedSelection {
   spec: GuaranteeSpec;
+  /** The effort the drop is measured against: the family's largest. */
+  reference: number;
 }
 
 /** Calibration images the search draws by default when a guarantee is asked for (256 certify little: see calibrationSize). */
@@ -232,10 +255,10 @@ export function unmetMessage(g: GuaranteeOutcome, lec: number, target: DelayTarg
 }
 
 /** Plain words for deploy.json, `pivot eval` and `pivot run`. */
-export function guaranteeStatement(spec: GuaranteeSpec, images: number): string {
+export function guaranteeStatement(spec: GuaranteeSpec, images: number, reference: number): string {
   return (
     `with probability >= ${pct(1 - spec.delta, 1)} over the draw of the ${images} calibration images, the accuracy lost against ` +
-    `always running the high effort is <= ${pct(spec.maxDrop)} on images from the same distribution as the calibration images`
+    `always running effort ${reference} is <= ${pct(spec.maxDrop)} on images from the same distribution as the calibration images`
   );
 }
 
@@ -246,7 +269,8 @@ export function guaranteeMetadata(
 ): Record<string, unknown> {
   const cert = g.chosen?.certificate?.certified;
   return {
-    statement: guaranteeStatement(g.spec, calibration.count),
+    statement: guaranteeStatement(g.spec, calibration.count, g.reference),
+    reference_effort: g.reference,
     max_drop: g.spec.maxDrop,
     delta: g.spec.delta,
     loss: g.spec.loss,

@@ -66,7 +66,8 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   const target = resolveTarget(targetOptions, delays);
   const pick = opts.pick ?? 'first';
   const order = pairOrder(efforts);
-  const guarantee = spec && { spec, ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target }, spec, pick) };
+  const reference = Math.max(...efforts);
+  const guarantee = spec && { spec, reference, ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target, reference }, spec, pick) };
   const selection = guarantee ? asSelection(guarantee) : selectPair(order, predictions, batch.labels, delays, lec, grid, target, pick);
   const result: SearchResult = { ...selection, family, batch, lec, step, pick, delays, target, ...(guarantee ? { guarantee } : {}) };
   if (guarantee && !guarantee.chosen) throw new DelayTargetError(unmetMessage(guarantee, lec, target), result);

@@ -66,6 +66,15 @@ describe('pair certification (hand-worked)', () => {
     assert.equal(lossCount(low, lossIndicators(low, wrongHigh, labels, 'labelled'), 1), 0);
     assert.equal(lossCount(low, lossIndicators(low, wrongHigh, labels, 'label-free'), 1), 1);
   });
+
+  it('against a reference above the high effort, an escalated image the high effort gets wrong is a loss too', () => {
+    // Image 0 escalates below Th 0.5; the high effort is wrong on it, the reference right.
+    const wrongHigh = { ...high, classes: Int32Array.from({ length: n }, (_, i) => (i === 0 ? 2 : 0)) };
+    const indicators = lossIndicators(low, wrongHigh, labels, 'labelled', high);
+    assert.equal(lossCount(low, indicators, 0.4), 1, 'escalated to a wrong high effort');
+    assert.equal(lossCount(low, indicators, 0.5), 1, 'answered by a wrong low effort');
+    assert.equal(lossCount(low, lossIndicators(low, high, labels, 'labelled'), 0.4), 0, 'the high effort as reference: escalation is never a loss');
+  });
 });
 
 describe('pair choice under the guarantee, the LEC and the delay', () => {
