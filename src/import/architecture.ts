@@ -16,7 +16,7 @@ export interface MeasuredArchitecture {
 }
 
 /** Input dims to probe with: the fixed batch (or 1), channels, and the fixed size or `size`. */
-export function probeInput(detected: Detected, file: string, size?: number): { dims: [number, number, number, number]; batch: 'dynamic' | number } {
+function probeInput(detected: Detected, file: string, size?: number): { dims: [number, number, number, number]; batch: 'dynamic' | number } {
   const [n, c, h, w] = detected.input.dims;
   const fail = (reason: string): never => {
     throw new ModelLoadError(`${file}: input '${detected.input.name}' [${detected.input.dims.join(',')}]: ${reason}`);

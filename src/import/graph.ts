@@ -5,7 +5,7 @@
 import type { GraphProto, NodeProto } from './onnx.js';
 
 /** Tensor names a node reads, including those its subgraphs (If/Loop bodies) read from the outer scope. */
-export function nodeInputs(node: NodeProto): string[] {
+function nodeInputs(node: NodeProto): string[] {
   const names = (node.input ?? []).filter((n) => n !== '');
   for (const attr of node.attribute ?? [])
     for (const g of [attr.g, ...(attr.graphs ?? [])])

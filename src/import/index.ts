@@ -28,10 +28,6 @@ import { defaultOpset, externalDataFiles, type ModelProto, readOnnx, writeOnnx }
 import { buildPreprocess, type PreprocessFlags } from './preprocessing.js';
 import { analysisModel, effortModel, withOutputs } from './surgery.js';
 
-export { detectVit, type Detected, type EncoderBlock } from './detect.js';
-export { effortModel, analysisModel } from './surgery.js';
-export { readOnnx, writeOnnx } from './onnx.js';
-
 export interface ImportOptions {
   /** The ONNX classifier to import. */
   model: string;

@@ -14,7 +14,7 @@ export const { onnx } = onnxProto;
 export type ModelProto = O.IModelProto;
 export type GraphProto = O.IGraphProto;
 export type NodeProto = O.INodeProto;
-export type TensorProto = O.ITensorProto;
+type TensorProto = O.ITensorProto;
 export type ValueInfoProto = O.IValueInfoProto;
 
 /** TensorProto.DataType values used here. */
