@@ -170,7 +170,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   let cka: number[][];
   try {
     o.logger?.info({ images: calib.count, data: calib.source }, 'tapping the residual stream (Phase 1)');
-    cka = await measureCkaMatrix(session, calib, { batch: runBatch });
+    // Taps beyond 256 MiB go to disk: one forward pass, one raw tap in memory (DeiT-S: 25 taps x 77 MB).
+    cka = await measureCkaMatrix(session, calib, { batch: batch === 'dynamic' ? 16 : batch, budgetBytes: 256 * 2 ** 20, spillDir: out });
   } finally {
     await session.close();
   }

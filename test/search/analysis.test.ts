@@ -56,6 +56,8 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
   it('gives the same CKA matrix whether taps are fetched together or one at a time', async () => {
     const together = await measureCkaMatrix(model, images);
     const oneByOne = await measureCkaMatrix(model, images, { budgetBytes: 1, batch: 7 });
+    const spilled = await measureCkaMatrix(model, images, { budgetBytes: 1, batch: 7, spillDir: tmpdir() });
+    assert.deepEqual(spilled, oneByOne, 'taps spilled to disk in one pass give the same matrix');
     assert.equal(together.length, depth + 1);
     together.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - oneByOne[i]![j]!) < 1e-6, `[${i}][${j}]`)));
   });
