@@ -3,12 +3,10 @@
  * simulate the same efforts with PIVOT-Sim, compare ratios and rank order, and (for a deploy
  * file) the deployed pair's delay with F_L measured on a labelled set.
  */
-import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
 import { Cascade, evaluate } from '../cascade/index.js';
 import { defaultDeployPath, loadDeploy, type Deployment } from '../config/deploy.js';
-import { FASHION_MNIST_DIR, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
+import { defaultDataset, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
 import { ConfigError, InputError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
 import { checkCount, measureEfforts } from '../latency/index.js';
@@ -63,13 +61,6 @@ function profileNote(p: CpuDevice, s: BenchReport['settings']): string {
   return `Predicted ms come from the device profile ${p.name} (${fitted}); error = predicted / measured - 1.${mismatch}`;
 }
 
-/** The labelled set F_L is measured on when --data is not given. */
-function defaultLabelledSet(family: ModelFamily): string | undefined {
-  const samples = family.manifest.samples ? resolve(family.dir, family.manifest.samples) : undefined;
-  if (samples && existsSync(samples)) return samples;
-  return existsSync(FASHION_MNIST_DIR) ? FASHION_MNIST_DIR : undefined;
-}
-
 function chooseFamily(opts: BenchOptions): { family: ModelFamily; deployment?: Deployment } {
   if (opts.model !== undefined) {
     if (opts.deploy !== undefined) throw new ConfigError('--model and --deploy: give one or the other');
@@ -106,7 +97,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const { family, deployment } = chooseFamily(opts);
   // Everything that can fail on bad input is checked before the (slow) measurement.
   const costs = simulateEfforts(resolveVit(family.dir), hw);
-  const dataPath = deployment ? (opts.data ?? defaultLabelledSet(family)) : undefined;
+  const dataPath = deployment ? (opts.data ?? defaultDataset(family, 'measure')) : undefined;
   const dataset = dataPath === undefined ? undefined : limitDataset(openDataset(dataPath, family.manifest.labels), opts.limit);
 
   const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });

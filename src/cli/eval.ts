@@ -1,14 +1,12 @@
 /** `pivot eval`: accuracy, F_L, C/I counts, throughput and stage latency of a cascade on a labelled dataset. */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { evaluate, openCascade, type EvalSummary, type Policy } from '../cascade/index.js';
 import { deployGuarantee, guaranteeLine, type Deployment } from '../config/deploy.js';
-import { FASHION_MNIST_DIR, isIdxDir, limitDataset, openDataset } from '../data/index.js';
-import { ConfigError, InputError } from '../errors.js';
-import type { ModelFamily } from '../model/index.js';
+import { isIdxDir, limitDataset, openDataset, requireDefaultDataset } from '../data/index.js';
+import { InputError } from '../errors.js';
 import { clopperPearson, percentWithInterval, type Interval } from '../stats/index.js';
 import { addRuntimeOptions, resultLine, tableStyle } from './classify.js';
 import { nonNegativeInt, positiveInt, unitInterval } from './options.js';
@@ -25,14 +23,6 @@ interface EvalOptions {
   batch: number;
   threads?: number;
   json?: boolean;
-}
-
-/** Default data: the family's bundled labelled sample, else the Fashion-MNIST IDX package. */
-function defaultData(family: ModelFamily): string {
-  const samples = family.manifest.samples ? resolve(family.dir, family.manifest.samples) : undefined;
-  if (samples && existsSync(samples)) return samples;
-  if (existsSync(FASHION_MNIST_DIR)) return FASHION_MNIST_DIR;
-  throw new ConfigError(`--data is required: ${family.manifestPath} bundles no samples and ${FASHION_MNIST_DIR} is not installed`);
 }
 
 const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
@@ -94,7 +84,7 @@ export function register(program: Command): void {
       .option('--limit <n>', 'evaluate only the first n images', positiveInt),
   ).action(async (opts: EvalOptions) => {
     const { cascade, runtime, deployment } = await openCascade(opts, { intraOpThreads: opts.threads }, { batchSize: opts.batch });
-    const data = opts.data ?? defaultData(deployment.family);
+    const data = opts.data ?? requireDefaultDataset(deployment.family, 'measure');
     const dataset = limitDataset(openDataset(data, deployment.family.manifest.labels), opts.limit);
     const bar = process.stderr.isTTY
       ? new SingleBar({ stream: process.stderr, format: 'eval [{bar}] {value}/{total} images | {eta}s left', hideCursor: true })

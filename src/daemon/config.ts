@@ -297,7 +297,7 @@ export function validateDaemonConfig(value: unknown, path: string): LoadedDaemon
     try {
       password = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`${path}: mqtt.password_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ConfigError(`${path}: mqtt.password_file: ${file}: ${readFailure(err)}`, { cause: err });
     }
   }
   return {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { defaultDeployPath, loadDeploy, packageRoot } from '../config/deploy.js';
-import { IMAGE_EXTENSIONS } from './sources/index.js';
+import { IMAGE_EXTENSIONS } from '../data/index.js';
 import { validateDaemonConfig, type LoadedDaemonConfig } from './config.js';
 
 export interface BuiltInOptions {

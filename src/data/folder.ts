@@ -6,10 +6,15 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { InputError } from '../errors.js';
+import { readFailure } from '../util/files.js';
 import type { LabelledDataset, LabelledInput } from './dataset.js';
 
-/** File extensions treated as images when scanning folders (explicitly named files are always tried). */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.heif']);
+/**
+ * File extensions treated as images when scanning folders, by the CLI and the daemon's directory
+ * source (explicitly named files are always tried): what sharp's prebuilt libvips decodes. HEIC is
+ * not among them (its HEIF support reads AVIF only).
+ */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 
 /** Lowercase, every run of non-alphanumerics turned into one '-', no leading/trailing '-'. */
 export function slug(label: string): string {
@@ -50,7 +55,7 @@ export function loadImageFolder(dir: string, labels: readonly string[]): Labelle
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(dir, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message);
+    throw new InputError(dir, readFailure(err, 'no such directory'), { cause: err });
   }
   const perClass: LabelledInput[][] = [];
   for (const entry of entries.filter((e) => e.isDirectory() && visible(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1))) {

@@ -15,6 +15,11 @@ export interface IdxArray {
 /** Where Debian's dataset-fashion-mnist package installs the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** True when `dir` holds Fashion-MNIST style IDX files (t10k-images-idx3-ubyte[.gz]). */
+export function isIdxDir(dir: string): boolean {
+  return ['t10k-images-idx3-ubyte', 't10k-images-idx3-ubyte.gz'].some((f) => existsSync(join(dir, f)));
+}
+
 export function readIdx(path: string): IdxArray {
   let buf: Buffer;
   try {

@@ -1,20 +1,15 @@
 /** Labelled datasets for evaluation: Fashion-MNIST IDX directories and class-per-subfolder image folders. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { LabelledDataset } from './dataset.js';
 import { loadImageFolder } from './folder.js';
-import { loadIdxImages, type IdxImageSet } from './idx.js';
+import { isIdxDir, loadIdxImages, type IdxImageSet } from './idx.js';
 
 export type { LabelledDataset, LabelledInput } from './dataset.js';
 export { IMAGE_EXTENSIONS, listImages, loadImageFolder, matchLabel, slug } from './folder.js';
-export { FASHION_MNIST_DIR, loadIdxImages, readIdx } from './idx.js';
+export { FASHION_MNIST_DIR, isIdxDir, loadIdxImages, readIdx } from './idx.js';
+export { defaultDataset, requireDefaultDataset, samplesDir, type DataUse } from './defaults.js';
 export type { IdxArray, IdxImageSet } from './idx.js';
-
-/** True when `dir` holds Fashion-MNIST style IDX files (t10k-images-idx3-ubyte[.gz]). */
-export function isIdxDir(dir: string): boolean {
-  return ['t10k-images-idx3-ubyte', 't10k-images-idx3-ubyte.gz'].some((f) => existsSync(join(dir, f)));
-}
 
 /** An IDX split as a dataset of raw grayscale images (no decoding needed). */
 export function idxDataset(set: IdxImageSet, description: string): LabelledDataset {

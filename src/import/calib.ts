@@ -9,6 +9,7 @@ import { listImages, matchLabel } from '../data/index.js';
 import type { Manifest } from '../model/manifest.js';
 import { Preprocessor } from '../preprocess/index.js';
 import { loadFolderSet, type ImageSet } from '../search/phase1/images.js';
+import { readFailure } from '../util/files.js';
 import { classFolders } from './labels.js';
 
 export interface CalibrationSet extends ImageSet {
@@ -27,7 +28,7 @@ export async function loadCalibration(dir: string, manifest: Manifest, limit: nu
   try {
     files = listImages(dir).slice(0, limit);
   } catch (err) {
-    throw new InputError(dir, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message, { cause: err });
+    throw new InputError(dir, readFailure(err, 'no such directory'), { cause: err });
   }
   if (files.length === 0) throw new InputError(dir, 'contains no images');
   const pre = new Preprocessor(manifest.preprocess);

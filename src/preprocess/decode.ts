@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { InputError } from '../errors.js';
 import type { Preprocess } from '../model/manifest.js';
+import { readFailure } from '../util/files.js';
 import { coverPlan } from './geometry.js';
 
 /** Already-decoded pixels (e.g. from an IDX file): interleaved HWC, 8 bits per channel. */
@@ -54,8 +55,7 @@ async function checkFile(path: string, label: string): Promise<void> {
   try {
     info = await stat(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(label, code === 'ENOENT' ? 'no such file' : (err as Error).message, { cause: err });
+    throw new InputError(label, readFailure(err), { cause: err });
   }
   if (info.isDirectory()) throw new InputError(label, 'is a directory, not an image file');
   if (!info.isFile()) throw new InputError(label, 'not a regular file');

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
+import { readFailure } from '../util/files.js';
 import { parseWith } from '../util/zod.js';
 import { DATAFLOWS, mappedGemm, type Gemm, type Mapping } from './dataflow/index.js';
 import type { Hardware } from './hardware.js';
@@ -23,7 +24,7 @@ function readText(path: string, ErrorKind: 'config' | 'input'): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const reason = readFailure(err);
     if (ErrorKind === 'config') throw new ConfigError(`${path}: ${reason}`, { cause: err });
     throw new InputError(path, reason, { cause: err });
   }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
+import { readFailure } from '../../util/files.js';
 import { redactUrl, takeCredentials } from '../../util/url.js';
 import type { MqttConfig } from '../config.js';
 import type { Component } from '../types.js';
@@ -93,9 +94,7 @@ async function readTlsFile(field: 'ca' | 'cert' | 'key', file: string | undefine
   try {
     return await readFile(file);
   } catch (err) {
-    throw new ConfigError(`mqtt.tls.${field}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      cause: err,
-    });
+    throw new ConfigError(`mqtt.tls.${field}: ${file}: ${readFailure(err)}`, { cause: err });
   }
 }
 

@@ -5,12 +5,11 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
 import type { DirectorySourceConfig } from '../config.js';
+import { IMAGE_EXTENSIONS } from '../../data/index.js';
 import type { Frame, FrameOutcome, FrameSource, SourceStats } from '../types.js';
 import { SourceCounters, type SourceHooks } from './counters.js';
 import { moveNoClobber } from './move.js';
 import { Wakeup } from './wakeup.js';
-
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tiff', '.tif', '.gif', '.avif']);
 
 export interface DirectoryOptions extends SourceHooks {
   /**

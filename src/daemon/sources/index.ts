@@ -12,7 +12,7 @@ export { CommandSource, commandPlan, jetsonCsiPlan, planFor, rpicamPlan, type Co
 export type { SourceHooks } from './counters.js';
 export { findExecutable, MissingProgramError, resolveProgram, type Program } from './executable.js';
 export { stripCredentials } from '../../util/url.js';
-export { DirectorySource, IMAGE_EXTENSIONS, type DirectoryOptions } from './directory.js';
+export { DirectorySource, type DirectoryOptions } from './directory.js';
 export { SnapshotSource } from './snapshot.js';
 
 /** Builds the source a config entry describes (no I/O until start()). */

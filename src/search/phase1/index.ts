@@ -4,12 +4,12 @@
  * Algorithm 1 and keep the best; optionally check Fig. 4a (random paths: accuracy vs
  * Path-Score). Writes paths.json, cka.svg and cka.png.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
-import { FASHION_MNIST_DIR } from '../../data/idx.js';
+import { FASHION_MNIST_DIR, requireDefaultDataset, samplesDir } from '../../data/index.js';
 import { AnalysisModel } from '../../model/analysis.js';
 import { loadModelFamily, type ModelFamily } from '../../model/manifest.js';
 import { writeHeatmap } from './heatmap.js';
@@ -53,18 +53,11 @@ export interface Phase1Result {
   files: { json: string; svg: string; png: string };
 }
 
-function samplesDir(family: ModelFamily): string | undefined {
-  const dir = family.file(family.manifest.samples ?? 'samples');
-  return existsSync(dir) ? dir : undefined;
-}
-
 /** Tap data: --data, else the installed Fashion-MNIST, else the bundled samples (with a warning). */
 function resolveTapData(family: ModelFamily, data: string | undefined, logger?: Logger): string {
   if (data !== undefined) return resolve(data);
-  if (isIdxDir(FASHION_MNIST_DIR)) return FASHION_MNIST_DIR;
-  const samples = samplesDir(family);
-  if (!samples)
-    throw new ConfigError(`--data: not given, ${FASHION_MNIST_DIR} is not installed and ${family.dir} has no samples/ folder`);
+  const samples = requireDefaultDataset(family, 'tune');
+  if (samples === FASHION_MNIST_DIR) return samples;
   logger?.warn(
     { data: samples },
     `${FASHION_MNIST_DIR} not found: tapping the model's bundled samples (test images) instead of training images`,

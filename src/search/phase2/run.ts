@@ -1,27 +1,19 @@
 /** Phase 2 end to end: draw the batch, run every effort once, cost the efforts, walk the pairs, write deploy.json. */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultDeployPath } from '../../config/deploy.js';
-import { FASHION_MNIST_DIR } from '../../data/index.js';
+import { requireDefaultDataset } from '../../data/index.js';
 import { ConfigError } from '../../errors.js';
-import { loadModelFamily, ModelRuntime, type ModelFamily } from '../../model/index.js';
+import { loadModelFamily, ModelRuntime } from '../../model/index.js';
 import { drawBatch, predictEffort } from './batch.js';
 import { deviceDelays, simDelays, type EffortDelays } from './cost.js';
 import { writeDeploy } from './deploy.js';
 import { DelayTargetError } from './errors.js';
-import { asSelection, GUARANTEE_DEFAULT_IMAGES, guaranteeSpec, selectGuaranteed, unmetMessage, type GuaranteeOutcome, type Loss } from './guarantee.js';
+import { asSelection, GUARANTEE_DEFAULT_IMAGES, guaranteeSpec, selectGuaranteed, unmetMessage } from './guarantee.js';
 import { pairOrder } from './order.js';
 import { compareScores } from './scores.js';
-import { checkTarget, resolveTarget, selectPair, type DelayTarget, type Pick, type Selection, type TargetOptions } from './select.js';
+import { checkTarget, resolveTarget, selectPair, type TargetOptions } from './select.js';
 import { thresholdGrid, type EffortPredictions } from './sweep.js';
 import type { SearchOptions, SearchResult } from './types.js';
-
-function defaultData(family: ModelFamily): string {
-  if (existsSync(FASHION_MNIST_DIR)) return FASHION_MNIST_DIR;
-  const samples = family.manifest.samples ? resolve(family.dir, family.manifest.samples) : undefined;
-  if (samples && existsSync(samples)) return samples;
-  throw new ConfigError(`--data is required: ${FASHION_MNIST_DIR} is not installed and ${family.manifestPath} bundles no samples`);
-}
 
 /** Option checks that need no model or data, so a typo fails before any work. */
 function checkOptions(opts: SearchOptions, target: TargetOptions): void {
@@ -48,7 +40,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   // Sim delays first: a bad --hardware fails before any inference.
   const simulated = cost === 'sim' ? simDelays(family.dir, opts.hardware ?? 'zcu102', efforts) : undefined;
   const batch = await drawBatch({
-    data: opts.data ?? defaultData(family),
+    data: opts.data ?? requireDefaultDataset(family, 'tune'),
     split: opts.split ?? (spec ? 'test' : 'train'),
     images: opts.images ?? (spec ? GUARANTEE_DEFAULT_IMAGES : 256),
     seed: opts.seed ?? 1,
