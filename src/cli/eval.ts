@@ -39,7 +39,9 @@ interface EvalReport extends EvalSummary {
 
 function withIntervals(s: EvalSummary, deployment: Deployment, data: string): EvalReport {
   const ci = (k: number) => (s.count ? rounded(clopperPearson(k, s.count)) : null);
-  const line = guaranteeLine({ ...deployment.config, low: s.low, high: s.high, threshold: s.threshold });
+  // --policy low answers everything with the low effort (Th 1 in effect); --policy high nothing (Th 0).
+  const threshold = s.policy === 'low' ? 1 : s.policy === 'high' ? 0 : s.threshold;
+  const line = guaranteeLine({ ...deployment.config, low: s.low, high: s.high, threshold });
   const g = deployGuarantee(deployment.config);
   // The calibration images are a random part of the same split: evaluating on it re-uses them.
   const overlap = g && isIdxDir(data) && g.calibration.split === 'test' && resolve(g.calibration.source) === resolve(data);
