@@ -10,3 +10,4 @@ export { fitDevice, leaveOneEffortOut } from './fit.js';
 export type { DeviceFit, FitPoint, FittedPoint } from './fit.js';
 export { FIT_DEFAULTS, fitTable, parseBatches, runFit } from './profile.js';
 export type { FitOptions, FitReport } from './profile.js';
+export { benchChartSpec } from './chart.js';

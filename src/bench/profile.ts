@@ -9,13 +9,20 @@ import Table from 'cli-table3';
 import { stringify } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { loadModelFamily, ModelRuntime } from '../model/index.js';
-import { CpuDeviceSchema, resolveVit, type CpuDevice } from '../sim/index.js';
+import { loadDeploy } from '../config/deploy.js';
+import { defaultDataset, openDataset } from '../data/index.js';
+import { checkCount, measureCases, type EffortTiming } from '../latency/index.js';
+import { CpuDeviceSchema, resolveVit, simulateEfforts, type CpuDevice } from '../sim/index.js';
+import { compareEfforts } from './compare.js';
+import { comparePair, type PairChoice, type PairComparison } from './pair.js';
+import { measurePair } from './run.js';
 import { deviceDescription } from './device-info.js';
 import { fitDevice, leaveOneEffortOut, type FittedPoint, type FitPoint } from './fit.js';
-import { checkCount, measureCases } from '../latency/index.js';
 
 export interface FitOptions {
-  model: string;
+  /** A model family directory, or (exclusive) a deploy file whose family is fitted and whose pair is checked. */
+  model?: string;
+  deploy?: string;
   /** Where the profile is written (YAML). */
   out: string;
   /** Batch sizes measured; the first is the profile's batch (its predictions are per image at it). */
@@ -41,6 +48,8 @@ export interface FitReport {
   weights: number[];
   /** Each effort at the profile's batch, predicted by a fit that never saw that effort. */
   leave_one_out: FittedPoint[];
+  /** With a deploy file: the deployed pair, predicted by the new profile vs measured in the same run. */
+  pair: PairComparison | null;
   rms_error: number;
   max_error: number;
 }
@@ -62,15 +71,23 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
   };
   if (opts.powerW !== undefined && !(opts.powerW > 0)) throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
-  const family = loadModelFamily(opts.model);
+  if ((opts.model === undefined) === (opts.deploy === undefined)) throw new ConfigError('--fit: give --model or --deploy (one of them)');
+  const deployment = opts.deploy !== undefined ? loadDeploy(opts.deploy) : undefined;
+  const family = deployment?.family ?? loadModelFamily(opts.model!);
+  const dataPath = deployment ? defaultDataset(family, 'measure') : undefined;
+  const dataset = dataPath === undefined ? undefined : openDataset(dataPath, family.manifest.labels);
   const source = resolveVit(family.dir);
   const efforts = family.manifest.efforts.map((e) => e.effort);
   const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });
   let points: FitPoint[];
+  let timings: EffortTiming[];
+  let choice: PairChoice | undefined;
   try {
     const cases = batches.flatMap((batch) => efforts.map((effort) => ({ effort, batch })));
-    const timings = await measureCases(runtime, cases, { batch: batches[0]!, rounds: settings.rounds, iterations: settings.iterations });
+    timings = await measureCases(runtime, cases, { batch: batches[0]!, rounds: settings.rounds, iterations: settings.iterations });
     points = timings.map((t) => ({ effort: t.effort, batch: t.batch, measured_ms: t.medianMs }));
+    // Right after the timing, in the same run: the deployed cascade at the profile's batch.
+    if (deployment && dataset) choice = await measurePair(runtime, deployment, dataset, batches[0]!);
   } finally {
     await runtime.close();
   }
@@ -90,10 +107,17 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   } catch (err) {
     throw new ConfigError(`--fit: ${opts.out}: ${(err as Error).message}`, { cause: err });
   }
+  let pair: PairComparison | null = null;
+  if (choice) {
+    const costs = simulateEfforts(source, profile);
+    const compared = compareEfforts(timings.filter((t) => t.batch === batches[0]), costs);
+    pair = comparePair(compared, costs, choice);
+  }
   return {
     model: family.manifest.name,
     model_dir: family.dir,
     file: opts.out,
+    pair,
     profile,
     settings,
     points: fit.points,
@@ -119,8 +143,12 @@ export function fitTable(r: FitReport): string {
   const worst = Math.max(...r.leave_one_out.map((p) => Math.abs(p.error)));
   return (
     `${r.model}: device profile ${r.file} (${r.profile.device})\n` +
-    `fitted on ${r.points.length} medians: ${r.points.length / s.batches.length} efforts x batches ${s.batches.join(', ')}, ${s.rounds} interleaved rounds\n` +
+    `fitted on ${r.points.length} medians: ${r.points.length / s.batches.length} efforts x batches ${s.batches.join(', ')} (${s.rounds} interleaved rounds)\n` +
     `${costs.toString()}\nresiduals (relative): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
-    `leave one effort out, batch ${r.profile.batch}: worst ${pct(worst).slice(1)}\n${loo.toString()}\n`
+    `leave one effort out, batch ${r.profile.batch}: worst ${pct(worst).slice(1)}\n${loo.toString()}\n` +
+    (r.pair
+      ? `deployed pair ${r.pair.low} -> ${r.pair.high} (Th ${r.pair.threshold}), F_L = ${r.pair.f_l.toFixed(4)} on ${r.pair.images} images: ` +
+        `D_L + F_H*D_H measured ${r.pair.measured.pair_ms.toFixed(4)} ms/img, predicted ${r.pair.simulated.pair_ms.toFixed(4)} (${pct(r.pair.error)})\n`
+      : '')
   );
 }

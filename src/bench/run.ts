@@ -72,11 +72,15 @@ function chooseFamily(opts: BenchOptions): { family: ModelFamily; deployment?: D
   return { family: deployment.family, deployment };
 }
 
-/** The deployed pair's F_L: the cascade run on the labelled set with the resident sessions. */
-async function measurePair(runtime: ModelRuntime, deployment: Deployment, dataset: LabelledDataset): Promise<PairChoice> {
+/**
+ * The deployed pair's F_L: the cascade run on the labelled set with the resident sessions, in
+ * batches of `batch`. (Its stage times are not used as the pair's delay: the cascade decodes the
+ * next batch while the current one runs, so on a small machine they include that contention.)
+ */
+export async function measurePair(runtime: ModelRuntime, deployment: Deployment, dataset: LabelledDataset, batch: number): Promise<PairChoice> {
   const { low, high, threshold } = deployment.config;
   const cascade = await Cascade.create(runtime, { low, high, threshold, policy: 'cascade' });
-  const summary = await evaluate(cascade, dataset);
+  const summary = await evaluate(cascade, dataset, { batchSize: batch });
   if (summary.count === 0) throw new InputError(dataset.description, 'no image could be classified, so F_L cannot be measured');
   return { low, high, threshold, f_l: summary.fraction_low, data: summary.data, images: summary.count };
 }
@@ -106,7 +110,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     const timings = await measureEfforts(runtime, efforts, { ...settings, warmup: opts.warmup });
     const compared = compareEfforts(timings, costs);
     // After the timing, so the evaluation's allocations do not disturb it.
-    const pair = deployment && dataset ? await measurePair(runtime, deployment, dataset) : undefined;
+    const pair = deployment && dataset ? await measurePair(runtime, deployment, dataset, settings.batch) : undefined;
     return {
       model: family.manifest.name,
       model_dir: family.dir,

@@ -1,8 +1,9 @@
 /** `pivot bench`: each effort's latency measured on this device next to PIVOT-Sim's estimate, as ratios to the full effort. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BENCH_DEFAULTS, benchCsv, benchJson, benchTable, fitTable, parseBatches, runBench, runFit, type BenchOptions } from '../bench/index.js';
-import { defaultDeployPath, loadDeploy } from '../config/deploy.js';
+import { BENCH_DEFAULTS, benchChartSpec, benchCsv, benchJson, benchTable, fitTable, parseBatches, runBench, runFit, type BenchOptions } from '../bench/index.js';
+import { defaultDeployPath } from '../config/deploy.js';
+import { writeChart } from '../sim/index.js';
 import { ConfigError } from '../errors.js';
 import { integer, number } from './options.js';
 
@@ -26,13 +27,14 @@ export function register(program: Command): void {
     .option('--limit <n>', 'measure F_L on the first n images only', integer)
     .option('--json', 'one JSON object')
     .option('--out <file.csv>', 'also write the per-effort table as CSV')
+    .option('--chart <file.svg|file.png>', 'measured vs predicted (device profile) or vs simulated ratios (accelerator) per effort, as a chart')
     // The integers' ranges are checked by runBench (so library callers get the same errors).
-    .action(async (opts: BenchOptions & { json?: boolean; out?: string; fit?: string; fitBatches?: number[]; power?: number }) => {
+    .action(async (opts: BenchOptions & { json?: boolean; out?: string; chart?: string; fit?: string; fitBatches?: number[]; power?: number }) => {
       if (opts.fit !== undefined) {
-        for (const [flag, set] of [['--hw', opts.hw ?? opts.hardware], ['--batch', opts.batch], ['--data', opts.data], ['--limit', opts.limit], ['--out', opts.out]] as const)
+        for (const [flag, set] of [['--hw', opts.hw ?? opts.hardware], ['--batch', opts.batch], ['--data', opts.data], ['--limit', opts.limit], ['--out', opts.out], ['--chart', opts.chart]] as const)
           if (set !== undefined) throw new ConfigError(`--fit measures and writes a profile: drop ${flag} (use --fit-batches for the batch sizes)`);
-        const model = opts.model ?? loadDeploy(opts.deploy ?? defaultDeployPath()).family.dir;
-        const report = await runFit({ model, out: opts.fit, batches: opts.fitBatches, threads: opts.threads, rounds: opts.rounds, iterations: opts.iterations, powerW: opts.power });
+        const target = opts.model !== undefined ? { model: opts.model } : { deploy: opts.deploy ?? defaultDeployPath() };
+        const report = await runFit({ ...target, out: opts.fit, batches: opts.fitBatches, threads: opts.threads, rounds: opts.rounds, iterations: opts.iterations, powerW: opts.power });
         process.stderr.write(`wrote ${report.file}\n`);
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));
         return;
@@ -47,6 +49,7 @@ export function register(program: Command): void {
         }
         process.stderr.write(`wrote ${opts.out}\n`);
       }
+      if (opts.chart) process.stderr.write(`wrote ${await writeChart(opts.chart, benchChartSpec(report))}\n`);
       process.stdout.write(opts.json ? `${benchJson(report)}\n` : benchTable(report));
     });
 }

@@ -3,11 +3,11 @@
  * format. The CLI only parses flags and prints; tests call this directly.
  */
 import { writeFileSync } from 'node:fs';
-import sharp from 'sharp';
 import { ConfigError } from '../errors.js';
 import { isCpuDevice, loadHardware, type Device, type Hardware } from './hardware.js';
 import { checkFraction, pairResult } from './pair.js';
-import { breakdownSvg, layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv, type ChartBar } from './report.js';
+import { breakdownSpec, writeChart, type ChartBar } from './chart.js';
+import { layersCsv, layersTable, pairJson, pairTable, resultJson, resultTable, summaryCsv } from './report.js';
 import { computeReport, readScaleSimConfig, readTopology, scaleSimLayers, topologyName } from './scalesim.js';
 import { simulateOps, simulateVit, type SimResult } from './simulate.js';
 import { foldTrace } from './trace.js';
@@ -94,13 +94,7 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s +
 const delayBar = (label: string, ms: SimResult['breakdownMs']): ChartBar => ({ label, parts: { ...ms }, note: `${sum(ms).toFixed(2)} ms` });
 const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({ label, parts: { ...j }, note: `${sum(j).toFixed(3)} J` });
 
-/** SVG, or PNG (rendered by sharp) when the file name ends in .png. */
-async function writeChart(path: string, delay: ChartBar[], energy: ChartBar[]): Promise<string> {
-  const svg = breakdownSvg(delay, energy);
-  if (/\.png$/i.test(path)) await sharp(Buffer.from(svg), { density: 144 }).png().toFile(path);
-  else writeFileSync(path, svg);
-  return path;
-}
+const writeBreakdown = (path: string, delay: ChartBar[], energy: ChartBar[]): Promise<string> => writeChart(path, breakdownSpec(delay, energy));
 
 function runScaleSim(o: SimOptions): SimOutput {
   const hw = overrideAccelerator(readScaleSimConfig(o.scalesimConfig!), o);
@@ -154,7 +148,7 @@ async function runPair(o: SimOptions, source: VitSource, hw: Device): Promise<Si
     const [lowLabel, highLabel, pairLabel] = [`low (effort ${low.effort})`, `high (effort ${high.effort})`, `pair F_L=${fl}`];
     const delay = [delayBar(lowLabel, low.breakdownMs), delayBar(highLabel, high.breakdownMs), delayBar(pairLabel, pair.breakdownMs)];
     const energy = [energyBar(lowLabel, low.energy.byComponent), energyBar(highLabel, high.energy.byComponent), energyBar(pairLabel, pair.energyByComponent)];
-    files.push(await writeChart(o.chart, delay, energy));
+    files.push(await writeBreakdown(o.chart, delay, energy));
   }
   const csvRows = () =>
     summaryCsv([
@@ -176,7 +170,7 @@ async function runEffort(o: SimOptions, source: VitSource, hw: Device): Promise<
   }
   if (o.chart) {
     const label = `${result.model} effort ${result.effort}`;
-    files.push(await writeChart(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
+    files.push(await writeBreakdown(o.chart, [delayBar(label, result.breakdownMs)], [energyBar(label, result.energy.byComponent)]));
   }
   const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? layersCsv(result) : resultTable(result, o.layers) + '\n';
   return { text, json, files };

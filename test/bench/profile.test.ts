@@ -1,0 +1,65 @@
+/**
+ * pivot bench with device profiles, on the real shipped model and onnxruntime: --fit writes a
+ * profile that loads back and predicts every effort; --hw with a profile reports predicted vs
+ * measured per effort and for the deployed pair; --chart renders through vega-lite. Timing
+ * settings are tiny: these check the bookkeeping, never the measured speed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { benchChartSpec, benchTable, fitTable, parseBatches, runBench, runFit } from '../../src/bench/index.js';
+import { ConfigError } from '../../src/errors.js';
+import { isCpuDevice, loadHardware, resolveVit, simulateEfforts, writeChart } from '../../src/sim/index.js';
+import { DEPLOY, MODEL_DIR } from '../runtime/helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pivot-profile-'));
+const QUICK = { rounds: 1, iterations: 2 } as const;
+
+describe('pivot bench --fit / --hw', () => {
+  const file = join(dir, 'this-cpu.yaml');
+
+  it('--fit writes a profile that loads back, with the fit, residuals, leave-one-out and the deployed pair', async () => {
+    const report = await runFit({ deploy: DEPLOY, out: file, batches: [1, 2], powerW: 6, ...QUICK });
+    const loaded = loadHardware(file);
+    assert.ok(isCpuDevice(loaded));
+    assert.deepEqual(loaded, report.profile);
+    assert.equal(loaded.name, 'this-cpu');
+    assert.equal(loaded.power_w, 6);
+    assert.equal(loaded.fit?.points, report.points.length);
+    assert.equal(report.points.length, 2 * report.leave_one_out.length);
+    for (const p of report.points) assert.ok(Math.abs(p.predicted_ms / p.measured_ms - 1 - p.error) < 1e-12);
+    assert.ok(report.pair && report.pair.low < report.pair.high);
+    const costs = simulateEfforts(resolveVit(MODEL_DIR), loaded);
+    assert.equal(report.pair.simulated.high_ms, costs.find((c) => c.effort === report.pair!.high)!.asHigh.delayMs);
+    const text = fitTable(report);
+    for (const word of ['gemm_mac', 'leave one effort out', 'deployed pair']) assert.ok(text.includes(word), word);
+  });
+
+  it('--hw with the profile: predicted vs measured ms and the error, per effort and for the pair; --chart renders it', async () => {
+    const report = await runBench({ deploy: DEPLOY, hw: file, limit: 50, ...QUICK });
+    assert.equal(report.hardware_kind, 'cpu');
+    assert.equal(report.settings.batch, 1, "the profile's batch");
+    for (const r of report.efforts.rows) assert.ok(Math.abs(r.simulated_ms / r.measured_ms - 1 - r.error) < 1e-12);
+    assert.ok(report.pair && Math.abs(report.pair.simulated.pair_ms / report.pair.measured.pair_ms - 1 - report.pair.error) < 1e-12);
+    assert.match(benchTable(report), /predicted ms\/img[\s\S]*pair error/);
+    const svg = join(dir, 'bench.svg');
+    await writeChart(svg, benchChartSpec(report));
+    const text = readFileSync(svg, 'utf8');
+    assert.match(text, /^<svg/);
+    assert.ok(text.includes('measured') && text.includes('predicted (this-cpu)'));
+    const png = join(dir, 'bench.png');
+    await writeChart(png, benchChartSpec(report));
+    assert.equal((await sharp(png).metadata()).format, 'png');
+  });
+
+  it('bad options are ConfigErrors naming them', async () => {
+    assert.throws(() => parseBatches('1,0'), (e: unknown) => e instanceof ConfigError && /--fit-batches/.test(e.message));
+    assert.throws(() => parseBatches('2,2'), ConfigError);
+    await assert.rejects(runFit({ model: MODEL_DIR, deploy: DEPLOY, out: file }), /--model or --deploy/);
+    await assert.rejects(runFit({ model: MODEL_DIR, out: file, powerW: -1 }), /--power/);
+    await assert.rejects(runBench({ model: MODEL_DIR, hw: file, hardware: 'zcu102' }), /same option/);
+  });
+});
