@@ -35,11 +35,11 @@ export interface TelemetryPayload {
   device: string;
   time: string;
   uptime_s: number;
-  /** Host: CPU load %, CPU temperature (null when the board has no sensor), memory. */
-  cpu_load_percent: number;
+  /** Host: CPU load %, CPU temperature (null when the board has no sensor), memory; null when a reading failed. */
+  cpu_load_percent: number | null;
   cpu_temp_c: number | null;
-  mem_used_bytes: number;
-  mem_total_bytes: number;
+  mem_used_bytes: number | null;
+  mem_total_bytes: number | null;
   process_rss_bytes: number;
   /** Pipeline counters since start. */
   frames: number;

@@ -1,17 +1,17 @@
 /**
  * Host readings for the telemetry message (systeminformation). Each reading is independent:
- * one that fails leaves its fields at null/0 and the others still count.
+ * one that fails leaves its fields null (never a made-up 0) and the others still count.
  */
 import * as si from 'systeminformation';
 
 export interface DeviceStats {
-  /** CPU load in % (0-100) since the previous reading (since boot on the first). */
-  cpu_load_percent: number;
+  /** CPU load in % (0-100) since the previous reading (since boot on the first); null when it could not be read. */
+  cpu_load_percent: number | null;
   /** CPU temperature in °C; null when the board has no sensor or it reports nothing. */
   cpu_temp_c: number | null;
-  /** Memory in use by processes (total minus available: page cache not counted). */
-  mem_used_bytes: number;
-  mem_total_bytes: number;
+  /** Memory in use by processes (total minus available: page cache not counted); null when it could not be read. */
+  mem_used_bytes: number | null;
+  mem_total_bytes: number | null;
 }
 
 /** Which readings failed and why, for the caller to log. */
@@ -21,7 +21,7 @@ export interface DeviceReading {
   failures: { reading: string; reason: string }[];
 }
 
-const finiteOr = (value: number | null | undefined, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+const finiteOrNull = (value: number | null | undefined): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
 /** systeminformation reports a missing sensor as null, NaN or -1. */
 function temperature(value: number | null | undefined): number | null {
@@ -48,14 +48,15 @@ export class DeviceReader {
     const loadData = value(load, 'cpu load');
     const tempData = value(temp, 'cpu temperature');
     const memData = value(mem, 'memory');
+    const cpuLoad = finiteOrNull(loadData?.currentLoad);
     const cpu_temp_c = temperature(tempData?.main);
     if (temp.status === 'fulfilled' && tempData && cpu_temp_c === null) this.hasTemperature = false;
     return {
       stats: {
-        cpu_load_percent: Math.min(100, Math.max(0, finiteOr(loadData?.currentLoad, 0))),
+        cpu_load_percent: cpuLoad === null ? null : Math.min(100, Math.max(0, cpuLoad)),
         cpu_temp_c,
-        mem_used_bytes: finiteOr(memData?.active, 0),
-        mem_total_bytes: finiteOr(memData?.total, 0),
+        mem_used_bytes: finiteOrNull(memData?.active),
+        mem_total_bytes: finiteOrNull(memData?.total),
       },
       failures,
     };
@@ -64,7 +65,7 @@ export class DeviceReader {
 
 const shared = new DeviceReader();
 
-/** One reading of the host; failed readings are null/0 (use DeviceReader to learn which failed). */
+/** One reading of the host; failed readings are null (use DeviceReader to learn which failed). */
 export async function readDevice(): Promise<DeviceStats> {
   return (await shared.read()).stats;
 }

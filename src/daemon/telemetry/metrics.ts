@@ -70,6 +70,7 @@ export class PipelineMetrics {
   private readonly mqttReconnects: MirroredCounter<never>;
   private readonly sourceDropped: MirroredCounter<'source'>;
   private readonly sourceErrors: MirroredCounter<'source'>;
+  private readonly hostReadFailures: Counter<'reading'>;
   private readonly totals = { frames: 0, failed: 0, escalated: 0, classified: 0, answeredLow: 0 };
   private lastFrame: Date | undefined;
 
@@ -105,6 +106,17 @@ export class PipelineMetrics {
     this.sourceErrors = new MirroredCounter(
       new Counter({ name: 'pivot_source_errors_total', help: 'Capture failures of a source (ffmpeg exits, HTTP errors, unreadable files).', labelNames: ['source'], registers }),
     );
+    this.hostReadFailures = new Counter({
+      name: 'pivot_host_read_failures_total',
+      help: 'Host readings for telemetry that failed (published as null), by reading (cpu load, cpu temperature, memory, host).',
+      labelNames: ['reading'],
+      registers,
+    });
+  }
+
+  /** Counts one failed host reading (its telemetry fields are published as null). */
+  hostReadFailed(reading: string): void {
+    this.hostReadFailures.inc({ reading });
   }
 
   /** Counts one finished cascade call on frames from `source`. */

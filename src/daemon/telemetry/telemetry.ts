@@ -34,7 +34,7 @@ export function sourcesPayload(stats: Record<string, SourceStats>): TelemetryPay
   );
 }
 
-const NO_DEVICE: DeviceStats = { cpu_load_percent: 0, cpu_temp_c: null, mem_used_bytes: 0, mem_total_bytes: 0 };
+const NO_DEVICE: DeviceStats = { cpu_load_percent: null, cpu_temp_c: null, mem_used_bytes: null, mem_total_bytes: null };
 
 export class Telemetry implements Component {
   private readonly reader: { read(): Promise<DeviceReading> };
@@ -109,7 +109,8 @@ export class Telemetry implements Component {
     const failed = new Set<string>();
     for (const { reading: what, reason } of reading.failures) {
       failed.add(what);
-      if (this.failing.get(what) !== reason) this.log.warn({ reading: what, reason }, `telemetry: cannot read ${what}: ${reason}; reported as null/0`);
+      this.options.metrics.hostReadFailed(what);
+      if (this.failing.get(what) !== reason) this.log.warn({ reading: what, reason }, `telemetry: cannot read ${what}: ${reason}; reported as null`);
       this.failing.set(what, reason);
     }
     for (const what of this.failing.keys()) {

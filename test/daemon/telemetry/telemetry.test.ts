@@ -37,12 +37,14 @@ describe('device readings', () => {
     for (let i = 0; i < 2; i++) {
       const { stats, failures } = await reader.read();
       assert.deepEqual(failures, []);
-      assert.ok(stats.cpu_load_percent >= 0 && stats.cpu_load_percent <= 100, `load ${stats.cpu_load_percent}`);
-      assert.ok(stats.mem_total_bytes > 0);
-      assert.ok(stats.mem_used_bytes > 0 && stats.mem_used_bytes <= stats.mem_total_bytes);
+      // Readings that succeed are numbers (null only marks a failed one).
+      const [load, used, total] = [stats.cpu_load_percent ?? NaN, stats.mem_used_bytes ?? NaN, stats.mem_total_bytes ?? NaN];
+      assert.ok(load >= 0 && load <= 100, `load ${stats.cpu_load_percent}`);
+      assert.ok(total > 0);
+      assert.ok(used > 0 && used <= total);
       assert.ok(stats.cpu_temp_c === null || (stats.cpu_temp_c > -50 && stats.cpu_temp_c < 150), `temperature ${stats.cpu_temp_c}`);
     }
-    assert.ok((await readDevice()).mem_total_bytes > 0);
+    assert.ok(((await readDevice()).mem_total_bytes ?? NaN) > 0);
   });
 });
 
@@ -63,9 +65,10 @@ describe('Telemetry', () => {
     assert.equal(payload.device, 'pi-1');
     assert.ok(!Number.isNaN(Date.parse(payload.time)));
     assert.ok(Number.isInteger(payload.uptime_s) && payload.uptime_s >= 0);
-    assert.ok(payload.cpu_load_percent >= 0 && payload.cpu_load_percent <= 100);
+    const [load, used, total] = [payload.cpu_load_percent ?? NaN, payload.mem_used_bytes ?? NaN, payload.mem_total_bytes ?? NaN];
+    assert.ok(load >= 0 && load <= 100);
     assert.ok(payload.cpu_temp_c === null || typeof payload.cpu_temp_c === 'number');
-    assert.ok(payload.mem_total_bytes > 0 && payload.mem_used_bytes > 0 && payload.mem_used_bytes <= payload.mem_total_bytes);
+    assert.ok(total > 0 && used > 0 && used <= total);
     assert.ok(payload.process_rss_bytes > 0);
     assert.deepEqual(
       { frames: payload.frames, failed: payload.failed, escalated: payload.escalated, fraction_low: payload.fraction_low },
@@ -109,18 +112,18 @@ describe('Telemetry', () => {
     }
   });
 
-  it('a failing reading still publishes (null/0) and is logged once until it changes', async () => {
+  it('a failing reading still publishes (null, counted) and is logged once until it changes', async () => {
     let calls = 0;
     const reader = {
       async read(): Promise<DeviceReading> {
         calls++;
         if (calls === 1) throw new Error('systeminformation blew up');
-        const stats = { cpu_load_percent: 12, cpu_temp_c: null, mem_used_bytes: 0, mem_total_bytes: 0 };
+        const stats = { cpu_load_percent: 12, cpu_temp_c: null, mem_used_bytes: null, mem_total_bytes: null };
         if (calls <= 4) return { stats, failures: [{ reading: 'memory', reason: 'EACCES /proc/meminfo' }] };
         return { stats: { ...stats, mem_used_bytes: 1, mem_total_bytes: 2 }, failures: [] };
       },
     };
-    const { telemetry, published, warnings, lines } = recording({ reader });
+    const { telemetry, published, warnings, lines, metrics } = recording({ reader });
     await telemetry.start();
     try {
       await waitFor(() => published.length >= 6, 'six messages', 20_000);
@@ -129,10 +132,13 @@ describe('Telemetry', () => {
     }
     assert.deepEqual(
       { load: published[0]!.cpu_load_percent, temp: published[0]!.cpu_temp_c, mem: published[0]!.mem_total_bytes },
-      { load: 0, temp: null, mem: 0 },
+      { load: null, temp: null, mem: null },
     );
     assert.equal(published[1]!.cpu_load_percent, 12);
     assert.equal(published[5]!.mem_total_bytes, 2);
+    const counted = await metrics.registry.getSingleMetricAsString('pivot_host_read_failures_total');
+    assert.match(counted, /reading="host"[^\n]* 1$/m);
+    assert.match(counted, /reading="memory"[^\n]* 3$/m);
     const warned = warnings();
     assert.equal(warned.filter((m) => m.includes('systeminformation blew up')).length, 1);
     assert.equal(warned.filter((m) => m.includes('memory') && m.includes('EACCES')).length, 1, `memory failure logged once: ${warned.join(' | ')}`);
