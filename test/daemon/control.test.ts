@@ -156,9 +156,15 @@ describe('live control over MQTT', () => {
     await daemon.stop();
     const saved = JSON.parse(readFileSync(join(dir, 'control.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(saved.threshold, 0.12);
+    // A retained command waiting on the broker is not applied at (re)connect: it would undo later changes.
+    await client.publishAsync(`${BASE}/set`, JSON.stringify({ threshold: 0.9 }), { qos: 1, retain: true });
+    const repliesBefore = replies().length;
     daemon = new Daemon(config(), silentLogger());
     await daemon.start();
     await watch.waitFor(() => watch.on(`${BASE}/status`).at(-1)?.payload === 'online', 'online again');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await client.publishAsync(`${BASE}/set`, '', { qos: 1, retain: true });
+    assert.equal(replies().length, repliesBefore, 'no reply to the retained command');
     assert.deepEqual([daemon.settings!.low, daemon.settings!.high, daemon.settings!.threshold, daemon.settings!.policy], [2, 5, 0.12, 'cascade']);
     for (const r of await classify(3)) assert.deepEqual([r.low, r.high, r.threshold], [2, 5, 0.12]);
     const reset = await send({ reset: true });

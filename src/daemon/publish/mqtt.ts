@@ -146,7 +146,7 @@ export class MqttPublisher implements Component {
       this.disconnectedAt ??= Date.now();
       if (this.problems.size === 0 && !this.stopped) this.onProblem('connection closed');
     });
-    client.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload.toString(), packet.retain));
     this.log.info({ url: brokers.map((b) => b.url), client_id: clientOptions.clientId, base: this.base }, 'connecting to MQTT broker');
   }
 
@@ -314,8 +314,13 @@ export class MqttPublisher implements Component {
   }
 
   /** Home Assistant announces `online` when it (re)starts and has forgotten non-retained state: announce again. */
-  private onMessage(topic: string, payload: string): void {
-    if (topic === this.options.commands?.topic) return this.options.commands.handle(payload);
+  private onMessage(topic: string, payload: string, retained: boolean): void {
+    if (topic === this.options.commands?.topic) {
+      // A retained command would be applied again at every reconnect, undoing later changes.
+      if (retained) this.log.warn({ topic }, 'ignoring a retained command: publish commands without the retain flag');
+      else this.options.commands.handle(payload);
+      return;
+    }
     if (topic === this.haStatusTopic() && payload === 'online' && this.discoveryEnabled()) {
       this.log.info('Home Assistant is online: re-sending discovery');
       this.publishDiscovery();
