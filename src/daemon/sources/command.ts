@@ -51,14 +51,14 @@ export function jetsonCsiPlan(config: Pick<JetsonCsiSourceConfig, 'sensor_id' | 
 }
 
 /** A user's own command: its first element is the program. */
-export function commandPlan(config: Pick<CommandSourceConfig, 'command'>): CommandPlan {
+function commandPlan(config: Pick<CommandSourceConfig, 'command'>): CommandPlan {
   const [name, ...args] = config.command;
   return { programs: [{ name: name! }], args };
 }
 
 type CommandLikeConfig = CommandSourceConfig | RpicamSourceConfig | JetsonCsiSourceConfig;
 
-export function planFor(config: CommandLikeConfig): CommandPlan {
+function planFor(config: CommandLikeConfig): CommandPlan {
   switch (config.type) {
     case 'command':
       return commandPlan(config);

@@ -32,7 +32,7 @@ async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** The path of `name` (a bare name is looked up on PATH), or undefined. */
-export async function findExecutable(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
+async function findExecutable(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
   if (name.includes('/')) return (await isExecutable(name)) ? name : undefined;
   for (const dir of path.split(delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;

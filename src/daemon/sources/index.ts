@@ -8,9 +8,8 @@ import { DirectorySource } from './directory.js';
 import { SnapshotSource } from './snapshot.js';
 
 export { CameraSource, offersMjpeg, type CameraOptions } from './camera.js';
-export { CommandSource, commandPlan, jetsonCsiPlan, planFor, rpicamPlan, type CommandPlan } from './command.js';
+export { CommandSource, jetsonCsiPlan, rpicamPlan } from './command.js';
 export type { SourceHooks } from './counters.js';
-export { findExecutable, MissingProgramError, resolveProgram, type Program } from './executable.js';
 export { stripCredentials } from '../../util/url.js';
 export { DirectorySource, type DirectoryOptions } from './directory.js';
 export { SnapshotSource } from './snapshot.js';
