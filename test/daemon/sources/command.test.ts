@@ -133,6 +133,23 @@ describe('command source with a fake camera program', () => {
     assert.deepEqual((await pidsIn(pids)).filter(alive), []);
   });
 
+  it('stop(): a program that ignores SIGTERM is killed with SIGKILL', async (t) => {
+    const pids = await tempFile(t, 'pids');
+    const { logger, lines } = capturingLogger();
+    const config = CommandSourceSchema.parse({
+      name: 'fake',
+      type: 'command',
+      command: [process.execPath, FAKE_CAMERA, '--fps', '10', '--plan', 'stream', '--pids', pids, '--ignore-sigterm'],
+      fps: 10,
+    });
+    const src = new CommandSource(config, logger, { killTimeoutMs: 500 });
+    await src.start();
+    assert.equal((await src.take(1, within(20_000))).length, 1);
+    await src.stop();
+    assert.ok(lines.some((l) => String(l.msg).includes('fake camera ignores SIGTERM')), 'it got SIGTERM first');
+    assert.deepEqual((await pidsIn(pids)).filter(alive), [], 'and is gone after stop()');
+  });
+
   it('a missing program is one clear error naming it and its package', async () => {
     const { logger, lines } = capturingLogger();
     const src = new CommandSource(RpicamSourceSchema.parse({ name: 'pi', type: 'rpicam', restart_delay_s: 0.1 }), logger);

@@ -4,7 +4,7 @@
  * bundled sample image, encoded by sharp) back to back on stdout at a set rate, then stalls or
  * exits. Plain JavaScript so that it starts fast.
  *
- *   fake-camera.mjs --fps 10 --frames 5 --plan stall,exit,stream --pids <file>
+ *   fake-camera.mjs --fps 10 --frames 5 --plan stall,exit,stream --pids <file> [--ignore-sigterm]
  *
  * Each start appends its pid to --pids; the run's place in --plan (the last entry repeats)
  * says what it does after --frames frames: `stall` (stays alive, writes nothing), `exit`
@@ -21,10 +21,13 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '5' },
     plan: { type: 'string', default: 'stream' },
     pids: { type: 'string' },
+    'ignore-sigterm': { type: 'boolean', default: false },
   },
 });
 const run = values.pids && existsSync(values.pids) ? readFileSync(values.pids, 'utf8').split('\n').filter(Boolean).length : 0;
 if (values.pids) appendFileSync(values.pids, `${process.pid}\n`);
+// A program that does not stop on SIGTERM, as a hung camera read can be: only SIGKILL ends it.
+if (values['ignore-sigterm']) process.on('SIGTERM', () => process.stderr.write('fake camera ignores SIGTERM\n'));
 const plan = values.plan.split(',');
 const mode = plan[Math.min(run, plan.length - 1)];
 process.stderr.write(`fake camera run ${run + 1}: ${mode}\n`);
