@@ -1,7 +1,8 @@
 /** Fixtures of test/fixtures/import (made by scripts/make_import_fixtures.py) and a runner comparing a graph with PyTorch's logits. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { type ModelProto, onnx } from '../../src/import/onnx.js';
 import type { Architecture } from '../../src/model/manifest.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'import');
@@ -39,4 +40,23 @@ export async function maxLogitError(file: string, ref: Reference, mask: readonly
   } finally {
     await session.release();
   }
+}
+
+/** The model with every initializer's bytes moved to `dir/file`, as the ONNX exporter stores models over 2 GB. */
+export function externalise(model: ModelProto, dir: string, file: string): ModelProto {
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  const initializer = model.graph!.initializer!.map((t) => {
+    if (!t.rawData?.length) return t;
+    const location = [
+      { key: 'location', value: file },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(t.rawData.length) },
+    ];
+    chunks.push(Buffer.from(t.rawData));
+    offset += t.rawData.length;
+    return { ...t, rawData: new Uint8Array(0), dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: location };
+  });
+  writeFileSync(join(dir, file), Buffer.concat(chunks));
+  return { ...model, graph: { ...model.graph, initializer } };
 }

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { runImport } from '../../src/import/index.js';
+import { encodeOnnx, externalDataFiles, readOnnx } from '../../src/import/onnx.js';
 import { loadModelFamily } from '../../src/model/manifest.js';
 import { PathsFileSchema } from '../../src/search/phase1/index.js';
 import { runPivot } from '../helpers/cli.js';
-import { fixture, maxLogitError, reference } from './helpers.js';
+import { externalise, fixture, maxLogitError, reference } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pivot-import-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -120,6 +121,18 @@ describe('pivot import (library)', () => {
     assert.ok(result.manifest.efforts.at(-1)!.accuracy.calib! > 0.6, `full effort accuracy ${result.manifest.efforts.at(-1)!.accuracy.calib}`);
   });
 
+  it('a model with its weights in an external-data file: the side file is carried into the family', async () => {
+    const src = join(tmp, 'external-src');
+    mkdirSync(src);
+    const model = join(src, 'model.onnx');
+    writeFileSync(model, encodeOnnx(externalise(readOnnx(fixture('tv-vit-opset17.onnx')).model, src, 'model.onnx.data')));
+    const out = join(tmp, 'external');
+    const result = await runImport({ model, out, calib: CALIB, labels: fixture('labels.txt'), efforts: [3], threads: 1 });
+    assert.ok(existsSync(join(out, 'model.onnx.data')));
+    for (const e of result.manifest.efforts) assert.deepEqual(externalDataFiles(readOnnx(join(out, e.file)).model), ['model.onnx.data']);
+    await checkEfforts(out, reference('tv-vit'), 'x');
+  });
+
   it('option errors name the option', async () => {
     await assert.rejects(runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, efforts: [0] }), (e) => e instanceof ConfigError && /--efforts: 0 .*class-token/.test(e.message));
     await assert.rejects(runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, labels: fixture('hf-config.json').replace('hf-config', 'nope') }), /--labels: .*no such file/);
@@ -151,6 +164,14 @@ describe('pivot import (CLI), then search, classify and eval on the imported fam
     assert.equal(evaluation.code, 0, evaluation.stderr);
     const summary = JSON.parse(evaluation.stdout) as { count: number; failed: number; low: number; high: number };
     assert.deepEqual([summary.count, summary.failed, summary.high], [20, 0, 4]);
+
+    const sim = await runPivot(['sim', '--vit', join(out, 'manifest.json'), '--json']);
+    assert.equal(sim.code, 0, sim.stderr);
+    const paths = await runPivot(['paths', '--model', out, '--data', CALIB, '--images', '20', '--out', join(tmp, 'cli-paths'), '--json']);
+    assert.equal(paths.code, 0, paths.stderr);
+    const again = (JSON.parse(paths.stdout) as { cka: { values: number[][] } }).cka.values;
+    const fromImport = (JSON.parse(readFileSync(join(out, 'paths.json'), 'utf8')) as { cka: { values: number[][] } }).cka.values;
+    again.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - fromImport[i]![j]!) < 1e-6, `pivot paths repeats the import's CKA [${i}][${j}]`)));
 
     const refused = await runPivot(['import', fixture('cnn.onnx'), '--out', join(tmp, 'cnn'), '--calib', CALIB]);
     assert.equal(refused.code, 3);

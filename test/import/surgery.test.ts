@@ -13,7 +13,7 @@ import { ModelLoadError } from '../../src/errors.js';
 import { detectVit } from '../../src/import/detect.js';
 import { encodeOnnx, externalDataFiles, FLOAT, INT64, type ModelProto, onnx, readOnnx, writeOnnx } from '../../src/import/onnx.js';
 import { analysisModel, effortModel } from '../../src/import/surgery.js';
-import { fixture, maxLogitError, reference } from './helpers.js';
+import { externalise, fixture, maxLogitError, reference } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pivot-surgery-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -116,20 +116,7 @@ describe('effort graphs by surgery', () => {
 
   it('keeps external-data weights external, next to the written graph', async () => {
     const { model } = readOnnx(fixture('tv-vit-opset17.onnx'));
-    // Move every initializer's bytes to a side file, as the ONNX exporter does for models over 2 GB.
-    const chunks: Buffer[] = [];
-    let offset = 0;
-    const initializer = model.graph!.initializer!.map((t) => {
-      if (!t.rawData?.length) return t;
-      const entry = { ...t, rawData: new Uint8Array(0), dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [
-        { key: 'location', value: 'weights.bin' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(t.rawData.length) },
-      ] };
-      chunks.push(Buffer.from(t.rawData));
-      offset += t.rawData.length;
-      return entry;
-    });
-    const external: ModelProto = { ...model, graph: { ...model.graph, initializer } };
-    writeFileSync(join(tmp, 'weights.bin'), Buffer.concat(chunks));
+    const external = externalise(model, tmp, 'weights.bin');
     const found = detectVit(external, 'external');
     const file = join(tmp, 'external-effort.onnx');
     await writeOnnx(file, effortModel(external, found.blocks, [1, 0, 1, 0]));
