@@ -20,5 +20,5 @@ export { evaluate } from './evaluate.js';
 export type { EvalSummary, EvaluateOptions, LatencyStats } from './evaluate.js';
 export { chooseDeployment, openCascade } from './open.js';
 export type { CascadeChoice, OpenedCascade } from './open.js';
-export { ROUTING_SCORES, routingScore } from './score.js';
+export { routingScore } from './score.js';
 export type { RoutingScore } from './score.js';

@@ -32,7 +32,7 @@ describe('pivot: a bad option exits with ConfigError code in every command', () 
     { args: ['search', '--model', '.', '--lec', '0.5', '--delay', '1', '--step', '0'], message: /--step: 0 is not a number in \(0, 1\]/ },
     { args: ['search', '--model', '.', '--lec', '0.5', '--delay', '1', '--rounds', '0'], message: /--rounds: 0 is not a positive integer/ },
     { args: ['search', '--model', '.', '--lec', '0.5', '--delay', '1', '--pick', 'best'], message: /Allowed choices are first, accurate/ },
-    { args: ['search', '--model', '.'], message: /required option '--lec <F>' not specified/ },
+    { args: ['search', '--model', '.'], message: /--lec is required/ },
     { args: ['sim', '--fl', 'x'], message: /'x' is not a number/ },
     { args: ['sim', '--no-such-option'], message: /unknown option '--no-such-option'/ },
     { args: ['no-such-command'], message: /unknown command 'no-such-command'/ },

@@ -21,7 +21,7 @@ function resultText(t: GuaranteedTrial): string {
 }
 
 /** Images needed, at the per-pair level, to certify eps with no loss and with a loss rate of half eps. */
-export function sizeAdvice(g: GuaranteeOutcome): string {
+function sizeAdvice(g: GuaranteeOutcome): string {
   const { maxDrop, pValue } = g.spec;
   const none = calibrationSize(maxDrop, g.alpha, 0, pValue);
   const half = calibrationSize(maxDrop, g.alpha, maxDrop / 2, pValue);

@@ -89,7 +89,7 @@ export function certifyPair(low: EffortPredictions, indicators: Uint8Array, grid
 }
 
 /** Why a pair was not chosen. */
-export type FailedConstraint = 'delay' | 'guarantee' | 'lec';
+type FailedConstraint = 'delay' | 'guarantee' | 'lec';
 
 export interface GuaranteedTrial extends EffortPair {
   /** Whether the pair was tested: only pairs whose low effort alone can meet the delay target are. */
@@ -210,7 +210,7 @@ export function guaranteeSpec(opts: { maxDrop?: number; delta?: number; loss?: L
 }
 
 /** A guaranteed trial in the plain search's terms (its point is the certified one), for the shared report, JSON and deploy writer. */
-export function asPairTrial(t: GuaranteedTrial): PairTrial {
+function asPairTrial(t: GuaranteedTrial): PairTrial {
   return {
     low: t.low,
     high: t.high,

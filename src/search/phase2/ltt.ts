@@ -8,7 +8,7 @@
  * alpha (family-wise error), whatever the order, as long as it is fixed before the data.
  */
 
-export interface ThresholdTest {
+interface ThresholdTest {
   /** Position in the tested sequence. */
   index: number;
   threshold: number;

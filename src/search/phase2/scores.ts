@@ -13,7 +13,7 @@ import { auroc, clopperPearson, type Interval } from '../../stats/index.js';
 import type { EffortPredictions } from './sweep.js';
 
 /** One effort's values of `score` per image. */
-export function scoreValues(p: EffortPredictions, score: RoutingScore): Float64Array {
+function scoreValues(p: EffortPredictions, score: RoutingScore): Float64Array {
   if (score === 'entropy') return p.entropies;
   const values = p.scores?.[score];
   if (!values) throw new Error(`the predictions carry no ${score} scores`);
@@ -32,7 +32,7 @@ export function accuracyAtFraction(low: EffortPredictions, high: EffortPredictio
   return correct / n;
 }
 
-export interface ScoreRow {
+interface ScoreRow {
   score: RoutingScore;
   /** AUROC for "the pair's low effort is wrong". */
   auroc: number;

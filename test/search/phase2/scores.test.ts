@@ -9,7 +9,7 @@ const K = 10;
 function logitsOf(top: number[], winner: number): number[] {
   const rest = (1 - top.reduce((a, b) => a + b, 0)) / (K - top.length);
   const p = Array.from({ length: K }, () => rest);
-  top.forEach((v, j) => (p[(winner + j) % K] = v));
+  for (const [j, v] of top.entries()) p[(winner + j) % K] = v;
   return p.map((v) => Math.log(Math.max(v, 1e-12)));
 }
 
