@@ -260,3 +260,16 @@ test('an older one-file-per-message outbox is moved into the journal; unusable f
   assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.json') && n !== 'state.json'), []);
   await outbox.close();
 });
+
+test('an empty segment left by a crash just after it was created is removed at open and does not block appends', async (t) => {
+  const { dir } = await fiveRecords(t);
+  // The next segment would start at id 6: a crash after creating it, before any record was durable.
+  await writeFile(join(dir, '0000000000000006.seg'), '');
+  await rm(join(dir, 'state.json'));
+  const outbox = new Outbox({ dir, max_messages: 100 }, silent());
+  await outbox.open();
+  assert.equal(outbox.depth, 5);
+  await outbox.appendMany(sequenced(outbox, 2));
+  assert.deepEqual(outbox.peek(10).map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
+  await outbox.close();
+});
