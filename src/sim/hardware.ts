@@ -45,6 +45,12 @@ export const HardwareSchema = z.strictObject({
   word_bytes: z.number().int().positive().default(1),
   /** Peak DRAM bandwidth in GB/s, or "ideal" for SCALE-Sim's stall-free compute cycles. */
   dram_bandwidth_gbps: z.union([positive, z.literal('ideal')]),
+  /**
+   * Stall model (memory.ts): `first_order` (one shared DRAM port, transfers overlap compute) or
+   * `scalesim` (SCALE-Sim v2's read buffers: each operand its own port of this bandwidth, chunked
+   * prefetch into half-SRAM buffers). SCALE-Sim configs use `scalesim`.
+   */
+  memory: z.enum(['first_order', 'scalesim']).default('first_order'),
   host: HostCostsSchema,
   /** Power of each component while busy, in watts. */
   power_w: Components(nonNegative),
@@ -78,6 +84,7 @@ export const ZCU102: Hardware = {
   sram_kb: { global: 16, input: 8, weight: 8, output: 8 },
   word_bytes: 1,
   dram_bandwidth_gbps: 19.2,
+  memory: 'first_order',
   host: { softmax_ns: 12.69, gelu_ns: 0, layernorm_ns: 0, add_ns: 0, entropy_ns: 30 },
   power_w: { ps: 3.2, pe_array: 2.3, sram: 0.62, periphery: 1.8 },
   idle_fraction: { ps: 1, pe_array: 1, sram: 1, periphery: 1 },

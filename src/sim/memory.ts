@@ -38,6 +38,7 @@ function streamedFromDram(op: StreamedOperand, capacityElems: number): number {
 }
 
 export function gemmTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, computeCycles: number): GemmTraffic {
+  if (hw.memory === 'scalesim') return scaleSimTraffic(df, g, a, hw, computeCycles);
   const { input, weight, output } = df.traffic(g, a);
   const spills = output.passes > 1 && output.accumulatorSet > halfBufferElems(hw.sram_kb.output, hw.word_bytes);
   const dram = {
@@ -57,5 +58,60 @@ export function gemmTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, c
     dram,
     dramBytes,
     stallCycles: Math.max(0, transferCycles - computeCycles),
+  };
+}
+
+/**
+ * SCALE-Sim v2's memory system (its read_buffer.py / double_buffered_scratchpad_mem.py), in
+ * closed form over prefetch chunks instead of cycle by cycle:
+ * - each read operand has its own DRAM port of the configured bandwidth (SCALE-Sim gives the
+ *   IFMAP and FILTER buffers `Bandwidth` words per cycle each) and a double-buffered SRAM whose
+ *   active half (active_buf_frac 0.5) is filled before the layer starts (SCALE-Sim issues that
+ *   fill at negative cycles, so it never stalls);
+ * - an operand that fits in the active half is never fetched again;
+ * - a larger one streams through in chunks of half the SRAM, once per sweep (a sweep is a pass
+ *   of the dataflow that cannot reuse what is on chip). Prefetches run back to back from the
+ *   previous one's completion, chunk time = ceil(chunk / bandwidth) cycles;
+ * - at every chunk boundary SCALE-Sim fetches twice: its window moves by the prefetch half, and
+ *   the skewed demand rows that straddle the boundary still read the previous half; its golden
+ *   runs read 2 x chunks per operand (the fill, two per boundary, one more), so the first boundary
+ *   here waits for three;
+ * - the array consumes each sweep evenly over its compute cycles; when a boundary's data is
+ *   late the array waits, and SCALE-Sim adds each such wait twice to its stall count
+ *   (read_buffer.service_reads adds the potential stall to the offset, then again when > 0).
+ * Output writes drain in the background and are not charged (SCALE-Sim does not count its final
+ * drain; its golden runs' totals follow the reads). Agrees with SCALE-Sim's USER-bandwidth goldens
+ * within 2% (test/sim/scalesim.test.ts); it is not a cycle-exact replay of its traces.
+ */
+function scaleSimTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, computeCycles: number): GemmTraffic {
+  const { input, weight, output } = df.traffic(g, a);
+  const perCycle = dramBytesPerCycle(hw) / hw.word_bytes;
+  const boundaries: { at: number; ready: number }[] = [];
+  const dramReads = (op: StreamedOperand, sramKb: number): number => {
+    const half = halfBufferElems(sramKb, hw.word_bytes); // the active half of this operand's SRAM
+    if (op.elements <= half) return op.elements;
+    const sweeps = op.reuseSet <= half ? 1 : op.passes;
+    const chunks = sweeps * Math.ceil(op.elements / half);
+    const chunkCycles = Number.isFinite(perCycle) ? Math.ceil(half / perCycle) : 0;
+    for (let i = 1; i < chunks; i++) boundaries.push({ at: (i * computeCycles) / chunks, ready: (2 * i + 1) * chunkCycles });
+    return half * 2 * chunks;
+  };
+  const dram = {
+    inputReads: dramReads(input, hw.sram_kb.input),
+    weightReads: dramReads(weight, hw.sram_kb.weight),
+    outputReads: 0,
+    outputWrites: output.elements,
+  };
+  boundaries.sort((x, y) => x.at - y.at);
+  let stall = 0;
+  for (const b of boundaries) {
+    const late = b.ready - (b.at + stall);
+    if (late > 0) stall += 2 * late;
+  }
+  return {
+    sram: { inputReads: input.elements * input.passes, weightReads: weight.elements * weight.passes, outputWrites: output.elements * output.passes },
+    dram,
+    dramBytes: (dram.inputReads + dram.weightReads + dram.outputWrites) * hw.word_bytes,
+    stallCycles: Math.round(stall),
   };
 }

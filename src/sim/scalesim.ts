@@ -86,6 +86,7 @@ export function readScaleSimConfig(path: string): Hardware {
     sram_kb: { global: 0, input: a.ifmapsramszkb, weight: a.filtersramszkb, output: a.ofmapsramszkb },
     word_bytes: 1,
     dram_bandwidth_gbps: dram,
+    memory: 'scalesim',
     host: { softmax_ns: 0, gelu_ns: 0, layernorm_ns: 0, add_ns: 0, entropy_ns: 0 },
     power_w: { ps: 0, pe_array: 0, sram: 0, periphery: 0 },
     idle_fraction: { ps: 1, pe_array: 1, sram: 1, periphery: 1 },

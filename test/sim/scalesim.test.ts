@@ -91,6 +91,28 @@ describe('SCALE-Sim inputs', () => {
     }
   });
 
+  // The same goldens' totals, from a config like theirs (configs/scale.cfg at the time: 32x32,
+  // 64 KiB SRAMs, Bandwidth 10 words/cycle, InterfaceBandwidth USER): compute + stall cycles
+  // within 2% of SCALE-Sim's (its Total Cycles + 1, the count), stalls within 6%; DRAM reads as it counts them.
+  it('agrees with SCALE-Sim v2 USER-bandwidth goldens on total and stall cycles (memory: scalesim)', () => {
+    const user = readScaleSimConfig(fixture('scale-32x32-user.cfg'));
+    assert.equal(user.memory, 'scalesim');
+    const golden = {
+      is: { total: 19984, stall: 5777, ifmapReads: 131080, filterReads: 32770 },
+      os: { total: 52447, stall: 42272, ifmapReads: 524320, filterReads: 32770 },
+      ws: { total: 52447, stall: 41248, ifmapReads: 524320, filterReads: 32770 },
+    } as const;
+    for (const [df, g] of Object.entries(golden)) {
+      const hw = { ...user, dataflow: df as 'is' | 'os' | 'ws' };
+      const [layer] = simulateOps(readTopology(fixture('gemm-256x128x256.csv')), hw, { model: 'gemm', active: [] }).layers;
+      const rel = (a: number, b: number) => Math.abs(a / b - 1);
+      assert.ok(rel(layer!.totalCycles, g.total + 1) < 0.02, `${df}: ${layer!.totalCycles} cycles vs ${g.total + 1}`);
+      assert.ok(rel(layer!.stallCycles, g.stall) < 0.06, `${df}: ${layer!.stallCycles} stalls vs ${g.stall}`);
+      assert.ok(rel(layer!.traffic!.dram.inputReads, g.ifmapReads) < 0.001, `${df}: ifmap reads ${layer!.traffic!.dram.inputReads}`);
+      assert.ok(rel(layer!.traffic!.dram.weightReads, g.filterReads) < 0.001, `${df}: filter reads ${layer!.traffic!.dram.weightReads}`);
+    }
+  });
+
   it('formats floats like Python', () => {
     assert.deepEqual([pyFloat(100), pyFloat(94.53125), pyFloat(5e-5), pyFloat(0)], ['100.0', '94.53125', '5e-05', '0.0']);
   });
