@@ -3,7 +3,7 @@
  * subfolder matches a manifest label by the exact label, its slug ('T-shirt/top' ->
  * 't-shirt-top') or its class index ('0'..'9').
  */
-import { readdirSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { InputError } from '../errors.js';
 import { readFailure } from '../util/files.js';
@@ -49,7 +49,7 @@ export function listImages(dir: string): string[] {
 
 /** Loads a class-per-subfolder image folder against the manifest's labels, classes interleaved. */
 export function loadImageFolder(dir: string, labels: readonly string[]): LabelledDataset {
-  let entries;
+  let entries: Dirent[];
   try {
     if (!statSync(dir).isDirectory()) throw new InputError(dir, 'not a directory');
     entries = readdirSync(dir, { withFileTypes: true });

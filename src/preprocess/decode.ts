@@ -4,6 +4,7 @@
  * torchvision's grid, see geometry.ts),
  * 8 bits per channel. Every failure becomes an InputError naming the input and the reason.
  */
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { InputError } from '../errors.js';
@@ -51,7 +52,7 @@ function reasonFrom(err: unknown): string {
 
 /** Cheap checks before sharp opens a path (sharp reads only what it needs, so a huge non-image costs nothing). */
 async function checkFile(path: string, label: string): Promise<void> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (err) {

@@ -5,7 +5,7 @@
  * the sum (operations run one after the other on the CPU), energy = power_w x delay.
  */
 import { CPU_COSTS, type CpuCostName, type CpuDevice } from './device.js';
-import type { LayerResult, RunMeta, SimResult } from './simulate.js';
+import type { LayerResult, RunMeta, SimResult } from './result.js';
 import { MODULES, type Op } from './workload.js';
 
 export type CpuFeatures = Record<CpuCostName, number>;

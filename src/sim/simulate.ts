@@ -2,62 +2,16 @@
  * One ViT effort on one accelerator: every operation in order, PL GEMMs and host operations
  * back to back (each needs the previous one's output), so the delay is their sum.
  */
-import { chooseMapping, computeGemm, DATAFLOWS, mappedGemm, type Gemm, type GemmCompute, type Mapping } from './dataflow/index.js';
-import { busyTimes, energyOf, type EnergyResult } from './energy.js';
+import { chooseMapping, computeGemm, DATAFLOWS, mappedGemm } from './dataflow/index.js';
+import { busyTimes, energyOf } from './energy.js';
 import { simulateCpu } from './cpu.js';
 import { isCpuDevice, type Device, type Hardware } from './hardware.js';
 import { hostOpNs } from './host.js';
-import { gemmTraffic, type GemmTraffic } from './memory.js';
-import { buildWorkload, MODULES, type Module, type Op, type VitSpec, type WorkloadOptions } from './workload.js';
+import { gemmTraffic } from './memory.js';
+import type { LayerResult, ModuleRecord, RunMeta, SimResult } from './result.js';
+import { buildWorkload, MODULES, type Op, type VitSpec, type WorkloadOptions } from './workload.js';
 
-export interface LayerResult {
-  name: string;
-  kind: Op['kind'];
-  module: Module;
-  unit: Op['unit'];
-  encoder?: number;
-  gemm?: Gemm & { repeat: number };
-  /** How the GEMM was laid on the array (its dataflow, and whether it ran transposed). */
-  mapping?: Mapping;
-  compute?: GemmCompute;
-  traffic?: GemmTraffic;
-  /** PL cycles over all repeats (0 for host operations). */
-  computeCycles: number;
-  stallCycles: number;
-  totalCycles: number;
-  hostElements?: number;
-  timeMs: number;
-}
-
-export type ModuleRecord = Record<Module, number>;
-
-export interface SimResult {
-  model: string;
-  hardware: string;
-  /** The hardware's dataflow, with the convolutions' when it differs ("is, conv best"). */
-  dataflow: string;
-  clockMhz: number;
-  active: number[];
-  effort: number;
-  delayMs: number;
-  energyJ: number;
-  /** J x ms, as in Table 2. */
-  edp: number;
-  fpsPerW: number;
-  /** Average power over the inference. */
-  powerW: number;
-  plMs: number;
-  hostMs: number;
-  computeCycles: number;
-  stallCycles: number;
-  macs: number;
-  breakdownMs: ModuleRecord;
-  /** Fractions of the delay (Fig. 6a). */
-  breakdown: ModuleRecord;
-  energy: EnergyResult;
-  utilization: { overall: number; mappingEfficiency: number; computeUtilization: number };
-  layers: LayerResult[];
-}
+export type { LayerResult, ModuleRecord, RunMeta, SimResult } from './result.js';
 
 const zeroModules = (): ModuleRecord => ({ attention_mac: 0, softmax: 0, mlp: 0, other: 0 });
 
@@ -96,10 +50,6 @@ function simulateOp(op: Op, hw: Hardware): LayerResult {
 export const dataflowLabel = (hw: Hardware): string =>
   hw.conv_dataflow && hw.conv_dataflow !== hw.dataflow ? `${hw.dataflow}, conv ${hw.conv_dataflow}` : hw.dataflow;
 
-export interface RunMeta {
-  model: string;
-  active: number[];
-}
 
 /** Simulates an explicit operation list (SCALE-Sim topologies come through here too). */
 export function simulateOps(ops: readonly Op[], hw: Device, meta: RunMeta): SimResult {

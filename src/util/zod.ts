@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError, ModelLoadError } from '../errors.js';
+import { ConfigError, type ModelLoadError } from '../errors.js';
 
 /** Formats zod issues as `path.to.field: message` lines. */
 export function formatIssues(error: z.ZodError): string {
@@ -13,9 +13,9 @@ export function parseWith<T extends z.ZodType>(
   schema: T,
   value: unknown,
   source: string,
-  ErrorClass: typeof ConfigError | typeof ModelLoadError = ConfigError,
+  ErrorClass?: typeof ConfigError | typeof ModelLoadError,
 ): z.infer<T> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ErrorClass(`${source}: ${formatIssues(result.error)}`);
+  if (!result.success) throw new (ErrorClass ?? ConfigError)(`${source}: ${formatIssues(result.error)}`);
   return result.data;
 }

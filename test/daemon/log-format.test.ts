@@ -1,7 +1,6 @@
 /** Logs: readable single lines when asked for (a terminal), pino JSON lines otherwise. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { prettyLogs } from '../../src/util/log.js';
 import { ROOT } from '../runtime/helpers.js';

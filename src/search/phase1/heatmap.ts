@@ -28,7 +28,7 @@ export function colorFor(value: number, lo = 0): string {
   return `#${hex.join('')}`;
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function heatmapSvg(cka: CkaMatrix, title: string): string {
   const rows = cka.length;
@@ -42,7 +42,7 @@ export function heatmapSvg(cka: CkaMatrix, title: string): string {
   const lo = Math.min(0.9, Math.max(0, Math.floor(Math.min(...values) * 10) / 10));
   const height = top + rows * cell + 46;
   const text = (x: number, y: number, s: string, attrs = '') =>
-    `<text x="${x}" y="${y}" ${attrs}>${escape(s)}</text>`;
+    `<text x="${x}" y="${y}" ${attrs}>${escapeXml(s)}</text>`;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
