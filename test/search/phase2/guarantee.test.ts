@@ -143,6 +143,9 @@ describe('the guarantee holds by simulation (real model, Fashion-MNIST test spli
     labels = split.labels;
     low = predictionsOf(split.logits.get(LOW)!, split.classes);
     high = predictionsOf(split.logits.get(HIGH)!, split.classes);
+    // eps must be crossed inside the grid for the test to bite (the shipped model: 4.4% at Th 1, so eps stays 0.02).
+    const all = lossCount(low, lossIndicators(low, high, labels, 'labelled'), 1) / labels.length;
+    spec.maxDrop = Math.min(0.02, all / 2);
   });
 
   const subset = (p: EffortPredictions, idx: readonly number[]): EffortPredictions => ({
