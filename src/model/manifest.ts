@@ -71,7 +71,7 @@ const AccuracySchema = z.object({
 });
 
 /** Where a family made by `pivot import` came from: the user's ONNX classifier and the calibration images. */
-export const ImportedSchema = z.object({
+const ImportedSchema = z.object({
   /** File name of the imported ONNX model and its SHA-256. */
   from: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -131,7 +131,6 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export type Effort = z.infer<typeof EffortSchema>;
 export type Preprocess = z.infer<typeof PreprocessSchema>;
 export type Architecture = z.infer<typeof ArchitectureSchema>;
-export type Imported = z.infer<typeof ImportedSchema>;
 
 /** A manifest with its directory, so relative file names can be resolved. */
 export interface ModelFamily {
