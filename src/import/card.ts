@@ -4,6 +4,13 @@ import type { Manifest } from '../model/manifest.js';
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 const skipped = (active: readonly number[]) => active.flatMap((a, i) => (a ? [] : [i + 1])).join(', ') || 'none';
 
+/** The intermediate resize before a center crop, when there is one. */
+function cropFrom(m: Manifest): string {
+  const from = m.preprocess.resize.crop_from;
+  if (!from) return '';
+  return 'shortest_edge' in from ? `shorter edge to ${from.shortest_edge}, then center-crop ` : `${from.width}x${from.height}, then center-crop `;
+}
+
 export function modelCard(m: Manifest, labelsSource: string): string {
   const a = m.architecture;
   const imp = m.imported!;
@@ -19,7 +26,7 @@ export function modelCard(m: Manifest, labelsSource: string): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     `| ${a.depth} | ${a.dim} | ${a.heads} | ${a.tokens} | ${a.mlp_ratio} | ${a.image} | ${a.patch} | ${a.stem} | ${a.pooling} | ${a.classes} | ${imp.batch} |`,
     '',
-    `Labels: ${labelsSource}. Preprocessing: resize to ${m.preprocess.resize.width}x${m.preprocess.resize.height} (${m.preprocess.resize.fit}, ${m.preprocess.resize.kernel}), mean ${m.preprocess.mean.join(', ')}, std ${m.preprocess.std.join(', ')}.`,
+    `Labels: ${labelsSource}. Preprocessing: ${cropFrom(m)}resize to ${m.preprocess.resize.width}x${m.preprocess.resize.height} (${m.preprocess.resize.fit}, ${m.preprocess.resize.kernel}), mean ${m.preprocess.mean.join(', ')}, std ${m.preprocess.std.join(', ')}.`,
     '',
     '## Efforts',
     '',
