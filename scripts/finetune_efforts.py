@@ -28,7 +28,7 @@ from pivot_vit import PivotViT, augment, evaluate, load_split, normalized_entrop
 
 
 @torch.no_grad()
-def teacher_outputs(teacher, images, batch=1000):
+def teacher_outputs(teacher, images, batch=250):
     """The teacher's logits and pooled features for every (plain) training image."""
     logits, feats = [], []
     for i in range(0, len(images), batch):
