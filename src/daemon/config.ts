@@ -18,51 +18,36 @@ const topicLevel = z
   .min(1)
   .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" and "-" only (it becomes an MQTT topic level and a Home Assistant id)');
 
-const sourceBase = { name: topicLevel };
+const sourceBase = { name: topicLevel.describe('Names the source in topics, logs and Home Assistant.') };
 
 export const DirectorySourceSchema = z
   .object({
     ...sourceBase,
     type: z.literal('directory'),
-    /** Watched folder; images dropped in are classified at least once. */
-    path: z.string().min(1),
-    /** What happens to a file once its result is queued: moved to `done_dir`, or deleted. */
-    after: z.enum(['move', 'delete']).default('move'),
-    /** Where classified files go (after: move); default `<path>/.done`. */
-    done_dir: z.string().optional(),
-    /** Where files that cannot be classified go, each with a `<file>.error.txt`; default `<path>/.failed`. */
-    failed_dir: z.string().optional(),
-    /** Poll instead of inotify: needed for NFS/SMB mounts, where writes from other machines raise no events. */
-    poll: z.boolean().default(false),
+    path: z.string().min(1).describe('Watched folder; images dropped in are classified at least once.'),
+    after: z.enum(['move', 'delete']).default('move').describe('What happens to a file once its result is queued: moved to `done_dir`, or deleted.'),
+    done_dir: z.string().optional().describe('Where classified files go (after: move); default `<path>/.done`.'),
+    failed_dir: z.string().optional().describe('Where files that cannot be classified go, each with a `<file>.error.txt`; default `<path>/.failed`.'),
+    poll: z.boolean().default(false).describe('Poll instead of inotify: needed for NFS/SMB mounts, where writes from other machines raise no events.'),
   })
   .strict();
 
 /** Fields of every source that runs a program writing MJPEG to stdout (camera, command, rpicam, jetson-csi). */
 const processSource = {
   ...sourceBase,
-  /** Frames per second at most handed to the cascade; only the latest frame is kept. */
-  fps: z.number().positive().max(60).default(1),
-  /** Seconds before the first restart after the program exits; doubles per failure in a row, up to 60 s. */
-  restart_delay_s: z.number().nonnegative().default(5),
-  /** Restart the program when no frame came for this long; default 30 s or five frame intervals, whichever is longer. */
-  stall_timeout_s: z.number().positive().optional(),
+  fps: z.number().positive().max(60).default(1).describe('Frames per second at most handed to the cascade; only the latest frame is kept.'),
+  restart_delay_s: z.number().nonnegative().default(5).describe('Seconds before the first restart after the program exits; doubles per failure in a row, up to 60 s.'),
+  stall_timeout_s: z.number().positive().optional().describe('Restart the program when no frame came for this long; default 30 s or five frame intervals, whichever is longer.'),
 };
 
 export const CameraSourceSchema = z
   .object({
     ...processSource,
     type: z.literal('camera'),
-    /** ffmpeg input: a V4L2 device (/dev/video0), an RTSP/HTTP stream URL or a video file. */
-    input: z.string().min(1),
-    /** ffmpeg input format (-f), e.g. v4l2; omitted: ffmpeg probes. */
-    format: z.string().optional(),
-    /** Extra ffmpeg input options placed before -i, e.g. ["-rtsp_transport", "tcp"]. */
-    input_args: z.array(z.string()).default([]),
-    /**
-     * Pass the input's JPEG frames through without decoding and re-encoding (ffmpeg -c:v copy).
-     * auto: for a V4L2 camera that offers MJPEG; true: the input is MJPEG; false: always re-encode.
-     */
-    passthrough: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    input: z.string().min(1).describe('ffmpeg input: a V4L2 device (/dev/video0), an RTSP/HTTP stream URL or a video file.'),
+    format: z.string().optional().describe('ffmpeg input format (-f), e.g. v4l2; omitted: ffmpeg probes.'),
+    input_args: z.array(z.string()).default([]).describe('Extra ffmpeg input options placed before -i, e.g. ["-rtsp_transport", "tcp"].'),
+    passthrough: z.union([z.boolean(), z.literal('auto')]).default('auto').describe('Pass the input\'s JPEG frames through without decoding and re-encoding (ffmpeg -c:v copy). auto: for a V4L2 camera that offers MJPEG; true: the input is MJPEG; false: always re-encode.'),
   })
   .strict();
 
@@ -70,8 +55,7 @@ export const CommandSourceSchema = z
   .object({
     ...processSource,
     type: z.literal('command'),
-    /** A program and its arguments (no shell) that writes an MJPEG stream (JPEGs back to back) to stdout. */
-    command: z.array(z.string().min(1)).min(1),
+    command: z.array(z.string().min(1)).min(1).describe('A program and its arguments (no shell) that writes an MJPEG stream (JPEGs back to back) to stdout.'),
   })
   .strict();
 
@@ -79,12 +63,10 @@ export const RpicamSourceSchema = z
   .object({
     ...processSource,
     type: z.literal('rpicam'),
-    /** Camera index (rpicam-vid --list-cameras). */
-    camera: z.number().int().nonnegative().default(0),
-    width: z.number().int().positive().default(640),
-    height: z.number().int().positive().default(480),
-    /** Extra rpicam-vid options, e.g. ["--rotation", "180", "--quality", "80"]. */
-    args: z.array(z.string()).default([]),
+    camera: z.number().int().nonnegative().default(0).describe('Camera index (rpicam-vid --list-cameras).'),
+    width: z.number().int().positive().default(640).describe('Frame width in pixels.'),
+    height: z.number().int().positive().default(480).describe('Frame height in pixels.'),
+    args: z.array(z.string()).default([]).describe('Extra rpicam-vid options, e.g. ["--rotation", "180", "--quality", "80"].'),
   })
   .strict();
 
@@ -92,12 +74,10 @@ export const JetsonCsiSourceSchema = z
   .object({
     ...processSource,
     type: z.literal('jetson-csi'),
-    /** nvarguscamerasrc sensor-id. */
-    sensor_id: z.number().int().nonnegative().default(0),
-    width: z.number().int().positive().default(1280),
-    height: z.number().int().positive().default(720),
-    /** The sensor's capture rate (a rate its modes support); `fps` then caps what is classified. */
-    framerate: z.number().int().positive().default(30),
+    sensor_id: z.number().int().nonnegative().default(0).describe('nvarguscamerasrc sensor-id.'),
+    width: z.number().int().positive().default(1280).describe('Frame width in pixels.'),
+    height: z.number().int().positive().default(720).describe('Frame height in pixels.'),
+    framerate: z.number().int().positive().default(30).describe('The sensor\'s capture rate (a rate its modes support); `fps` then caps what is classified.'),
   })
   .strict();
 
@@ -105,10 +85,9 @@ export const SnapshotSourceSchema = z
   .object({
     ...sourceBase,
     type: z.literal('snapshot'),
-    /** HTTP(S) URL returning one JPEG/PNG per GET (IP cameras' snapshot endpoint). */
-    url: z.url(),
-    interval_s: z.number().positive().default(5),
-    timeout_s: z.number().positive().default(10),
+    url: z.url().describe('HTTP(S) URL returning one JPEG/PNG per GET (IP cameras\' snapshot endpoint).'),
+    interval_s: z.number().positive().default(5).describe('Seconds between snapshots.'),
+    timeout_s: z.number().positive().default(10).describe('Seconds before a snapshot request is abandoned.'),
   })
   .strict();
 
@@ -141,43 +120,36 @@ export const EMBEDDED = 'embedded';
 
 export const MqttSchema = z
   .object({
-    /**
-     * Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect.
-     * `embedded`: a broker inside the daemon (mqtt.embedded), for a device with no broker of its own.
-     */
-    url: z.union([z.literal(EMBEDDED), brokerUrl, z.array(brokerUrl).min(1)]).default('mqtt://127.0.0.1:1883'),
+    url: z.union([z.literal(EMBEDDED), brokerUrl, z.array(brokerUrl).min(1)]).default('mqtt://127.0.0.1:1883').describe('Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect. `embedded`: a broker inside the daemon (mqtt.embedded), for a device with no broker of its own.'),
     /** Where the embedded broker listens (mqtt.url: embedded); a taken port moves it to the next free one. */
     embedded: z
       .object({
-        host: z.string().min(1).default('127.0.0.1'),
-        port: z.number().int().min(1).max(65535).default(1883),
+        host: z.string().min(1).default('127.0.0.1').describe('Address the embedded broker listens on (0.0.0.0 for other machines).'),
+        port: z.number().int().min(1).max(65535).default(1883).describe('Port of the embedded broker; a taken port moves it to the next free one.'),
       })
       .strict()
       .prefault({}),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    /** File holding the password (e.g. a systemd credential or Docker secret); wins over `password`. */
-    password_file: z.string().optional(),
-    client_id: z.string().optional(),
-    /** Topics live under `<topic_prefix>/<device_id>/`. */
-    topic_prefix: z.string().min(1).default('pivot-edge'),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
-    keepalive_s: z.number().int().positive().default(30),
-    reconnect_s: z.number().positive().default(5),
+    username: z.string().optional().describe('Broker user name.'),
+    password: z.string().optional().describe('Broker password (never logged); prefer password_file.'),
+    password_file: z.string().optional().describe('File holding the password (e.g. a systemd credential or Docker secret); wins over `password`.'),
+    client_id: z.string().optional().describe('MQTT client id; default `pivot-edge-<device_id>`.'),
+    topic_prefix: z.string().min(1).default('pivot-edge').describe('Topics live under `<topic_prefix>/<device_id>/`.'),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1).describe('QoS of result and error messages.'),
+    keepalive_s: z.number().int().positive().default(30).describe('MQTT keepalive interval in seconds.'),
+    reconnect_s: z.number().positive().default(5).describe('Seconds between reconnection attempts.'),
     tls: z
       .object({
-        ca: z.string().optional(),
-        cert: z.string().optional(),
-        key: z.string().optional(),
-        reject_unauthorized: z.boolean().default(true),
+        ca: z.string().optional().describe('CA certificate file (PEM) the broker certificate must chain to.'),
+        cert: z.string().optional().describe('Client certificate file (PEM), for brokers that authenticate clients by certificate.'),
+        key: z.string().optional().describe('Private key file (PEM) of the client certificate.'),
+        reject_unauthorized: z.boolean().default(true).describe('false accepts a broker certificate that does not verify (testing only).'),
       })
       .strict()
       .optional(),
     discovery: z
       .object({
-        enabled: z.boolean().default(true),
-        /** Home Assistant's discovery prefix; its `<prefix>/status` topic triggers a re-announce. */
-        prefix: z.string().min(1).default('homeassistant'),
+        enabled: z.boolean().default(true).describe('Announce the device and its sensors to Home Assistant (MQTT discovery).'),
+        prefix: z.string().min(1).default('homeassistant').describe('Home Assistant\'s discovery prefix; its `<prefix>/status` topic triggers a re-announce.'),
       })
       .strict()
       .prefault({}),
@@ -186,56 +158,46 @@ export const MqttSchema = z
 
 export const OutboxSchema = z
   .object({
-    /** On-disk queue of messages not yet acknowledged by the broker. */
-    dir: z.string().min(1).default('outbox'),
-    /** Oldest messages are dropped (and counted) beyond this many. */
-    max_messages: z.number().int().positive().default(10_000),
-    /** ... or beyond this many bytes of queued records (the queue is held in memory too). */
-    max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+    dir: z.string().min(1).default('outbox').describe('On-disk queue of messages not yet acknowledged by the broker.'),
+    max_messages: z.number().int().positive().default(10_000).describe('Oldest messages are dropped (and counted) beyond this many.'),
+    max_bytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Oldest messages are dropped (and counted) beyond this many bytes of queued records (the queue is held in memory too).'),
   })
   .strict();
 
 export const DaemonConfigSchema = z
   .object({
-    $schema: z.string().optional(),
-    /** deploy.json to run; default: the shipped deploy/deploy.json. */
-    deploy: z.string().optional(),
-    /** Names this device in topics and Home Assistant; default: the host name. */
-    device_id: topicLevel.optional(),
-    sources: z.array(SourceSchema).min(1),
+    $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
+    deploy: z.string().optional().describe('deploy.json to run; default: the shipped deploy/deploy.json.'),
+    device_id: topicLevel.optional().describe('Names this device in topics and Home Assistant; default: the host name.'),
+    sources: z.array(SourceSchema).min(1).describe('Where frames come from: directory, camera, command, rpicam, jetson-csi or snapshot sources, each with a unique name.'),
     mqtt: MqttSchema.prefault({}),
     outbox: OutboxSchema.prefault({}),
     /** Live control over MQTT (`<prefix>/<device>/set`): threshold, policy, deployment. */
     control: z
       .object({
-        /** false: the daemon neither subscribes to `set` nor announces the Home Assistant controls. */
-        enabled: z.boolean().default(true),
-        /** Where accepted changes are kept across restarts; default `control.json` beside the outbox folder. */
-        file: z.string().optional(),
+        enabled: z.boolean().default(true).describe('false: the daemon neither subscribes to `set` nor announces the Home Assistant controls.'),
+        file: z.string().optional().describe('Where accepted changes are kept across restarts; default `control.json` beside the outbox folder.'),
       })
       .strict()
       .prefault({}),
     runtime: z
       .object({
-        /** Most frames one cascade call takes from a source. */
-        batch_size: z.number().int().positive().max(256).default(8),
-        intra_op_threads: z.number().int().positive().optional(),
+        batch_size: z.number().int().positive().max(256).default(8).describe('Most frames one cascade call takes from a source.'),
+        intra_op_threads: z.number().int().positive().optional().describe("onnxruntime intra-op threads; default: onnxruntime's choice."),
       })
       .strict()
       .prefault({}),
     telemetry: z
       .object({
-        /** Seconds between telemetry messages; 0 turns them off. */
-        interval_s: z.number().nonnegative().default(30),
+        interval_s: z.number().nonnegative().default(30).describe('Seconds between telemetry messages; 0 turns them off.'),
       })
       .strict()
       .prefault({}),
     http: z
       .object({
-        enabled: z.boolean().default(true),
-        /** Loopback by default: expose /metrics and /healthz beyond the device only on purpose. */
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(9464),
+        enabled: z.boolean().default(true).describe('Serve /metrics and /healthz over HTTP.'),
+        host: z.string().default('127.0.0.1').describe('Loopback by default: expose /metrics and /healthz beyond the device only on purpose.'),
+        port: z.number().int().min(0).max(65535).default(9464).describe('HTTP port of /metrics and /healthz (0: any free port).'),
       })
       .strict()
       .prefault({}),
