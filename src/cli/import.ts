@@ -17,7 +17,8 @@ function numberList(value: string): number[] {
 function effortList(value: string): 'all' | number[] {
   if (value === 'all') return 'all';
   const list = value.split(',').map((v) => Number(v.trim()));
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`'${value}' is not "all" or a list of efforts like 1,3,6`);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 0))
+    throw new InvalidArgumentError(`'${value}' is not "all" or a list of efforts like 1,3,6`);
   return list;
 }
 
@@ -34,7 +35,15 @@ function report(r: ImportResult): string {
   ];
   const t = new Table({ head: ['effort', 'active mask', 'Path-Score', 'MACs', 'calib accuracy', 'file', 'bytes'], style: PLAIN });
   for (const e of r.manifest.efforts)
-    t.push([e.effort, e.active.join(' '), e.path_score?.toFixed(3) ?? '-', `${(e.macs / 1e6).toFixed(1)} M`, pct(e.accuracy.calib), e.file, r.sizes.efforts[e.effort] ?? '-']);
+    t.push([
+      e.effort,
+      e.active.join(' '),
+      e.path_score?.toFixed(3) ?? '-',
+      `${(e.macs / 1e6).toFixed(1)} M`,
+      pct(e.accuracy.calib),
+      e.file,
+      r.sizes.efforts[e.effort] ?? '-',
+    ]);
   lines.push(t.toString(), `(imported file: ${r.sizes.input} bytes; efforts are not fine-tuned)`);
   for (const note of r.notes) lines.push(`note: ${note}`);
   lines.push(`wrote ${r.dir}/ (manifest.json, effort-<k>.onnx, analysis.onnx, paths.json, cka.svg, cka.png, README.md)`);
@@ -44,16 +53,21 @@ function report(r: ImportResult): string {
 export function register(program: Command): void {
   program
     .command('import')
-    .description('turn an ONNX ViT classifier (torchvision, Hugging Face, timm exports) into a model family: efforts by graph surgery, Phase 1 paths on your images, manifest')
+    .description(
+      'turn an ONNX ViT classifier (torchvision, Hugging Face, timm exports) into a model family: efforts by graph surgery, Phase 1 paths on your images, manifest',
+    )
     .argument('<model.onnx>', 'the ONNX classifier to import')
     .requiredOption('--out <dir>', 'output model family directory')
     .requiredOption('--calib <dir>', 'calibration images: one subfolder per class (accuracy per effort is then measured) or a flat folder')
-    .option('--labels <file>', 'labels.txt (one per line, in class order) or a Hugging Face config.json (id2label); default: the calib class folders, sorted')
+    .option(
+      '--labels <file>',
+      'labels.txt (one per line, in class order) or a Hugging Face config.json (id2label); default: the calib class folders, sorted',
+    )
     .option('--preprocess <file>', 'a Hugging Face preprocessor_config.json (mean, std, resample)')
-    .option('--size <n>', 'input size, required when the model\'s height/width are dynamic', positiveInt)
+    .option('--size <n>', "input size, required when the model's height/width are dynamic", positiveInt)
     .addOption(new Option('--resize <fit>', 'how images are fitted to the input size').choices(['fill', 'cover', 'contain']))
-    .option('--mean <a,b,c>', 'per-channel mean of pixel/255 (default: ImageNet\'s)', numberList)
-    .option('--std <a,b,c>', 'per-channel std of pixel/255 (default: ImageNet\'s)', numberList)
+    .option('--mean <a,b,c>', "per-channel mean of pixel/255 (default: ImageNet's)", numberList)
+    .option('--std <a,b,c>', "per-channel std of pixel/255 (default: ImageNet's)", numberList)
     .option('--efforts <all|list>', 'efforts to write, e.g. 2,4 (the full effort is always written)', effortList, 'all' as const)
     .option('--images <n>', 'calibration images to use', positiveInt, 256)
     .option('--name <name>', 'family name (default: the model file name)')

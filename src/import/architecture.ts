@@ -16,7 +16,11 @@ export interface MeasuredArchitecture {
 }
 
 /** Input dims to probe with: the fixed batch (or 1), channels, and the fixed size or `size`. */
-function probeInput(detected: Detected, file: string, size?: number): { dims: [number, number, number, number]; batch: 'dynamic' | number } {
+function probeInput(
+  detected: Detected,
+  file: string,
+  size?: number,
+): { dims: [number, number, number, number]; batch: 'dynamic' | number } {
   const [n, c, h, w] = detected.input.dims;
   const fail = (reason: string): never => {
     throw new ModelLoadError(`${file}: input '${detected.input.name}' [${detected.input.dims.join(',')}]: ${reason}`);
@@ -36,12 +40,24 @@ function probeInput(detected: Detected, file: string, size?: number): { dims: [n
 }
 
 /** Runs `probeFile` (the imported graph with the probe tensors as outputs) and reads the architecture off the shapes. */
-export async function measureArchitecture(probeFile: string, detected: Detected, file: string, size?: number): Promise<MeasuredArchitecture> {
+export async function measureArchitecture(
+  probeFile: string,
+  detected: Detected,
+  file: string,
+  size?: number,
+): Promise<MeasuredArchitecture> {
   const { dims, batch } = probeInput(detected, file, size);
   const first = detected.blocks[0]!;
-  const dimsOf = await outputDims(probeFile, { name: detected.input.name, dims }, [first.residual, first.softmax, first.mlpHidden, detected.output]);
+  const dimsOf = await outputDims(probeFile, { name: detected.input.name, dims }, [
+    first.residual,
+    first.softmax,
+    first.mlpHidden,
+    detected.output,
+  ]);
   const fail = (what: string, got: readonly number[]): never => {
-    throw new ModelLoadError(`${file}: ${what} has shape [${got.join(',')}]; expected ${what === 'the residual stream' ? '[batch, tokens, dim]' : 'otherwise'}`);
+    throw new ModelLoadError(
+      `${file}: ${what} has shape [${got.join(',')}]; expected ${what === 'the residual stream' ? '[batch, tokens, dim]' : 'otherwise'}`,
+    );
   };
   const stream = dimsOf[first.residual]!;
   if (stream.length !== 3 || stream[0] !== 1) fail('the residual stream', stream);

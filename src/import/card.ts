@@ -8,7 +8,9 @@ const skipped = (active: readonly number[]) => active.flatMap((a, i) => (a ? [] 
 function cropFrom(m: Manifest): string {
   const from = m.preprocess.resize.crop_from;
   if (!from) return '';
-  return 'shortest_edge' in from ? `shorter edge to ${from.shortest_edge}, then center-crop ` : `${from.width}x${from.height}, then center-crop `;
+  return 'shortest_edge' in from
+    ? `shorter edge to ${from.shortest_edge}, then center-crop `
+    : `${from.width}x${from.height}, then center-crop `;
 }
 
 export function modelCard(m: Manifest, labelsSource: string): string {
@@ -40,8 +42,13 @@ export function modelCard(m: Manifest, labelsSource: string): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const e of m.efforts) {
-    const cost = e.accuracy.calib !== undefined && full.accuracy.calib !== undefined ? `${((full.accuracy.calib - e.accuracy.calib) * 100).toFixed(1)} points` : '-';
-    lines.push(`| ${e.effort} | ${skipped(e.active)} | ${(e.macs / 1e6).toFixed(1)} M | ${e.path_score?.toFixed(3) ?? '-'} | ${pct(e.accuracy.calib)} | ${cost} | ${e.file} |`);
+    const cost =
+      e.accuracy.calib !== undefined && full.accuracy.calib !== undefined
+        ? `${((full.accuracy.calib - e.accuracy.calib) * 100).toFixed(1)} points`
+        : '-';
+    lines.push(
+      `| ${e.effort} | ${skipped(e.active)} | ${(e.macs / 1e6).toFixed(1)} M | ${e.path_score?.toFixed(3) ?? '-'} | ${pct(e.accuracy.calib)} | ${cost} | ${e.file} |`,
+    );
   }
   lines.push(
     '',
@@ -49,7 +56,7 @@ export function modelCard(m: Manifest, labelsSource: string): string {
       (imp.calib.labelled
         ? 'The accuracy column, measured on the labelled calibration images (the same images Phase 1 tapped, so an optimistic estimate), shows what that costs.'
         : 'The calibration folder had no class subfolders, so the accuracy cost was not measured; import again with one subfolder per class to measure it.') +
-      ' Fine-tuning each effort with the paper\'s loss recovers most of it (see scripts/ and docs/import.md).',
+      " Fine-tuning each effort with the paper's loss recovers most of it (see scripts/ and docs/import.md).",
     '',
     '## Files',
     '',

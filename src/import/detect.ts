@@ -91,7 +91,9 @@ export function detectVit(model: ModelProto, file: string): Detected {
   const feeds = (graph.input ?? []).filter((v) => !index.initializers.has(v.name ?? ''));
   const images = feeds.filter((v) => valueDims(v)?.length === 4);
   if (images.length === 0)
-    fail(`no image input (a 4-D NCHW tensor); inputs: ${feeds.map((v) => `${v.name} [${valueDims(v)?.join(',') ?? '?'}]`).join(', ') || 'none'}`);
+    fail(
+      `no image input (a 4-D NCHW tensor); inputs: ${feeds.map((v) => `${v.name} [${valueDims(v)?.join(',') ?? '?'}]`).join(', ') || 'none'}`,
+    );
   if (images.length > 1) fail(`more than one image input (${images.map((v) => v.name).join(', ')}); the runtime feeds one image tensor`);
   const image = images[0]!;
   const others = feeds.filter((v) => v !== image);
@@ -102,12 +104,17 @@ export function detectVit(model: ModelProto, file: string): Detected {
   const attention = adds.filter((r) => has(r.nodes, 'Softmax') && has(r.nodes, MATMUL));
   const softmaxCount = index.nodes.filter((n) => n.opType === 'Softmax').length;
   if (!attention.length)
-    fail(`no Softmax branch on a residual Add (found ${adds.length} residual Add(s) and ${softmaxCount} Softmax node(s)); a ViT encoder computes x + Attn(LN(x))`);
+    fail(
+      `no Softmax branch on a residual Add (found ${adds.length} residual Add(s) and ${softmaxCount} Softmax node(s)); a ViT encoder computes x + Attn(LN(x))`,
+    );
 
   const mlpByResidual = new Map(adds.filter((r) => !has(r.nodes, 'Softmax') && has(r.nodes, MATMUL)).map((r) => [r.residual, r]));
   const blocks: EncoderBlock[] = attention.map((attn, i) => {
     const mlp = mlpByResidual.get(attn.out);
-    if (!mlp) fail(`encoder ${i + 1}: the attention residual Add '${attn.node.name || attn.out}' is not followed by an MLP residual Add (x + MLP(LN(x)))`);
+    if (!mlp)
+      fail(
+        `encoder ${i + 1}: the attention residual Add '${attn.node.name || attn.out}' is not followed by an MLP residual Add (x + MLP(LN(x)))`,
+      );
     return {
       attnAdd: attn.node,
       residual: attn.residual,
@@ -130,11 +137,15 @@ export function detectVit(model: ModelProto, file: string): Detected {
     .map((o) => ({ name: o.name ?? '', dims: valueDims(o), nodes: index.between(last, o.name ?? '') }))
     .filter((o) => has(o.nodes, MATMUL) && (o.dims === undefined || o.dims.length === 2));
   if (!heads.length)
-    fail(`no classifier head: no 2-D graph output is computed from the last encoder through a MatMul/Gemm (outputs: ${(graph.output ?? []).map((o) => `${o.name} [${valueDims(o)?.join(',') ?? '?'}]`).join(', ')})`);
+    fail(
+      `no classifier head: no 2-D graph output is computed from the last encoder through a MatMul/Gemm (outputs: ${(graph.output ?? []).map((o) => `${o.name} [${valueDims(o)?.join(',') ?? '?'}]`).join(', ')})`,
+    );
   const head = heads.find((h) => h.name === 'logits') ?? heads[0]!;
 
   // Mean pooling averages over tokens; a decomposed LayerNorm's ReduceMean averages over the last (channel) axis.
-  const pooling = head.nodes.some((n) => n.opType === 'ReduceMean' && !reduceAxes(n, graph).some((a) => a === -1 || a === 2)) ? 'mean' : 'cls';
+  const pooling = head.nodes.some((n) => n.opType === 'ReduceMean' && !reduceAxes(n, graph).some((a) => a === -1 || a === 2))
+    ? 'mean'
+    : 'cls';
   const stem = index.between(image.name!, blocks[0]!.residual).find((n) => n.opType === 'Conv');
   let stemConv: Detected['stemConv'];
   if (stem) {

@@ -8,8 +8,7 @@ import type { GraphProto, NodeProto } from './onnx.js';
 function nodeInputs(node: NodeProto): string[] {
   const names = (node.input ?? []).filter((n) => n !== '');
   for (const attr of node.attribute ?? [])
-    for (const g of [attr.g, ...(attr.graphs ?? [])])
-      if (g) for (const inner of g.node ?? []) names.push(...nodeInputs(inner));
+    for (const g of [attr.g, ...(attr.graphs ?? [])]) if (g) for (const inner of g.node ?? []) names.push(...nodeInputs(inner));
   return names;
 }
 

@@ -79,14 +79,24 @@ function sha256(path: string): string {
 }
 
 /** The efforts to write: every chosen path, or the listed ones; always the full effort; never effort 0 of a class-token model. */
-function pickEfforts(choices: EffortChoice[], wanted: 'all' | number[], depth: number, pooling: 'cls' | 'mean', notes: string[]): EffortChoice[] {
+function pickEfforts(
+  choices: EffortChoice[],
+  wanted: 'all' | number[],
+  depth: number,
+  pooling: 'cls' | 'mean',
+  notes: string[],
+): EffortChoice[] {
   const lowest = pooling === 'cls' ? 1 : 0;
   if (pooling === 'cls')
-    notes.push('effort 0 left out: the model classifies from its class token, which sees the image only through attention (efforts start at 1)');
+    notes.push(
+      'effort 0 left out: the model classifies from its class token, which sees the image only through attention (efforts start at 1)',
+    );
   if (wanted === 'all') return choices.filter((c) => c.effort >= lowest);
   for (const k of wanted)
     if (!Number.isInteger(k) || k < lowest || k > depth)
-      throw new ConfigError(`--efforts: ${k} is not an effort of this model (${lowest}..${depth}${lowest ? '; effort 0 of a class-token model never sees the image' : ''})`);
+      throw new ConfigError(
+        `--efforts: ${k} is not an effort of this model (${lowest}..${depth}${lowest ? '; effort 0 of a class-token model never sees the image' : ''})`,
+      );
   const set = new Set([...wanted, depth]);
   return choices.filter((c) => set.has(c.effort));
 }
@@ -108,10 +118,15 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
 
   const [, channels, height, width] = detected.input.dims;
   if (channels !== 1 && channels !== 3)
-    throw new ModelLoadError(`${file}: input '${detected.input.name}' [${detected.input.dims.join(',')}]: the channel dimension must be 1 or 3`);
+    throw new ModelLoadError(
+      `${file}: input '${detected.input.name}' [${detected.input.dims.join(',')}]: the channel dimension must be 1 or 3`,
+    );
   const fixed = (d: number | string | undefined) => (typeof d === 'number' ? d : undefined);
   const { config, ...flags } = o.preprocess ?? {};
-  const { preprocess, notes: preprocessNotes } = buildPreprocess({ channels, width: fixed(width), height: fixed(height) }, { flags, config });
+  const { preprocess, notes: preprocessNotes } = buildPreprocess(
+    { channels, width: fixed(width), height: fixed(height) },
+    { flags, config },
+  );
   notes.push(...preprocessNotes.map((n) => `preprocessing: ${n}`));
 
   mkdirSync(out, { recursive: true });
@@ -146,8 +161,15 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     preprocess,
     labels: labels.labels,
     architecture,
-    efforts: [{ effort: depth, active: fullMask as (0 | 1)[], file: effortFile(depth), macs: effortMacs(architecture, fullMask), accuracy: {} }],
-    analysis: { file: 'analysis.onnx', gate_input: analysis.names.gateInput, mlp_outputs: analysis.names.mlpOutputs, attn_outputs: analysis.names.attnOutputs },
+    efforts: [
+      { effort: depth, active: fullMask as (0 | 1)[], file: effortFile(depth), macs: effortMacs(architecture, fullMask), accuracy: {} },
+    ],
+    analysis: {
+      file: 'analysis.onnx',
+      gate_input: analysis.names.gateInput,
+      mlp_outputs: analysis.names.mlpOutputs,
+      attn_outputs: analysis.names.attnOutputs,
+    },
     imported: {
       from: basename(file),
       sha256: sha256(file),
@@ -180,8 +202,16 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
 
   const efforts: Effort[] = [];
   for (const c of kept) {
-    if (c.effort !== depth) sizes[c.effort] = await writeOnnx(join(out, effortFile(c.effort)), effortModel(model, detected.blocks, c.active));
-    efforts.push({ effort: c.effort, active: c.active as (0 | 1)[], file: effortFile(c.effort), macs: effortMacs(architecture, c.active), accuracy: {}, path_score: c.score });
+    if (c.effort !== depth)
+      sizes[c.effort] = await writeOnnx(join(out, effortFile(c.effort)), effortModel(model, detected.blocks, c.active));
+    efforts.push({
+      effort: c.effort,
+      active: c.active as (0 | 1)[],
+      file: effortFile(c.effort),
+      macs: effortMacs(architecture, c.active),
+      accuracy: {},
+      path_score: c.score,
+    });
   }
   manifest.efforts = efforts;
   await writeManifest();
@@ -193,7 +223,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       o.logger?.info({ effort: e.effort, accuracy: e.accuracy.calib }, 'calibration accuracy');
     }
     manifest.analysis!.accuracy = { calib: efforts.at(-1)!.accuracy.calib };
-  } else notes.push(`accuracy: ${calib.source} has no class subfolders named by the labels, so the accuracy of each effort was not measured`);
+  } else
+    notes.push(`accuracy: ${calib.source} has no class subfolders named by the labels, so the accuracy of each effort was not measured`);
   await writeManifest();
 
   const paths = pathsFile(manifest.name, calib, cka, kept);

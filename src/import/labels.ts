@@ -29,7 +29,8 @@ export function readLabels(path: string, classes: number): Labels {
     } catch (err) {
       throw new ConfigError(`--labels: ${path}: not valid JSON (${(err as Error).message})`, { cause: err });
     }
-    if (!id2label || typeof id2label !== 'object') throw new ConfigError(`--labels: ${path}: has no id2label object (a Hugging Face config.json has one)`);
+    if (!id2label || typeof id2label !== 'object')
+      throw new ConfigError(`--labels: ${path}: has no id2label object (a Hugging Face config.json has one)`);
     const map = id2label as Record<string, unknown>;
     labels = Array.from({ length: classes }, (_, i) => {
       const label = map[String(i)];
@@ -39,8 +40,12 @@ export function readLabels(path: string, classes: number): Labels {
     if (Object.keys(map).length !== classes)
       throw new ConfigError(`--labels: ${path}: id2label has ${Object.keys(map).length} entries, the model has ${classes} classes`);
   } else {
-    labels = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-    if (labels.length !== classes) throw new ConfigError(`--labels: ${path}: has ${labels.length} labels, the model has ${classes} classes`);
+    labels = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    if (labels.length !== classes)
+      throw new ConfigError(`--labels: ${path}: has ${labels.length} labels, the model has ${classes} classes`);
   }
   if (new Set(labels).size !== labels.length) throw new ConfigError(`--labels: ${path}: a label is listed twice`);
   return { labels, source: path };
@@ -61,6 +66,7 @@ export function classFolders(dir: string): string[] {
 /** Labels when --labels is not given: the calibration class folders if there is one per class, else class_<i>. */
 export function defaultLabels(calib: string, classes: number): Labels {
   const folders = classFolders(calib);
-  if (folders.length === classes) return { labels: folders, source: `${calib} class folders (sorted, as torchvision's ImageFolder numbers them)` };
+  if (folders.length === classes)
+    return { labels: folders, source: `${calib} class folders (sorted, as torchvision's ImageFolder numbers them)` };
   return { labels: Array.from({ length: classes }, (_, i) => `class_${i}`), source: 'none given (class_<index>)' };
 }

@@ -39,10 +39,9 @@ export function readOnnx(path: string): { model: ModelProto; bytes: number } {
   try {
     model = onnx.ModelProto.decode(buffer);
   } catch (err) {
-    throw new ModelLoadError(
-      `${path}: not a readable ONNX model (truncated or not an ONNX protobuf file: ${(err as Error).message})`,
-      { cause: err },
-    );
+    throw new ModelLoadError(`${path}: not a readable ONNX model (truncated or not an ONNX protobuf file: ${(err as Error).message})`, {
+      cause: err,
+    });
   }
   if (!model.graph || !model.graph.node?.length)
     throw new ModelLoadError(`${path}: not an ONNX model (no graph with nodes; truncated or not an ONNX file)`);
@@ -67,7 +66,8 @@ function checkComplete(graph: GraphProto, path: string): void {
     for (const name of node.output ?? []) known.add(name);
   }
   for (const out of graph.output ?? [])
-    if (!known.has(out.name ?? '')) throw new ModelLoadError(`${path}: graph output '${out.name}' is never produced (truncated or corrupt file)`);
+    if (!known.has(out.name ?? ''))
+      throw new ModelLoadError(`${path}: graph output '${out.name}' is never produced (truncated or corrupt file)`);
 }
 
 export function encodeOnnx(model: ModelProto): Uint8Array {
@@ -90,7 +90,9 @@ export function defaultOpset(model: ModelProto): number {
 export function valueDims(value: ValueInfoProto): (number | string)[] | undefined {
   const shape = value.type?.tensorType?.shape;
   if (!shape) return undefined;
-  return (shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined && toInt(d.dimValue) > 0 ? toInt(d.dimValue) : d.dimParam || '?'));
+  return (shape.dim ?? []).map((d) =>
+    d.dimValue !== null && d.dimValue !== undefined && toInt(d.dimValue) > 0 ? toInt(d.dimValue) : d.dimParam || '?',
+  );
 }
 
 /** A float tensor graph output/input of unspecified shape. */

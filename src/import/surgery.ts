@@ -38,7 +38,8 @@ export function effortModel(model: ModelProto, blocks: readonly EncoderBlock[], 
   );
   // A graph output that was a removed Add's output keeps its name through an Identity.
   for (const out of graph.output ?? [])
-    if (rename.has(out.name ?? '')) nodes.push({ opType: 'Identity', name: `pivot_skip_${out.name}`, input: [rename.get(out.name!)!], output: [out.name!] });
+    if (rename.has(out.name ?? ''))
+      nodes.push({ opType: 'Identity', name: `pivot_skip_${out.name}`, input: [rename.get(out.name!)!], output: [out.name!] });
   return withGraph(model, pruneDeadNodes({ ...graph, node: nodes }));
 }
 
@@ -46,7 +47,10 @@ export function effortModel(model: ModelProto, blocks: readonly EncoderBlock[], 
 export function withOutputs(model: ModelProto, names: readonly string[]): ModelProto {
   const graph = model.graph!;
   const existing = new Set((graph.output ?? []).map((o) => o.name));
-  return withGraph(model, { ...graph, output: [...(graph.output ?? []), ...names.filter((n) => !existing.has(n)).map((n) => floatValue(n))] });
+  return withGraph(model, {
+    ...graph,
+    output: [...(graph.output ?? []), ...names.filter((n) => !existing.has(n)).map((n) => floatValue(n))],
+  });
 }
 
 export interface AnalysisNames {
@@ -95,7 +99,10 @@ export function analysisModel(model: ModelProto, blocks: readonly EncoderBlock[]
       return name;
     });
   const mlpOutputs = taps('mlp', [blocks[0]!.residual, ...blocks.map((b) => b.mlpOut)]);
-  const attnOutputs = taps('attn', blocks.map((b) => b.attnOut));
+  const attnOutputs = taps(
+    'attn',
+    blocks.map((b) => b.attnOut),
+  );
   const analysis: GraphProto = {
     ...graph,
     node: nodes,

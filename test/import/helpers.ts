@@ -21,7 +21,13 @@ export function reference(name: 'tv-vit' | 'hf-vit' | 'mean-vit'): Reference {
 }
 
 /** Largest |difference| between `file`'s logits on the reference inputs and PyTorch's for `mask`; fixed-batch graphs run one input at a time. */
-export async function maxLogitError(file: string, ref: Reference, mask: readonly number[], input: string, output = 'logits'): Promise<number> {
+export async function maxLogitError(
+  file: string,
+  ref: Reference,
+  mask: readonly number[],
+  input: string,
+  output = 'logits',
+): Promise<number> {
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
   try {
     const expected = ref.logits[mask.join('')]!;

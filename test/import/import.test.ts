@@ -39,7 +39,11 @@ describe('pivot import (library)', () => {
     assert.deepEqual(result.manifest.architecture, ref.architecture);
     assert.deepEqual(result.manifest.labels, LABELS);
     assert.deepEqual(result.manifest.input, { name: 'x', shape: [-1, 3, 32, 32], layout: 'NCHW', dtype: 'float32' });
-    assert.deepEqual(result.manifest.efforts.map((e) => e.effort), [1, 2, 3, 4], 'no effort 0 for a class-token model');
+    assert.deepEqual(
+      result.manifest.efforts.map((e) => e.effort),
+      [1, 2, 3, 4],
+      'no effort 0 for a class-token model',
+    );
     assert.ok(result.notes.some((n) => /effort 0 left out/.test(n)));
     await checkEfforts(out, ref, 'x');
 
@@ -65,12 +69,19 @@ describe('pivot import (library)', () => {
 
   it('opset 14 (decomposed LayerNorm) and a fixed batch of 1 import to the same architecture', async () => {
     const ref = reference('tv-vit');
-    for (const [file, shape] of [['tv-vit-opset14.onnx', -1], ['tv-vit-fixed.onnx', 1]] as const) {
+    for (const [file, shape] of [
+      ['tv-vit-opset14.onnx', -1],
+      ['tv-vit-fixed.onnx', 1],
+    ] as const) {
       const out = join(tmp, file);
       const result = await runImport({ model: fixture(file), out, calib: CALIB, labels: fixture('labels.txt'), efforts: [2], threads: 1 });
       assert.deepEqual(result.manifest.architecture, ref.architecture, file);
       assert.equal(result.manifest.input.shape[0], shape);
-      assert.deepEqual(result.manifest.efforts.map((e) => e.effort), [2, 4], '--efforts 2 plus the full effort');
+      assert.deepEqual(
+        result.manifest.efforts.map((e) => e.effort),
+        [2, 4],
+        '--efforts 2 plus the full effort',
+      );
       await checkEfforts(out, ref, 'x');
     }
   });
@@ -88,12 +99,16 @@ describe('pivot import (library)', () => {
   it('mean pooling: effort 0 is offered; unlabelled calib (flat folder) skips accuracy; labels default to class_<i>', async () => {
     const flat = join(tmp, 'flat');
     mkdirSync(flat);
-    for (const label of LABELS) for (const i of [0, 1]) symlinkSync(join(CALIB, label, `${label}-${i}.png`), join(flat, `${label}-${i}.png`));
+    for (const label of LABELS)
+      for (const i of [0, 1]) symlinkSync(join(CALIB, label, `${label}-${i}.png`), join(flat, `${label}-${i}.png`));
     const out = join(tmp, 'mean');
     const result = await runImport({ model: fixture('mean-vit.onnx'), out, calib: flat, threads: 1 });
     const ref = reference('mean-vit');
     assert.deepEqual(result.manifest.architecture, ref.architecture);
-    assert.deepEqual(result.manifest.efforts.map((e) => e.effort), [0, 1, 2, 3]);
+    assert.deepEqual(
+      result.manifest.efforts.map((e) => e.effort),
+      [0, 1, 2, 3],
+    );
     assert.ok(result.manifest.efforts.every((e) => e.accuracy.calib === undefined));
     assert.deepEqual(result.manifest.labels, ['class_0', 'class_1', 'class_2', 'class_3', 'class_4']);
     assert.equal(result.manifest.imported?.calib.labelled, false);
@@ -116,9 +131,15 @@ describe('pivot import (library)', () => {
       threads: 1,
     });
     assert.deepEqual(result.manifest.architecture, shipped.manifest.architecture);
-    assert.deepEqual(result.manifest.efforts.map((e) => e.effort), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      result.manifest.efforts.map((e) => e.effort),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
     // The shipped full effort is the imported file: its calibration accuracy is a real model's, far above chance.
-    assert.ok(result.manifest.efforts.at(-1)!.accuracy.calib! > 0.6, `full effort accuracy ${result.manifest.efforts.at(-1)!.accuracy.calib}`);
+    assert.ok(
+      result.manifest.efforts.at(-1)!.accuracy.calib! > 0.6,
+      `full effort accuracy ${result.manifest.efforts.at(-1)!.accuracy.calib}`,
+    );
   });
 
   it('a model with its weights in an external-data file: the side file is carried into the family', async () => {
@@ -134,29 +155,78 @@ describe('pivot import (library)', () => {
   });
 
   it('option errors name the option', async () => {
-    await assert.rejects(runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, efforts: [0] }), (e) => e instanceof ConfigError && /--efforts: 0 .*class-token/.test(e.message));
-    await assert.rejects(runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, labels: fixture('hf-config.json').replace('hf-config', 'nope') }), /--labels: .*no such file/);
-    await assert.rejects(runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, preprocess: { size: 64 } }), ConfigError);
+    await assert.rejects(
+      runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, efforts: [0] }),
+      (e) => e instanceof ConfigError && /--efforts: 0 .*class-token/.test(e.message),
+    );
+    await assert.rejects(
+      runImport({
+        model: fixture('tv-vit-opset17.onnx'),
+        out: join(tmp, 'x'),
+        calib: CALIB,
+        labels: fixture('hf-config.json').replace('hf-config', 'nope'),
+      }),
+      /--labels: .*no such file/,
+    );
+    await assert.rejects(
+      runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, preprocess: { size: 64 } }),
+      ConfigError,
+    );
   });
 });
 
 describe('pivot import (CLI), then search, classify and eval on the imported family', () => {
   it('imports, searches a pair, classifies and evaluates', async () => {
     const out = join(tmp, 'cli');
-    const imported = await runPivot(['import', fixture('tv-vit-opset17.onnx'), '--out', out, '--calib', CALIB, '--labels', fixture('labels.txt'), '--threads', '1', '--name', 'tiny-vit']);
+    const imported = await runPivot([
+      'import',
+      fixture('tv-vit-opset17.onnx'),
+      '--out',
+      out,
+      '--calib',
+      CALIB,
+      '--labels',
+      fixture('labels.txt'),
+      '--threads',
+      '1',
+      '--name',
+      'tiny-vit',
+    ]);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.match(imported.stdout, /depth 4, dim 32, heads 2, tokens 17, MLP ratio 2, image 32, patch 8, stem conv8x8\/8, pooling cls, classes 5/);
+    assert.match(
+      imported.stdout,
+      /depth 4, dim 32, heads 2, tokens 17, MLP ratio 2, image 32, patch 8, stem conv8x8\/8, pooling cls, classes 5/,
+    );
     assert.match(imported.stdout, /effort 0 left out/);
 
     const deploy = join(out, 'deploy.json');
-    const search = await runPivot(['search', '--model', out, '--data', CALIB, '--images', '20', '--lec', '0.3', '--delay-ratio', '0.95', '--cost', 'sim', '--out', deploy]);
+    const search = await runPivot([
+      'search',
+      '--model',
+      out,
+      '--data',
+      CALIB,
+      '--images',
+      '20',
+      '--lec',
+      '0.3',
+      '--delay-ratio',
+      '0.95',
+      '--cost',
+      'sim',
+      '--out',
+      deploy,
+    ]);
     assert.equal(search.code, 0, search.stderr);
     const chosen = JSON.parse(readFileSync(deploy, 'utf8')) as { low: number; high: number };
     assert.equal(chosen.high, 4);
 
     const classify = await runPivot(['classify', '--deploy', deploy, '--json', '--threads', '1', join(CALIB, 'apple')]);
     assert.equal(classify.code, 0, classify.stderr);
-    const lines = classify.stdout.trim().split('\n').map((l) => JSON.parse(l) as { label: string });
+    const lines = classify.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { label: string });
     assert.equal(lines.length, 4);
     for (const l of lines) assert.ok(LABELS.includes(l.label));
 
@@ -171,7 +241,9 @@ describe('pivot import (CLI), then search, classify and eval on the imported fam
     assert.equal(paths.code, 0, paths.stderr);
     const again = (JSON.parse(paths.stdout) as { cka: { values: number[][] } }).cka.values;
     const fromImport = (JSON.parse(readFileSync(join(out, 'paths.json'), 'utf8')) as { cka: { values: number[][] } }).cka.values;
-    again.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - fromImport[i]![j]!) < 1e-6, `pivot paths repeats the import's CKA [${i}][${j}]`)));
+    again.forEach((row, i) =>
+      row.forEach((v, j) => assert.ok(Math.abs(v - fromImport[i]![j]!) < 1e-6, `pivot paths repeats the import's CKA [${i}][${j}]`)),
+    );
 
     const refused = await runPivot(['import', fixture('cnn.onnx'), '--out', join(tmp, 'cnn'), '--calib', CALIB]);
     assert.equal(refused.code, 3);

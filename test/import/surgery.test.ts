@@ -18,7 +18,8 @@ import { externalise, fixture, maxLogitError, reference } from './helpers.js';
 const tmp = mkdtempSync(join(tmpdir(), 'pivot-surgery-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const allMasks = (depth: number) => Array.from({ length: 2 ** depth }, (_, m) => Array.from({ length: depth }, (_, i) => (m >> (depth - 1 - i)) & 1));
+const allMasks = (depth: number) =>
+  Array.from({ length: 2 ** depth }, (_, m) => Array.from({ length: depth }, (_, i) => (m >> (depth - 1 - i)) & 1));
 /**
  * The model at opset 18, where ReduceMean takes its axes as an input instead of an attribute
  * (the only op of these fixtures that changed; torch 1.13 and onnx 1.12 cannot export 18).
@@ -68,11 +69,15 @@ describe('effort graphs by surgery', () => {
         assert.ok(error < 1e-4, `mask ${mask.join('')}: max |logit error| ${error}`);
       }
       // Each attention removed takes its weights with it: a smaller effort is a strictly smaller file.
-      for (let k = 1; k <= found.blocks.length; k++) assert.ok(Math.max(...sizes.get(k - 1)!) < Math.min(...sizes.get(k)!), `effort ${k - 1} files are smaller than effort ${k}'s`);
+      for (let k = 1; k <= found.blocks.length; k++)
+        assert.ok(Math.max(...sizes.get(k - 1)!) < Math.min(...sizes.get(k)!), `effort ${k - 1} files are smaller than effort ${k}'s`);
     });
 
   it('opset 18: a ReduceMean whose axes are an input (mean pooling) and a relabelled class-token graph', async () => {
-    for (const [file, ref, input] of [['mean-vit.onnx', 'mean-vit', 'pixel_values'], ['tv-vit-opset17.onnx', 'tv-vit', 'x']] as const) {
+    for (const [file, ref, input] of [
+      ['mean-vit.onnx', 'mean-vit', 'pixel_values'],
+      ['tv-vit-opset17.onnx', 'tv-vit', 'x'],
+    ] as const) {
       const opset18 = toOpset18(readOnnx(fixture(file)).model);
       const found = detectVit(opset18, file);
       assert.equal(found.pooling, reference(ref).architecture.pooling);
@@ -90,11 +95,20 @@ describe('effort graphs by surgery', () => {
     const extra: ModelProto = {
       ...model,
       metadataProps: [{ key: 'author', value: 'someone' }],
-      graph: { ...model.graph, output: [...model.graph!.output!, { name: found.blocks[0]!.mlpOut, type: { tensorType: { elemType: FLOAT } } }] },
+      graph: {
+        ...model.graph,
+        output: [...model.graph!.output!, { name: found.blocks[0]!.mlpOut, type: { tensorType: { elemType: FLOAT } } }],
+      },
     };
     const effort = onnx.ModelProto.decode(encodeOnnx(effortModel(extra, found.blocks, [0, 0, 0, 1])));
-    assert.deepEqual(effort.graph!.output!.map((o) => o.name), ['logits', found.blocks[0]!.mlpOut]);
-    assert.deepEqual(effort.metadataProps.map((p) => [p.key, p.value]), [['author', 'someone']]);
+    assert.deepEqual(
+      effort.graph!.output!.map((o) => o.name),
+      ['logits', found.blocks[0]!.mlpOut],
+    );
+    assert.deepEqual(
+      effort.metadataProps.map((p) => [p.key, p.value]),
+      [['author', 'someone']],
+    );
     assert.deepEqual(JSON.stringify(effort.opsetImport), JSON.stringify(model.opsetImport));
     assert.equal(Number(effort.irVersion), Number(model.irVersion));
     assert.equal(effort.producerName, model.producerName);
@@ -123,7 +137,10 @@ describe('effort graphs by surgery', () => {
     const written = readOnnx(file).model;
     assert.deepEqual(externalDataFiles(written), ['weights.bin']);
     const inline = encodeOnnx(effortModel(model, found.blocks, [1, 0, 1, 0])).length;
-    assert.ok(readFileSync(file).length < inline / 2, `the graph file holds no initializer bytes (${readFileSync(file).length} bytes, ${inline} inline)`);
+    assert.ok(
+      readFileSync(file).length < inline / 2,
+      `the graph file holds no initializer bytes (${readFileSync(file).length} bytes, ${inline} inline)`,
+    );
     assert.ok((await maxLogitError(file, reference('tv-vit'), [1, 0, 1, 0], 'x')) < 1e-4);
   });
 
@@ -131,14 +148,21 @@ describe('effort graphs by surgery', () => {
     const { model } = readOnnx(fixture('mean-vit.onnx'));
     const found = detectVit(model, 'mean-vit.onnx');
     const { model: analysis, names } = analysisModel(model, found.blocks);
-    assert.deepEqual(names, { gateInput: 'attn_gate', mlpOutputs: ['mlp_0', 'mlp_1', 'mlp_2', 'mlp_3'], attnOutputs: ['attn_1', 'attn_2', 'attn_3'] });
+    assert.deepEqual(names, {
+      gateInput: 'attn_gate',
+      mlpOutputs: ['mlp_0', 'mlp_1', 'mlp_2', 'mlp_3'],
+      attnOutputs: ['attn_1', 'attn_2', 'attn_3'],
+    });
     const file = join(tmp, 'analysis.onnx');
     await writeOnnx(file, analysis);
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
     const ref = reference('mean-vit');
     const x = new ort.Tensor('float32', Float32Array.from(ref.inputs), ref.input_shape);
-    for (const mask of [[1, 1, 1], [0, 1, 0]]) {
+    for (const mask of [
+      [1, 1, 1],
+      [0, 1, 0],
+    ]) {
       const out = await session.run({ pixel_values: x, attn_gate: new ort.Tensor('float32', Float32Array.from(mask), [3]) });
       const got = out.logits!.data as Float32Array;
       const expected = ref.logits[mask.join('')]!;
@@ -161,7 +185,8 @@ describe('graphs pivot import refuses', () => {
     );
   };
 
-  it('a CNN: no Softmax branch on a residual Add', () => refuses(fixture('cnn.onnx'), /cnn\.onnx: not a ViT classifier .*no Softmax branch on a residual Add/));
+  it('a CNN: no Softmax branch on a residual Add', () =>
+    refuses(fixture('cnn.onnx'), /cnn\.onnx: not a ViT classifier .*no Softmax branch on a residual Add/));
   it('a ViT without classifier head', () => refuses(fixture('vit-features.onnx'), /no classifier head/));
   it('a truncated file', () => {
     const file = join(tmp, 'truncated.onnx');
