@@ -31,6 +31,8 @@ export interface FitOptions {
   rounds?: number;
   /** Timed calls per case per round at the first batch size (fewer at larger ones: about the same images). */
   iterations?: number;
+  /** Untimed calls per case before the first round (default 10). */
+  warmup?: number;
   /** Optional measured average power in watts, copied into the profile. */
   powerW?: number;
 }
@@ -84,7 +86,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   let choice: PairChoice | undefined;
   try {
     const cases = batches.flatMap((batch) => efforts.map((effort) => ({ effort, batch })));
-    timings = await measureCases(runtime, cases, { batch: batches[0]!, rounds: settings.rounds, iterations: settings.iterations });
+    timings = await measureCases(runtime, cases, { batch: batches[0]!, rounds: settings.rounds, iterations: settings.iterations, warmup: opts.warmup });
     points = timings.map((t) => ({ effort: t.effort, batch: t.batch, measured_ms: t.medianMs }));
     // Right after the timing, in the same run: the deployed cascade at the profile's batch.
     if (deployment && dataset) choice = await measurePair(runtime, deployment, dataset, batches[0]!);

@@ -34,7 +34,7 @@ export function register(program: Command): void {
         for (const [flag, set] of [['--hw', opts.hw ?? opts.hardware], ['--batch', opts.batch], ['--data', opts.data], ['--limit', opts.limit], ['--out', opts.out], ['--chart', opts.chart]] as const)
           if (set !== undefined) throw new ConfigError(`--fit measures and writes a profile: drop ${flag} (use --fit-batches for the batch sizes)`);
         const target = opts.model !== undefined ? { model: opts.model } : { deploy: opts.deploy ?? defaultDeployPath() };
-        const report = await runFit({ ...target, out: opts.fit, batches: opts.fitBatches, threads: opts.threads, rounds: opts.rounds, iterations: opts.iterations, powerW: opts.power });
+        const report = await runFit({ ...target, out: opts.fit, batches: opts.fitBatches, threads: opts.threads, rounds: opts.rounds, iterations: opts.iterations, warmup: opts.warmup, powerW: opts.power });
         process.stderr.write(`wrote ${report.file}\n`);
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));
         return;

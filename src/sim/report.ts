@@ -140,16 +140,19 @@ export function resultTable(r: SimResult, withLayers = false): string {
   const t = new Table({ style: PLAIN });
   t.push(
     { model: `${r.model} (effort ${r.effort}, active ${maskText(r.active)})` },
-    { hardware: `${r.hardware}: ${r.dataflow.toUpperCase()} @ ${r.clockMhz} MHz` },
+    { hardware: r.dataflow === 'cpu' ? `${r.hardware}: measured device profile (kind: cpu)` : `${r.hardware}: ${r.dataflow.toUpperCase()} @ ${r.clockMhz} MHz` },
     { 'delay (ms)': f(r.delayMs) },
     { 'energy (J)': f(r.energyJ, 4) },
     { 'EDP (J x ms)': f(r.edp) },
     { 'FPS/W': f(r.fpsPerW) },
     { 'avg power (W)': f(r.powerW) },
-    { 'PL / host (ms)': `${f(r.plMs)} / ${f(r.hostMs)}` },
-    { 'cycles compute / stall': `${r.computeCycles} / ${r.stallCycles}` },
-    { 'PE utilization': `${pct(r.utilization.overall)} (mapping ${pct(r.utilization.mappingEfficiency)})` },
   );
+  if (r.dataflow !== 'cpu')
+    t.push(
+      { 'PL / host (ms)': `${f(r.plMs)} / ${f(r.hostMs)}` },
+      { 'cycles compute / stall': `${r.computeCycles} / ${r.stallCycles}` },
+      { 'PE utilization': `${pct(r.utilization.overall)} (mapping ${pct(r.utilization.mappingEfficiency)})` },
+    );
   let out = `${t.toString()}\n${breakdownTables(r.breakdownMs, r.breakdown, r.energy.byComponent)}`;
   if (withLayers) out += `\n${layersTable(r)}`;
   return out;
