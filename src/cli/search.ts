@@ -1,4 +1,4 @@
-/** `pivot search`: Phase 2, the effort pair and threshold with the best accuracy that meet a delay target -> deploy.json. */
+/** `pivot search`: Phase 2, the effort pair and threshold that meet a delay target under F_L >= LEC -> deploy.json. */
 import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import {
@@ -20,7 +20,7 @@ import { integer, nonNegativeInt, number, positiveInt } from './options.js';
 export function register(program: Command): void {
   program
     .command('search')
-    .description('Phase 2: the (low, high) effort pair and entropy threshold with the best accuracy meeting a delay target under F_L >= LEC -> deploy.json')
+    .description('Phase 2: the (low, high) effort pair and entropy threshold meeting a delay target under F_L >= LEC (the first in pair order, or --pick accurate) -> deploy.json')
     .requiredOption('--model <dir>', 'model family directory (manifest.json + one ONNX file per effort)')
     .option('--data <dir>', 'Fashion-MNIST IDX directory or a folder with one subfolder per class (default: /usr/share/datasets/fashion-mnist if installed, else the model\'s samples/)')
     .addOption(new Option('--split <split>', 'IDX split to draw from (default: train; test with --max-drop)').choices(['train', 'test']))

@@ -46,6 +46,17 @@ describe('pivot paths (end to end on the bundled samples)', () => {
     assert.deepEqual([...readFileSync(join(out, 'cka.png')).subarray(1, 4)], [...Buffer.from('PNG')]);
   });
 
+  it('a run without --random-paths keeps the earlier random-path check in the same file, re-scored on the new CKA', async () => {
+    const before = PathsFileSchema.parse(JSON.parse(readFileSync(join(out, 'paths.json'), 'utf8')));
+    await cli(['--model', MODEL, '--data', SAMPLES, '--images', '32', '--out', out, '--threads', '1', '--json']);
+    const after = PathsFileSchema.parse(JSON.parse(readFileSync(join(out, 'paths.json'), 'utf8')));
+    assert.equal(after.images, 32);
+    const [was, kept] = [before.random_paths!, after.random_paths!];
+    assert.deepEqual({ ...kept, paths: undefined, spearman: undefined }, { ...was, paths: undefined, spearman: undefined });
+    assert.deepEqual(kept.paths.map((p) => [p.active, p.accuracy]), was.paths.map((p) => [p.active, p.accuracy]));
+    for (const p of kept.paths) assert.ok(Math.abs(p.score - pathScore(p.active, after.cka.values)) < 1e-12, 'score from the new CKA');
+  });
+
   it('names the bad input and exits with its error class code', async () => {
     await assert.rejects(cli(['--model', join(out, 'nope')]), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 3);

@@ -4,7 +4,7 @@
  * Algorithm 1 and keep the best; optionally check Fig. 4a (random paths: accuracy vs
  * Path-Score). Writes paths.json, cka.svg and cka.png.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -14,7 +14,7 @@ import { AnalysisModel } from '../../model/analysis.js';
 import { loadModelFamily, type ModelFamily } from '../../model/manifest.js';
 import { writeHeatmap } from './heatmap.js';
 import { isIdxDir, loadImageSet, type ImageSet } from './images.js';
-import { randomPathsCheck, type RandomPath } from './random-paths.js';
+import { randomPathsCheck, rescoreRandomPaths, type RandomPath } from './random-paths.js';
 import { type PathsFile, PathsFileSchema } from './schema.js';
 import { type EffortChoice, selectOptimalPaths } from './select.js';
 import { measureCkaMatrix } from './taps.js';
@@ -108,6 +108,19 @@ export function pathsFile(model: string, images: Pick<ImageSet, 'count' | 'sourc
   };
 }
 
+/** The random-path section of an existing paths.json for a model of this depth, if there is one. */
+function readEarlierRandomPaths(file: string, depth: number): PathsFile['random_paths'] {
+  let earlier: unknown;
+  try {
+    earlier = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // no earlier file (or not JSON): nothing to keep
+  }
+  const parsed = PathsFileSchema.safeParse(earlier);
+  const section = parsed.success ? parsed.data.random_paths : undefined;
+  return section?.paths.every((p) => p.active.length === depth) ? section : undefined;
+}
+
 export async function runPhase1(o: Phase1Options): Promise<Phase1Result> {
   const family = loadModelFamily(o.model);
   const { manifest } = family;
@@ -153,8 +166,17 @@ export async function runPhase1(o: Phase1Options): Promise<Phase1Result> {
       };
     }
 
-    PathsFileSchema.parse(paths);
     const json = join(outDir, 'paths.json');
+    if (!paths.random_paths) {
+      // Without --random-paths, an earlier run's Fig. 4a check in the same file is kept (re-scored), not dropped.
+      const earlier = readEarlierRandomPaths(json, depth);
+      if (earlier) {
+        const { paths: rescored, spearman } = rescoreRandomPaths(earlier.paths, cka);
+        paths.random_paths = { ...earlier, paths: rescored, spearman: Number.isFinite(spearman) ? spearman : null };
+        o.logger?.info({ file: json }, 'kept the random-path check of the earlier paths.json (accuracies as measured then, Path-Scores recomputed)');
+      }
+    }
+    PathsFileSchema.parse(paths);
     await writeFile(json, `${JSON.stringify(paths, null, 2)}\n`);
     const heatmap = await writeHeatmap(cka, `${manifest.name}: CKA matrix (${tapImages.count} images)`, join(outDir, 'cka'));
     return { paths, choices, files: { json, ...heatmap } };

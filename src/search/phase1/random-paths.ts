@@ -61,7 +61,22 @@ export async function randomPathsCheck(
     paths.push(path);
     options.onPath?.(path, paths.length, drawn.length);
   }
-  const spearman =
-    paths.length >= 2 ? sampleRankCorrelation(paths.map((p) => p.accuracy), paths.map((p) => p.score)) : Number.NaN;
-  return { effort: options.effort, images: images.count, paths, spearman };
+  return { effort: options.effort, images: images.count, paths, spearman: rankCorrelation(paths) };
+}
+
+/** Spearman's rank correlation of accuracy and Path-Score over the paths; NaN for fewer than two. */
+export function rankCorrelation(paths: readonly Pick<RandomPath, 'accuracy' | 'score'>[]): number {
+  return paths.length >= 2 ? sampleRankCorrelation(paths.map((p) => p.accuracy), paths.map((p) => p.score)) : Number.NaN;
+}
+
+/**
+ * An earlier run's random paths against a new CKA matrix: their accuracies do not depend on the
+ * tap images, so they are kept; their Path-Scores (and the correlation) are recomputed.
+ */
+export function rescoreRandomPaths<P extends { active: Mask; score: number; accuracy: number }>(
+  earlier: readonly P[],
+  cka: CkaMatrix,
+): { paths: P[]; spearman: number } {
+  const paths = earlier.map((p) => ({ ...p, score: pathScore(p.active, cka) }));
+  return { paths, spearman: rankCorrelation(paths) };
 }
