@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--delay-ratio <r>', 'delay target as a fraction of the full (largest) effort\'s delay', number)
     .option('--tolerance <t>', 'a pair meets the target when its delay <= target * (1 + t)', number, 0.05)
     .addOption(new Option('--cost <source>', 'delays from PIVOT-Sim or measured here with onnxruntime').choices(COST_SOURCES).default('sim'))
-    .option('--hardware <preset|file>', 'PIVOT-Sim hardware: zcu102 or a hw.yaml (with --cost sim)', 'zcu102')
+    .option('--hardware <preset|file>', 'PIVOT-Sim hardware: zcu102, a hw.yaml or a device profile from pivot bench --fit (with --cost sim)', 'zcu102')
     .option('--step <s>', 'threshold grid step', number, 0.01)
     .addOption(new Option('--pick <rule>', 'among pairs meeting the target: the first in pair order (as the paper) or the most accurate').choices(PICKS).default('first'))
     .option('--rounds <n>', 'interleaved timing rounds over all efforts (with --cost device)', integer, 5)
