@@ -154,6 +154,18 @@ describe('pivot import (library)', () => {
     await checkEfforts(out, reference('tv-vit'), 'x');
   });
 
+  it('a calibration folder naming some labels and not others is refused, naming the odd folder', async () => {
+    const mixed = join(tmp, 'mixed');
+    for (const folder of ['apple', 'zebra']) {
+      mkdirSync(join(mixed, folder), { recursive: true });
+      symlinkSync(join(CALIB, 'apple', 'apple-0.png'), join(mixed, folder, 'a.png'));
+    }
+    await assert.rejects(
+      runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'mixed-out'), calib: mixed, labels: fixture('labels.txt') }),
+      /zebra/,
+    );
+  });
+
   it('option errors name the option', async () => {
     await assert.rejects(
       runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'x'), calib: CALIB, efforts: [0] }),
