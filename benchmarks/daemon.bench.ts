@@ -15,7 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -54,10 +54,15 @@ const blockWrites = (): number | undefined => {
  * which Linux adds to this process's /proc/self/io once the child is reaped.
  */
 const COPY = `const fs = require('node:fs');
-for (const [a, b] of JSON.parse(process.argv[1])) fs.copyFileSync(a, b);
+for (const [a, b] of JSON.parse(fs.readFileSync(process.argv[1], 'utf8'))) fs.copyFileSync(a, b);
 const io = fs.existsSync('/proc/self/io') ? fs.readFileSync('/proc/self/io', 'utf8') : '';
 process.stdout.write(/write_bytes: (\\d+)/.exec(io)?.[1] ?? '0');`;
-const copyInChild = async (pairs: [string, string][]) => Number((await promisify(execFile)(process.execPath, ['-e', COPY, JSON.stringify(pairs)])).stdout);
+const copyInChild = async (pairs: [string, string][]) => {
+  // The list goes through a file: 1,000 pairs of paths outgrow the 128 KiB limit of one argument.
+  const list = join(dir, 'copy-list.json');
+  writeFileSync(list, JSON.stringify(pairs));
+  return Number((await promisify(execFile)(process.execPath, ['-e', COPY, list])).stdout);
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'pivot-daemon-bench-'));
 const broker = await startMosquitto();

@@ -1,13 +1,13 @@
 import { constants, type Stats } from 'node:fs';
 import { access, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, isAbsolute } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
 import type { DirectorySourceConfig } from '../config.js';
 import { IMAGE_EXTENSIONS } from '../../data/index.js';
 import type { Frame, FrameOutcome, FrameSource, SourceStats } from '../types.js';
 import { SourceCounters, type SourceHooks } from './counters.js';
+import { watchFolder, type FolderWatch } from './folder-watch.js';
 import { moveNoClobber } from './move.js';
 import { Wakeup } from './wakeup.js';
 
@@ -17,7 +17,7 @@ export interface DirectoryOptions extends SourceHooks {
    * being copied in (scp, SMB, a camera's FTP upload) is not read half-written.
    */
   stabilityMs?: number;
-  /** How often a growing file's size is checked. */
+  /** How often a growing file's size is checked (poll: true). */
   pollMs?: number;
 }
 
@@ -55,7 +55,7 @@ export class DirectorySource implements FrameSource {
    * until restart, so a broken done_dir cannot make a file be classified again and again.
    */
   readonly #taken = new Set<string>();
-  #watcher: FSWatcher | undefined;
+  #watcher: FolderWatch | undefined;
   #closed = false;
 
   constructor(
@@ -75,20 +75,15 @@ export class DirectorySource implements FrameSource {
   async start(): Promise<void> {
     await this.#ensureDirectory();
     this.#closed = false;
-    const watcher = watch(this.#path, {
-      depth: 0,
-      alwaysStat: true,
-      awaitWriteFinish: { stabilityThreshold: this.#stabilityMs, pollInterval: this.#pollMs },
-      usePolling: this.config.poll,
-      interval: 1000,
-      ignored: (path: string, stats?: Stats) => this.#ignored(path, stats),
-    });
-    this.#watcher = watcher;
-    watcher.on('add', (path: string, stats?: Stats) => void this.#added(path, stats));
-    watcher.on('unlink', (path: string) => this.#removed(path));
-    watcher.on('error', (err: unknown) => this.#counters.failure(`watching ${this.#path}: ${(err as Error).message}`, { path: this.#path }));
-    // Resolve once the files already there are known (they still wait out the stability time).
-    await new Promise<void>((resolve) => watcher.once('ready', resolve));
+    this.#watcher = await watchFolder(
+      this.#path,
+      { poll: this.config.poll, stabilityMs: this.#stabilityMs, pollMs: this.#pollMs, ignored: (path, stats) => this.#ignored(path, stats) },
+      {
+        settled: (path, stats) => this.#added(path, stats),
+        removed: (path) => this.#removed(path),
+        error: (err) => this.#counters.failure(`watching ${this.#path}: ${err.message}`, { path: this.#path }),
+      },
+    );
     this.logger.info({ path: this.#path }, `watching ${this.#path} for images`);
   }
 
@@ -148,24 +143,15 @@ export class DirectorySource implements FrameSource {
   }
 
   #ignored(path: string, stats?: Stats): boolean {
-    if (path === this.#path) return false;
     if (isInside(path, this.#doneDir) || isInside(path, this.#failedDir)) return true;
     if (basename(path).startsWith('.')) return true;
     return Boolean(stats?.isFile()) && !IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
   }
 
-  async #added(path: string, stats?: Stats): Promise<void> {
+  #added(path: string, stats: Stats): void {
     if (!IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) return;
-    let mtime = stats?.mtime;
-    if (!mtime) {
-      try {
-        mtime = (await stat(path)).mtime;
-      } catch {
-        return; // gone again
-      }
-    }
     if (this.#taken.has(path) || this.#queue.some((q) => q.path === path)) return;
-    const entry = { path, mtime };
+    const entry = { path, mtime: stats.mtime };
     // Sorted insert: the queue stays oldest first without re-sorting on every take.
     let at = this.#queue.length;
     while (at > 0 && byAge(this.#queue[at - 1]!, entry) > 0) at--;

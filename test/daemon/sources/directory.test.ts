@@ -173,7 +173,7 @@ describe('directory source', () => {
     }
   });
 
-  it('does not take a file while it is still being written', async () => {
+  it('does not take a file while it is still being written, and takes it once', async () => {
     const dir = freshDir();
     const big = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
       .png()
@@ -196,6 +196,28 @@ describe('directory source', () => {
       assert.deepEqual(bytes, big);
       const meta = await sharp(bytes).metadata();
       assert.equal(meta.width, 256);
+      // Handed out once: the events of the second write do not make it a new file.
+      await assertNothingMore(src);
+      assert.equal(src.stats().produced, 1);
+    } finally {
+      await src.stop();
+    }
+  });
+
+  it('forgets a file deleted before it settled; ignores a done_dir inside the folder', async () => {
+    const dir = freshDir();
+    const src = source(dir, { done_dir: join(dir, 'processed') });
+    await src.start();
+    try {
+      writeFileSync(join(dir, 'short-lived.png'), png);
+      writeFileSync(join(dir, 'kept.png'), png);
+      rmSync(join(dir, 'short-lived.png'));
+      const [kept] = await takeAll(src, 1);
+      assert.equal(basename(kept!.name), 'kept.png');
+      await kept!.settle({ ok: true });
+      assert.deepEqual(readdirSync(join(dir, 'processed')), ['kept.png']);
+      await assertNothingMore(src);
+      assert.equal(src.stats().produced, 1);
     } finally {
       await src.stop();
     }
