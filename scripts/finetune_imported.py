@@ -307,11 +307,12 @@ def main():
                 torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
                 opt.step()
                 step += 1
+        seconds = time.time() - t0
         after = {k: accuracy(student, dl, mask) for k, dl in measure.items() if dl is not None}
         export_effort(student, mask, manifest, family / entry["file"])
         entry["accuracy"] = {**entry.get("accuracy", {}), **{k: round(v, 4) for k, v in after.items()}}
         write_json(manifest_path, manifest)
-        print(json.dumps({"effort": effort, "active": mask, "steps": step, "seconds": round(time.time() - t0, 1),
+        print(json.dumps({"effort": effort, "active": mask, "steps": step, "train_seconds": round(seconds, 1),
                           "loss_before": round(loss_before, 5), "loss_after": round(probe_loss(), 5),
                           "accuracy_before": before, "accuracy_after": after}), flush=True)
 
