@@ -1,5 +1,6 @@
 /**
- * JSON Schemas of the files users write (daemon config, deploy.json, hw.yaml, manifest.json),
+ * JSON Schemas of the files users write (daemon config, deploy.json, hw.yaml, manifest.json)
+ * and of the MQTT messages the daemon publishes (result, error, telemetry),
  * emitted from the zod schemas that validate them, so editors can check and complete those
  * files; and the daemon config's key table for docs/daemon.md, from the same schema.
  * `npm run generate` writes both; a test checks the committed copies are current.
@@ -7,6 +8,7 @@
 import { z } from 'zod';
 import { DeploySchema } from '../config/deploy.js';
 import { DaemonConfigSchema } from '../daemon/config.js';
+import { ErrorMessageSchema, ResultMessageSchema, TelemetryMessageSchema } from '../daemon/publish/payload-schemas.js';
 import { ManifestSchema } from '../model/manifest.js';
 import { CpuDeviceSchema, HARDWARE_PRESETS, HardwareSchema } from '../sim/index.js';
 
@@ -20,18 +22,22 @@ const HardwareFileSchema = z.union([
   CpuDeviceSchema,
 ]);
 
-const FILES: Record<string, { title: string; schema: z.ZodType }> = {
+const FILES: Record<string, { title: string; schema: z.ZodType; io?: 'input' | 'output' }> = {
   'daemon-config.schema.json': { title: 'pivot-edge daemon config (pivot run --config)', schema: DaemonConfigSchema },
   'deploy.schema.json': { title: 'pivot-edge deploy.json (model family, effort pair, threshold)', schema: DeploySchema },
   'hardware.schema.json': { title: 'PIVOT-Sim hardware description (hw.yaml)', schema: HardwareFileSchema },
   'manifest.schema.json': { title: 'pivot-edge model family manifest.json', schema: ManifestSchema },
+  // Messages are what the daemon writes: the output side.
+  'mqtt-result.schema.json': { title: 'pivot-edge MQTT <source>/result message', schema: ResultMessageSchema, io: 'output' },
+  'mqtt-error.schema.json': { title: 'pivot-edge MQTT <source>/error message', schema: ErrorMessageSchema, io: 'output' },
+  'mqtt-telemetry.schema.json': { title: 'pivot-edge MQTT telemetry message', schema: TelemetryMessageSchema, io: 'output' },
 };
 
-/** File name -> content of every emitted schema (what users write: the input side of each zod schema). */
+/** File name -> content of every emitted schema (for files users write, the input side of the zod schema). */
 export function jsonSchemaFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [name, { title, schema }] of Object.entries(FILES)) {
-    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  for (const [name, { title, schema, io = 'input' }] of Object.entries(FILES)) {
+    const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
     files.set(name, `${JSON.stringify({ ...json, title }, null, 2)}\n`);
   }
   return files;
