@@ -3,7 +3,7 @@
  * option) and the reason; the CLI maps each class to an exit code.
  */
 export class PivotError extends Error {
-  /** Process exit code the CLI uses for this class of error (also on the class: `InputError.exitCode`). */
+  /** Process exit code the CLI uses for this class of error (also on the class: `InputError.exitCode`); 1 is any other failure. */
   static readonly exitCode: number = 1;
   readonly exitCode: number = PivotError.exitCode;
   constructor(message: string, options?: { cause?: unknown }) {

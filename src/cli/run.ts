@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { chooseDeployment } from '../cascade/index.js';
 import { BUILT_IN, builtInConfig, Daemon, defaultStateDir, EMBEDDED, loadDaemonConfig, seedInbox, type LoadedDaemonConfig } from '../daemon/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PivotError } from '../errors.js';
 import { createLogger, prettyLogs } from '../util/log.js';
 import { redactUrl } from '../util/url.js';
 
@@ -104,13 +104,13 @@ async function serve(loaded: LoadedDaemonConfig, file: string | undefined, logge
         // Ctrl-C under `npm start` arrives twice (from the terminal, and forwarded by npm): one stop.
         if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
         logger.warn({ signal }, 'second signal: exiting without a clean stop');
-        process.exit(1);
+        process.exit(PivotError.exitCode);
       }
       firstSignalAt = Date.now();
       logger.info({ signal }, 'shutting down');
       daemon.stop().then(resolve, (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exitCode = 1;
+        process.exitCode = PivotError.exitCode;
         resolve();
       });
     };
