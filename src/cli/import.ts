@@ -1,26 +1,16 @@
 /** `pivot import`: a user's ONNX ViT classifier -> a model family directory (efforts, Phase 1, manifest, model card). */
 import Table from 'cli-table3';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { type ImportResult, runImport } from '../import/index.js';
 import { createLogger } from '../util/log.js';
-import { positiveInt } from './options.js';
+import { numberList, positiveInt } from './options.js';
 
 /** "a,b,c" -> three numbers (or one, used for every channel). */
-function numberList(value: string): number[] {
-  const list = value.split(',').map((v) => Number(v.trim()));
-  if (!(list.length === 1 || list.length === 3) || list.some((n) => !Number.isFinite(n)))
-    throw new InvalidArgumentError(`'${value}' is not one number or three comma-separated numbers`);
-  return list;
-}
+const channelValues = numberList('one number or three comma-separated numbers', (l) => (l.length === 1 || l.length === 3) && l.every(Number.isFinite));
 
 /** "all" or a comma-separated list of efforts. */
-function effortList(value: string): 'all' | number[] {
-  if (value === 'all') return 'all';
-  const list = value.split(',').map((v) => Number(v.trim()));
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 0))
-    throw new InvalidArgumentError(`'${value}' is not "all" or a list of efforts like 1,3,6`);
-  return list;
-}
+const effortNumbers = numberList('"all" or a list of efforts like 1,3,6', (l) => l.every((n) => Number.isInteger(n) && n >= 0));
+const effortList = (value: string): 'all' | number[] => (value === 'all' ? 'all' : effortNumbers(value));
 
 const PLAIN = { head: [], border: [] };
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
@@ -66,8 +56,8 @@ export function register(program: Command): void {
     .option('--preprocess <file>', 'a Hugging Face preprocessor_config.json (mean, std, resample)')
     .option('--size <n>', "input size, required when the model's height/width are dynamic", positiveInt)
     .addOption(new Option('--resize <fit>', 'how images are fitted to the input size').choices(['fill', 'cover', 'contain']))
-    .option('--mean <a,b,c>', "per-channel mean of pixel/255 (default: ImageNet's)", numberList)
-    .option('--std <a,b,c>', "per-channel std of pixel/255 (default: ImageNet's)", numberList)
+    .option('--mean <a,b,c>', "per-channel mean of pixel/255 (default: ImageNet's)", channelValues)
+    .option('--std <a,b,c>', "per-channel std of pixel/255 (default: ImageNet's)", channelValues)
     .option('--efforts <all|list>', 'efforts to write, e.g. 2,4 (the full effort is always written)', effortList, 'all' as const)
     .option('--images <n>', 'calibration images to use', positiveInt, 256)
     .option('--name <name>', 'family name (default: the model file name)')

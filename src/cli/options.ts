@@ -26,6 +26,15 @@ export const integer = numberParser('an integer', Number.isInteger);
 export const positiveInt = numberParser('a positive integer', (n) => Number.isInteger(n) && n > 0);
 /** 0, 1, 2, ... */
 export const nonNegativeInt = numberParser('a non-negative integer', (n) => Number.isInteger(n) && n >= 0);
+/** A comma-separated list of numbers (an empty item is refused), refused unless `accept` holds for the whole list. */
+export function numberList(what: string, accept: (list: number[]) => boolean): (value: string) => number[] {
+  return (value: string) => {
+    const list = value.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v)));
+    if (!accept(list)) throw new InvalidArgumentError(`'${value}' is not ${what}`);
+    return list;
+  };
+}
+
 /** A number in [0, 1]. */
 export const unitInterval = numberParser('a number in [0, 1]', (n) => n >= 0 && n <= 1);
 

@@ -34,6 +34,8 @@ describe('pivot: a bad option exits with ConfigError code in every command', () 
     { args: ['search', '--model', '.', '--lec', '0.5', '--delay', '1', '--pick', 'best'], message: /Allowed choices are first, accurate/ },
     { args: ['search', '--model', '.'], message: /--lec is required/ },
     { args: ['sim', '--fl', 'x'], message: /'x' is not a number/ },
+    { args: ['import', 'm.onnx', '--mean', '0.5,0.4'], message: /'0\.5,0\.4' is not one number or three comma-separated numbers/ },
+    { args: ['import', 'm.onnx', '--efforts', '1,,3'], message: /'1,,3' is not "all" or a list of efforts like 1,3,6/ },
     { args: ['sim', '--no-such-option'], message: /unknown option '--no-such-option'/ },
     { args: ['no-such-command'], message: /unknown command 'no-such-command'/ },
   ];
