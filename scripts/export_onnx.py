@@ -171,6 +171,7 @@ def main():
                      "sample": round(evaluate(model, sample_x, sample_y), 4)}
 
     manifest = {
+        "$schema": "../../deploy/schemas/manifest.schema.json",
         "format": "pivot-edge/manifest@1",
         "name": "fmnist-vit",
         "input": {"name": "pixel_values", "shape": [-1, 1, 28, 28], "layout": "NCHW", "dtype": "float32"},

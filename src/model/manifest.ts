@@ -97,6 +97,8 @@ export const EffortSchema = z.object({
 });
 
 export const ManifestSchema = z.object({
+  /** JSON Schema of this file, for editors (deploy/schemas/manifest.schema.json). */
+  $schema: z.string().optional(),
   format: z.literal('pivot-edge/manifest@1'),
   name: z.string().min(1),
   input: z.object({
