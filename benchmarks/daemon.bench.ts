@@ -28,7 +28,11 @@ import { listImages } from '../src/data/index.js';
 import { startMosquitto, subscribe } from '../test/helpers/mosquitto.js';
 
 const { values: args } = parseArgs({
-  options: { files: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, batch: { type: 'string', default: '8' } },
+  options: {
+    files: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '8' },
+  },
 });
 const files = Number(args.files);
 const rounds = Number(args.rounds);
@@ -102,7 +106,9 @@ for (let round = 1; round <= rounds; round++) {
   const before = inbox.messages.length;
   const written = { journal: daemon.publisher.stats().outbox_written_bytes, block: blockWrites() };
   t0 = performance.now();
-  const copying = copyInChild(Array.from({ length: files }, (_, i) => [pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`)]));
+  const copying = copyInChild(
+    Array.from({ length: files }, (_, i) => [pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`)]),
+  );
   let first = 0;
   await inbox.waitFor(
     (m) => {

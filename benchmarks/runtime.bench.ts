@@ -86,8 +86,13 @@ const size = dims.reduce((a, b) => a * b, 1);
 const classes = manifest.labels.length;
 const tensors = new Float32Array(count * size);
 normalizeInto(full.pixels.subarray(0, count * pixelsPerImage), normalizeTable(manifest.preprocess), tensors);
-const rawOptions: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, graphOptimizationLevel: 'all', executionMode: 'sequential' };
-const rawSession = (effort: number) => ort.InferenceSession.create(deployment.family.file(deployment.family.effort(effort).file), rawOptions);
+const rawOptions: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: threads,
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+};
+const rawSession = (effort: number) =>
+  ort.InferenceSession.create(deployment.family.file(deployment.family.effort(effort).file), rawOptions);
 const raw = { low: await rawSession(low), high: await rawSession(high) };
 const highBuffer = new Float32Array(batch * size);
 
@@ -165,7 +170,12 @@ for (let pass = 0; pass < passes; pass++) {
 
 const result = (name: string) => {
   const t = totals.get(name)!;
-  return { accuracy: t.correct / count, fractionLow: t.answeredLow / count, throughput: t.images / t.wall, cpuThroughput: t.images / t.cpu };
+  return {
+    accuracy: t.correct / count,
+    fractionLow: t.answeredLow / count,
+    throughput: t.images / t.wall,
+    cpuThroughput: t.images / t.cpu,
+  };
 };
 const base = result('always-high');
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
@@ -190,7 +200,10 @@ const cascade = result('cascade');
 const rawResult = result('raw loop (same routing)');
 const loss = (base.accuracy - cascade.accuracy) * 100;
 const speedup = { wall: cascade.throughput / base.throughput, cpu: cascade.cpuThroughput / base.cpuThroughput };
-const overhead = { wall: (rawResult.throughput / cascade.throughput - 1) * 100, cpu: (rawResult.cpuThroughput / cascade.cpuThroughput - 1) * 100 };
+const overhead = {
+  wall: (rawResult.throughput / cascade.throughput - 1) * 100,
+  cpu: (rawResult.cpuThroughput / cascade.cpuThroughput - 1) * 100,
+};
 // Load bursts from other processes hit single chunks: the median over chunks of the ratio
 // between variants that ran the same chunk back to back is robust to them, where totals are not.
 const pairedOverhead = (clock: 'wall' | 'cpu') =>

@@ -35,7 +35,9 @@ function time(fn: () => unknown, iters: number, rounds = 7): number {
   return samples.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
 }
 
-const gemms: { g: Gemm; repeat: number }[] = buildWorkload(vit, masks[vit.depth]!).flatMap((op) => (op.unit === 'pl' ? [{ g: op.gemm, repeat: op.repeat }] : []));
+const gemms: { g: Gemm; repeat: number }[] = buildWorkload(vit, masks[vit.depth]!).flatMap((op) =>
+  op.unit === 'pl' ? [{ g: op.gemm, repeat: op.repeat }] : [],
+);
 
 function foldLoopCycles(): number {
   let total = 0;
@@ -67,7 +69,8 @@ const sweepPairs = (costs: EffortCost[]): number => {
   return best;
 };
 
-if (closedCycles() !== foldLoopCycles() || closedCycles() !== cycleLoopCycles()) throw new Error('reference loops disagree with the closed form');
+if (closedCycles() !== foldLoopCycles() || closedCycles() !== cycleLoopCycles())
+  throw new Error('reference loops disagree with the closed form');
 
 const perEffort = time(() => masks.forEach((m) => simulateVit(vit, hw, m)), 20) / masks.length;
 const closed = time(closedCycles, 200);
@@ -80,10 +83,16 @@ const fullSweep = time(() => sweepPairs(simulateEfforts(source, hw)), 3, 5);
 const combineOnly = time(() => sweepPairs(cachedCosts), 3, 5);
 
 const row = (label: string, ms: number, note = '') => console.log(`${label.padEnd(60)} ${ms.toFixed(4).padStart(10)} ms ${note}`);
-console.log(`PIVOT-Sim benchmark: DeiT-S on ${hw.name} (${hw.array.rows}x${hw.array.cols} ${hw.dataflow.toUpperCase()}), node ${process.version}`);
+console.log(
+  `PIVOT-Sim benchmark: DeiT-S on ${hw.name} (${hw.array.rows}x${hw.array.cols} ${hw.dataflow.toUpperCase()}), node ${process.version}`,
+);
 row('simulate one effort (full result, all ops)', perEffort, '(budget: well under 10 ms)');
 row('GEMM cycles, closed form (baseline effort)', closed, '1.0x');
 row('GEMM cycles, fold-by-fold loop', foldLoop, `${(foldLoop / closed).toFixed(0)}x slower`);
 row('GEMM cycles, cycle-by-cycle loop', cycleLoop, `${(cycleLoop / closed).toFixed(0)}x slower`);
 row(`full sweep: ${efforts.length} efforts x 2 + ${pairs} pairs x ${THRESHOLDS} F_L`, fullSweep);
-row('  of which combining pairs (D = F_L*D_L + F_H*(D_L+D_H))', combineOnly, `${((combineOnly / (pairs * THRESHOLDS)) * 1000).toFixed(2)} us per pair and F_L`);
+row(
+  '  of which combining pairs (D = F_L*D_L + F_H*(D_L+D_H))',
+  combineOnly,
+  `${((combineOnly / (pairs * THRESHOLDS)) * 1000).toFixed(2)} us per pair and F_L`,
+);

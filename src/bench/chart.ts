@@ -18,8 +18,18 @@ export function benchChartSpec(report: BenchReport): TopLevelSpec {
       label: device ? `${r.error >= 0 ? '+' : ''}${(r.error * 100).toFixed(1)}%` : `x${(r.measured_ratio / r.simulated_ratio).toFixed(2)}`,
     },
   ]);
-  const x = { field: 'effort', type: 'nominal', title: 'effort', sort: report.efforts.rows.map((r) => String(r.effort)), axis: { labelAngle: 0 } };
-  const y = { field: 'value', type: 'quantitative', title: device ? 'ms per image (median)' : `ratio to effort ${report.efforts.full_effort}` };
+  const x = {
+    field: 'effort',
+    type: 'nominal',
+    title: 'effort',
+    sort: report.efforts.rows.map((r) => String(r.effort)),
+    axis: { labelAngle: 0 },
+  };
+  const y = {
+    field: 'value',
+    type: 'quantitative',
+    title: device ? 'ms per image (median)' : `ratio to effort ${report.efforts.full_effort}`,
+  };
   const s = report.settings;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -32,7 +42,12 @@ export function benchChartSpec(report: BenchReport): TopLevelSpec {
     data: { values: rows },
     encoding: { x, xOffset: { field: 'side' }, y },
     layer: [
-      { mark: 'bar', encoding: { color: { field: 'side', type: 'nominal', title: null, legend: { orient: 'bottom' }, scale: { range: ['#4e79a7', '#f28e2b'] } } } },
+      {
+        mark: 'bar',
+        encoding: {
+          color: { field: 'side', type: 'nominal', title: null, legend: { orient: 'bottom' }, scale: { range: ['#4e79a7', '#f28e2b'] } },
+        },
+      },
       { mark: { type: 'text', dy: -6, fontSize: 10 }, encoding: { text: { field: 'label' } } },
     ],
     config: { font: 'sans-serif' },

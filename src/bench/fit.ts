@@ -55,7 +55,10 @@ export function fitDevice(source: VitSource, points: readonly FitPoint[]): Devic
   let x: number[] = [];
   for (let iteration = 0; iteration < 10; iteration++) {
     const sw = weights.map(Math.sqrt);
-    ({ x } = nnls(rows.map((r, i) => r.map((v) => v * sw[i]!)), sw));
+    ({ x } = nnls(
+      rows.map((r, i) => r.map((v) => v * sw[i]!)),
+      sw,
+    ));
     const residuals = rows.map((r) => r.reduce((s, v, j) => s + v * x[j]!, 0) - 1);
     const abs = residuals.map(Math.abs).sort((a, b) => a - b);
     const scale = abs[Math.floor(abs.length / 2)]! / 0.6745;
@@ -87,7 +90,10 @@ export function leaveOneEffortOut(source: VitSource, points: readonly FitPoint[]
   return efforts.flatMap((effort) => {
     const held = points.find((p) => p.effort === effort && p.batch === batch);
     if (!held) return [];
-    const { costs } = fitDevice(source, points.filter((p) => p.effort !== effort));
+    const { costs } = fitDevice(
+      source,
+      points.filter((p) => p.effort !== effort),
+    );
     const predicted_ms = predictNs(costs, featuresOf(source, effort, batch)) / 1e6;
     return [{ ...held, predicted_ms, error: predicted_ms / held.measured_ms - 1 }];
   });

@@ -59,7 +59,24 @@ export function comparePair(efforts: EffortsComparison, costs: readonly EffortCo
   const full = row(efforts.full_effort);
   const measuredPair = pairAverage(lowRow.measured_ms, highRow.measured_ms, fl);
   const simPair = pairResult(cost(low).asLow, cost(high).asHigh, fl);
-  const measured: PairSide = { low_ms: lowRow.measured_ms, high_ms: highRow.measured_ms, pair_ms: measuredPair, ratio: measuredPair / full.measured_ms };
-  const simulated: PairSide = { low_ms: simPair.low.delayMs, high_ms: simPair.high.delayMs, pair_ms: simPair.delayMs, ratio: simPair.delayMs / full.simulated_ms };
-  return { ...choice, f_h: 1 - fl, measured, simulated, ratio_of_ratios: measured.ratio / simulated.ratio, error: simPair.delayMs / measuredPair - 1 };
+  const measured: PairSide = {
+    low_ms: lowRow.measured_ms,
+    high_ms: highRow.measured_ms,
+    pair_ms: measuredPair,
+    ratio: measuredPair / full.measured_ms,
+  };
+  const simulated: PairSide = {
+    low_ms: simPair.low.delayMs,
+    high_ms: simPair.high.delayMs,
+    pair_ms: simPair.delayMs,
+    ratio: simPair.delayMs / full.simulated_ms,
+  };
+  return {
+    ...choice,
+    f_h: 1 - fl,
+    measured,
+    simulated,
+    ratio_of_ratios: measured.ratio / simulated.ratio,
+    error: simPair.delayMs / measuredPair - 1,
+  };
 }

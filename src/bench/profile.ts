@@ -72,7 +72,8 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     rounds: checkCount('--rounds', opts.rounds ?? FIT_DEFAULTS.rounds),
     iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
   };
-  if (opts.powerW !== undefined && !(opts.powerW > 0)) throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
+  if (opts.powerW !== undefined && !(opts.powerW > 0))
+    throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
   if ((opts.model === undefined) === (opts.deploy === undefined)) throw new ConfigError('--fit: give --model or --deploy (one of them)');
   const deployment = opts.deploy !== undefined ? loadDeploy(opts.deploy) : undefined;
   const family = deployment?.family ?? loadModelFamily(opts.model!);
@@ -86,7 +87,12 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   let choice: PairChoice | undefined;
   try {
     const cases = batches.flatMap((batch) => efforts.map((effort) => ({ effort, batch })));
-    timings = await measureCases(runtime, cases, { batch: batches[0]!, rounds: settings.rounds, iterations: settings.iterations, warmup: opts.warmup });
+    timings = await measureCases(runtime, cases, {
+      batch: batches[0]!,
+      rounds: settings.rounds,
+      iterations: settings.iterations,
+      warmup: opts.warmup,
+    });
     points = timings.map((t) => ({ effort: t.effort, batch: t.batch, measured_ms: t.medianMs }));
     // Right after the timing, in the same run: the deployed cascade at the profile's batch.
     if (deployment && dataset) choice = await measurePair(runtime, deployment, dataset, batches[0]!);
@@ -102,7 +108,14 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     batch: batches[0],
     costs_ns: fit.costs,
     ...(opts.powerW !== undefined ? { power_w: opts.powerW } : {}),
-    fit: { model: family.manifest.name, points: points.length, batches, rms_error: fit.rms_error, max_error: fit.max_error, date: new Date().toISOString() },
+    fit: {
+      model: family.manifest.name,
+      points: points.length,
+      batches,
+      rms_error: fit.rms_error,
+      max_error: fit.max_error,
+      date: new Date().toISOString(),
+    },
   });
   try {
     writeFileSync(opts.out, stringify(profile));
@@ -112,7 +125,10 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   let pair: PairComparison | null = null;
   if (choice) {
     const costs = simulateEfforts(source, profile);
-    const compared = compareEfforts(timings.filter((t) => t.batch === batches[0]), costs);
+    const compared = compareEfforts(
+      timings.filter((t) => t.batch === batches[0]),
+      costs,
+    );
     pair = comparePair(compared, costs, choice);
   }
   return {
@@ -137,8 +153,14 @@ const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 export function fitTable(r: FitReport): string {
   const costs = new Table({ head: ['cost', 'ns'], style: PLAIN, chars: COMPACT });
   for (const [k, v] of Object.entries(r.profile.costs_ns)) costs.push([k, v.toPrecision(4)]);
-  const pts = new Table({ head: ['effort', 'batch', 'measured ms/img', 'fitted ms/img', 'residual', 'weight'], style: PLAIN, chars: COMPACT });
-  r.points.forEach((p, i) => pts.push([p.effort, p.batch, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error), r.weights[i]!.toFixed(2)]));
+  const pts = new Table({
+    head: ['effort', 'batch', 'measured ms/img', 'fitted ms/img', 'residual', 'weight'],
+    style: PLAIN,
+    chars: COMPACT,
+  });
+  r.points.forEach((p, i) =>
+    pts.push([p.effort, p.batch, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error), r.weights[i]!.toFixed(2)]),
+  );
   const loo = new Table({ head: ['effort', 'measured ms/img', 'predicted (effort left out)', 'error'], style: PLAIN, chars: COMPACT });
   for (const p of r.leave_one_out) loo.push([p.effort, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error)]);
   const s = r.settings;

@@ -22,7 +22,17 @@ export const CSV_COLUMNS = [
 
 export function benchCsv(report: BenchReport): string {
   const lines = report.efforts.rows.map((r) =>
-    [r.effort, r.active.join(''), r.measured_ms, r.measured_p95_ms, r.measured_ratio, r.simulated_ms, r.simulated_ratio, r.ratio_of_ratios, r.error].join(','),
+    [
+      r.effort,
+      r.active.join(''),
+      r.measured_ms,
+      r.measured_p95_ms,
+      r.measured_ratio,
+      r.simulated_ms,
+      r.simulated_ratio,
+      r.ratio_of_ratios,
+      r.error,
+    ].join(','),
   );
   return `${CSV_COLUMNS.join(',')}\n${lines.join('\n')}\n`;
 }
@@ -39,12 +49,28 @@ function predictionTable(report: BenchReport): string {
   const head =
     `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
     `${s.rounds} interleaved rounds x ${s.iterations} calls per effort) vs the device profile ${report.hardware}\n`;
-  const t = new Table({ head: ['effort', 'active', 'measured ms/img (median)', 'p95', 'predicted ms/img', 'error'], style: PLAIN, chars: COMPACT });
-  for (const r of efforts.rows) t.push([r.effort, r.active.join(''), fixed(r.measured_ms, 4), fixed(r.measured_p95_ms, 4), fixed(r.simulated_ms, 4), signedPct(r.error)]);
+  const t = new Table({
+    head: ['effort', 'active', 'measured ms/img (median)', 'p95', 'predicted ms/img', 'error'],
+    style: PLAIN,
+    chars: COMPACT,
+  });
+  for (const r of efforts.rows)
+    t.push([
+      r.effort,
+      r.active.join(''),
+      fixed(r.measured_ms, 4),
+      fixed(r.measured_p95_ms, 4),
+      fixed(r.simulated_ms, 4),
+      signedPct(r.error),
+    ]);
   const worst = Math.max(...efforts.rows.map((r) => Math.abs(r.error)));
   let out = `${head}${t.toString()}\nworst effort error ${(worst * 100).toFixed(1)}%\n`;
   if (pair) {
-    const p = new Table({ head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms'], style: PLAIN, chars: COMPACT });
+    const p = new Table({
+      head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms'],
+      style: PLAIN,
+      chars: COMPACT,
+    });
     p.push(['measured', fixed(pair.measured.low_ms, 4), fixed(pair.measured.high_ms, 4), fixed(pair.measured.pair_ms, 4)]);
     p.push(['predicted', fixed(pair.simulated.low_ms, 4), fixed(pair.simulated.high_ms, 4), fixed(pair.simulated.pair_ms, 4)]);
     out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
@@ -61,7 +87,16 @@ export function benchTable(report: BenchReport): string {
     `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
     `${s.rounds} interleaved rounds x ${s.iterations} calls per effort) vs PIVOT-Sim on ${report.hardware}\n`;
   const t = new Table({
-    head: ['effort', 'active', 'measured ms/img (median)', 'p95', `ratio to ${full}`, 'sim ms/img', `sim ratio to ${full}`, 'measured/sim ratio'],
+    head: [
+      'effort',
+      'active',
+      'measured ms/img (median)',
+      'p95',
+      `ratio to ${full}`,
+      'sim ms/img',
+      `sim ratio to ${full}`,
+      'measured/sim ratio',
+    ],
     style: PLAIN,
     chars: COMPACT,
   });
@@ -79,9 +114,25 @@ export function benchTable(report: BenchReport): string {
   let out = `${head}${t.toString()}\n`;
   out += `correlation over ${efforts.rows.length} efforts (measured vs simulated ms): Spearman ${corr(efforts.correlation.spearman)}, Pearson ${corr(efforts.correlation.pearson)}\n`;
   if (pair) {
-    const p = new Table({ head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms', `ratio to effort ${full}`], style: PLAIN, chars: COMPACT });
-    p.push(['measured', fixed(pair.measured.low_ms, 4), fixed(pair.measured.high_ms, 4), fixed(pair.measured.pair_ms, 4), fixed(pair.measured.ratio, 3)]);
-    p.push(['PIVOT-Sim', fixed(pair.simulated.low_ms, 4), fixed(pair.simulated.high_ms, 4), fixed(pair.simulated.pair_ms, 4), fixed(pair.simulated.ratio, 3)]);
+    const p = new Table({
+      head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms', `ratio to effort ${full}`],
+      style: PLAIN,
+      chars: COMPACT,
+    });
+    p.push([
+      'measured',
+      fixed(pair.measured.low_ms, 4),
+      fixed(pair.measured.high_ms, 4),
+      fixed(pair.measured.pair_ms, 4),
+      fixed(pair.measured.ratio, 3),
+    ]);
+    p.push([
+      'PIVOT-Sim',
+      fixed(pair.simulated.low_ms, 4),
+      fixed(pair.simulated.high_ms, 4),
+      fixed(pair.simulated.pair_ms, 4),
+      fixed(pair.simulated.ratio, 3),
+    ]);
     out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
     out += `${p.toString()}\nmeasured/sim pair ratio: ${fixed(pair.ratio_of_ratios, 3)} (the simulated D_L includes Eq. 3's entropy on the host)\n`;
   }

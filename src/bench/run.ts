@@ -57,7 +57,10 @@ export const BENCH_NOTE =
 
 function profileNote(p: CpuDevice, s: BenchReport['settings']): string {
   const fitted = p.fit ? `fitted on ${p.fit.model}, batch ${p.batch}, ${p.threads} thread(s)` : `batch ${p.batch}, ${p.threads} thread(s)`;
-  const mismatch = p.batch !== s.batch || p.threads !== s.threads ? ` Measured at batch ${s.batch} with ${s.threads} thread(s): the profile's predictions are for its own batch and threads.` : '';
+  const mismatch =
+    p.batch !== s.batch || p.threads !== s.threads
+      ? ` Measured at batch ${s.batch} with ${s.threads} thread(s): the profile's predictions are for its own batch and threads.`
+      : '';
   return `Predicted ms come from the device profile ${p.name} (${fitted}); error = predicted / measured - 1.${mismatch}`;
 }
 
@@ -77,7 +80,12 @@ function chooseFamily(opts: BenchOptions): { family: ModelFamily; deployment?: D
  * batches of `batch`. (Its stage times are not used as the pair's delay: the cascade decodes the
  * next batch while the current one runs, so on a small machine they include that contention.)
  */
-export async function measurePair(runtime: ModelRuntime, deployment: Deployment, dataset: LabelledDataset, batch: number): Promise<PairChoice> {
+export async function measurePair(
+  runtime: ModelRuntime,
+  deployment: Deployment,
+  dataset: LabelledDataset,
+  batch: number,
+): Promise<PairChoice> {
   const { low, high, threshold } = deployment.config;
   const cascade = await Cascade.create(runtime, { low, high, threshold, policy: 'cascade' });
   const summary = await evaluate(cascade, dataset, { batchSize: batch });

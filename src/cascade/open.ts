@@ -27,7 +27,9 @@ export function chooseDeployment(choice: CascadeChoice): Deployment {
     return validateDeploy({ model: resolve(model), low, high, threshold }, '(command line)');
   }
   const base = loadDeploy(choice.deploy ?? defaultDeployPath());
-  const overrides = Object.fromEntries((['low', 'high', 'threshold'] as const).filter((k) => choice[k] !== undefined).map((k) => [k, choice[k]]));
+  const overrides = Object.fromEntries(
+    (['low', 'high', 'threshold'] as const).filter((k) => choice[k] !== undefined).map((k) => [k, choice[k]]),
+  );
   if (!Object.keys(overrides).length) return base;
   return validateDeploy({ ...base.config, model: base.family.dir, ...overrides }, `${base.path} with command-line overrides`);
 }
@@ -39,7 +41,11 @@ export interface OpenedCascade {
 }
 
 /** Loads the deployment, opens its resident sessions and builds the cascade. */
-export async function openCascade(choice: CascadeChoice, session: SessionOptions = {}, options: CascadeOptions = {}): Promise<OpenedCascade> {
+export async function openCascade(
+  choice: CascadeChoice,
+  session: SessionOptions = {},
+  options: CascadeOptions = {},
+): Promise<OpenedCascade> {
   const deployment = chooseDeployment(choice);
   const runtime = new ModelRuntime(deployment.family, session);
   const { low, high, threshold } = deployment.config;

@@ -210,7 +210,15 @@ export class Cascade {
       if (rows.length !== i) tensors.copyWithin(rows.length * size, i * size, (i + 1) * size);
       rows.push(i);
     }
-    return { base, names, errors, rows, buffer: tensors, tensors: tensors.subarray(0, rows.length * size), preprocessMs: performance.now() - t0 };
+    return {
+      base,
+      names,
+      errors,
+      rows,
+      buffer: tensors,
+      tensors: tensors.subarray(0, rows.length * size),
+      preprocessMs: performance.now() - t0,
+    };
   }
 
   /** A batch-sized buffer from the pool; every row used is fully written before it is read. */

@@ -50,7 +50,9 @@ function withIntervals(s: EvalSummary, deployment: Deployment, data: string): Ev
     ...s,
     accuracy_ci: ci(s.correct_low + s.correct_high),
     fraction_low_ci: ci(s.correct_low + s.incorrect_low),
-    ...(line ? { guarantee: `${line}${overlap ? `; note: this data contains those ${g.calibration.images} calibration images` : ''}` } : {}),
+    ...(line
+      ? { guarantee: `${line}${overlap ? `; note: this data contains those ${g.calibration.images} calibration images` : ''}` }
+      : {}),
   };
 }
 
@@ -82,7 +84,10 @@ export function register(program: Command): void {
       .option('--low <effort>', 'low effort (overrides the deploy file)', nonNegativeInt)
       .option('--high <effort>', 'high effort (overrides the deploy file)', nonNegativeInt)
       .option('--threshold <t>', 'entropy threshold in [0, 1] (overrides the deploy file)', unitInterval)
-      .option('--data <dir>', "Fashion-MNIST IDX directory (test split) or a folder with one subfolder per class (default: the model's bundled samples)")
+      .option(
+        '--data <dir>',
+        "Fashion-MNIST IDX directory (test split) or a folder with one subfolder per class (default: the model's bundled samples)",
+      )
       .option('--limit <n>', 'evaluate only the first n images', positiveInt),
   ).action(async (opts: EvalOptions) => {
     const { cascade, runtime, deployment } = await openCascade(opts, { intraOpThreads: opts.threads }, { batchSize: opts.batch });

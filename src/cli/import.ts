@@ -6,7 +6,10 @@ import { createLogger } from '../util/log.js';
 import { numberList, positiveInt } from './options.js';
 
 /** "a,b,c" -> three numbers (or one, used for every channel). */
-const channelValues = numberList('one number or three comma-separated numbers', (l) => (l.length === 1 || l.length === 3) && l.every(Number.isFinite));
+const channelValues = numberList(
+  'one number or three comma-separated numbers',
+  (l) => (l.length === 1 || l.length === 3) && l.every(Number.isFinite),
+);
 
 /** "all" or a comma-separated list of efforts. */
 const effortNumbers = numberList('"all" or a list of efforts like 1,3,6', (l) => l.every((n) => Number.isInteger(n) && n >= 0));

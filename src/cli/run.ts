@@ -7,7 +7,16 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { chooseDeployment } from '../cascade/index.js';
-import { BUILT_IN, builtInConfig, Daemon, defaultStateDir, EMBEDDED, loadDaemonConfig, seedInbox, type LoadedDaemonConfig } from '../daemon/index.js';
+import {
+  BUILT_IN,
+  builtInConfig,
+  Daemon,
+  defaultStateDir,
+  EMBEDDED,
+  loadDaemonConfig,
+  seedInbox,
+  type LoadedDaemonConfig,
+} from '../daemon/index.js';
 import { ConfigError, PivotError } from '../errors.js';
 import { createLogger, prettyLogs } from '../util/log.js';
 import { redactUrl } from '../util/url.js';
@@ -34,16 +43,30 @@ function portOrCount(value: string | undefined, what: string): number | undefine
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run the daemon: classify frames from the configured sources and publish the results over MQTT (no --config: the built-in default)')
-    .option('-c, --config <file>', 'daemon config, YAML or JSON (see deploy/daemon.example.yaml); default $PIVOT_CONFIG, else the built-in default')
+    .description(
+      'run the daemon: classify frames from the configured sources and publish the results over MQTT (no --config: the built-in default)',
+    )
+    .option(
+      '-c, --config <file>',
+      'daemon config, YAML or JSON (see deploy/daemon.example.yaml); default $PIVOT_CONFIG, else the built-in default',
+    )
     .option('--check', 'validate the config and the deployment it names, print a summary, and exit')
-    .option('--state <dir>', 'built-in default only: the state folder (inbox, .done, .failed, outbox) [$PIVOT_STATE_DIR, default <checkout>/state]')
+    .option(
+      '--state <dir>',
+      'built-in default only: the state folder (inbox, .done, .failed, outbox) [$PIVOT_STATE_DIR, default <checkout>/state]',
+    )
     .option('--port <n>', 'built-in default only: the embedded MQTT broker port [$PIVOT_MQTT_PORT, default 1883]')
-    .option('--samples <n>', 'built-in default only: how many bundled sample images seed the inbox on the first run [$PIVOT_SEED_SAMPLES, default all]')
+    .option(
+      '--samples <n>',
+      'built-in default only: how many bundled sample images seed the inbox on the first run [$PIVOT_SEED_SAMPLES, default all]',
+    )
     .action(async (opts: RunOptions) => {
       const file = opts.config ?? process.env.PIVOT_CONFIG;
       const defaultOnly = (['state', 'port', 'samples'] as const).filter((k) => opts[k] !== undefined);
-      if (file && defaultOnly.length) throw new ConfigError(`${defaultOnly.map((k) => `--${k}`).join(', ')}: only for the built-in default; with --config, set it in the file`);
+      if (file && defaultOnly.length)
+        throw new ConfigError(
+          `${defaultOnly.map((k) => `--${k}`).join(', ')}: only for the built-in default; with --config, set it in the file`,
+        );
       const stateDir = opts.state ?? process.env.PIVOT_STATE_DIR ?? defaultStateDir();
       const loaded = file
         ? loadDaemonConfig(file)
@@ -72,7 +95,10 @@ function check(loaded: LoadedDaemonConfig): void {
   const { path, config: deploy } = chooseDeployment({ ...(config.deploy ? { deploy: config.deploy } : {}) });
   const sources = config.sources.map((s) => `${s.name} (${s.type})`).join(', ');
   const { url, embedded } = config.mqtt;
-  const broker = url === EMBEDDED ? `embedded broker on ${embedded.host}:${embedded.port}` : `broker ${(Array.isArray(url) ? url : [url]).map(redactUrl).join(', ')}`;
+  const broker =
+    url === EMBEDDED
+      ? `embedded broker on ${embedded.host}:${embedded.port}`
+      : `broker ${(Array.isArray(url) ? url : [url]).map(redactUrl).join(', ')}`;
   process.stdout.write(
     `${basename(loaded.path) === BUILT_IN ? BUILT_IN : loaded.path}: ok\n  device ${config.device_id}, sources ${sources}, ${broker}\n` +
       `  deploy ${path}: low ${deploy.low}, high ${deploy.high}, threshold ${deploy.threshold}\n`,
@@ -95,7 +121,9 @@ async function serve(loaded: LoadedDaemonConfig, file: string | undefined, logge
       logger.error({ reason: (err as Error).message }, 'SIGHUP: the config file does not validate; keeping the running config');
       return;
     }
-    daemon.reload(next).catch((err: unknown) => logger.error({ reason: (err as Error).message }, 'SIGHUP: reload failed; keeping the running config'));
+    daemon
+      .reload(next)
+      .catch((err: unknown) => logger.error({ reason: (err as Error).message }, 'SIGHUP: reload failed; keeping the running config'));
   });
   let firstSignalAt: number | undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -124,6 +152,7 @@ async function serve(loaded: LoadedDaemonConfig, file: string | undefined, logge
     await daemon.stop().catch(() => undefined);
     throw err;
   }
-  if (daemon.broker) logger.info(`watch the results: mosquitto_sub -h 127.0.0.1 -p ${daemon.broker.port} -t '${loaded.config.mqtt.topic_prefix}/#' -v`);
+  if (daemon.broker)
+    logger.info(`watch the results: mosquitto_sub -h 127.0.0.1 -p ${daemon.broker.port} -t '${loaded.config.mqtt.topic_prefix}/#' -v`);
   await stopped;
 }

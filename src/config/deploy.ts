@@ -84,7 +84,6 @@ export function loadDeploy(file: string): Deployment {
   return validateDeploy(raw, path);
 }
 
-
 /** What `pivot search --max-drop` records under `metadata.guarantee` (the fields a reader needs; others pass through). */
 const GuaranteeMetadataSchema = z.looseObject({
   statement: z.string(),
@@ -114,7 +113,12 @@ export function guaranteeLine(config: DeployConfig): string | undefined {
   if (!g) return undefined;
   const where = `${g.calibration.images} calibration images from ${g.calibration.source}${g.calibration.split ? ` (${g.calibration.split} split)` : ''}`;
   const head = `guarantee (${g.loss} loss, ${where}): ${g.statement}`;
-  const covered = g.pair && g.certified_threshold !== null && g.pair.low === config.low && g.pair.high === config.high && config.threshold <= g.certified_threshold;
+  const covered =
+    g.pair &&
+    g.certified_threshold !== null &&
+    g.pair.low === config.low &&
+    g.pair.high === config.high &&
+    config.threshold <= g.certified_threshold;
   if (covered) return head;
   const certified = g.pair ? `(${g.pair.low},${g.pair.high}) at Th <= ${g.certified_threshold}` : 'nothing';
   return `${head}; NOT in force: it certifies ${certified}, this runs (${config.low},${config.high}) at Th ${config.threshold}`;

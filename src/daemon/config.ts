@@ -25,10 +25,19 @@ export const DirectorySourceSchema = z
     ...sourceBase,
     type: z.literal('directory'),
     path: z.string().min(1).describe('Watched folder; images dropped in are classified at least once.'),
-    after: z.enum(['move', 'delete']).default('move').describe('What happens to a file once its result is queued: moved to `done_dir`, or deleted.'),
+    after: z
+      .enum(['move', 'delete'])
+      .default('move')
+      .describe('What happens to a file once its result is queued: moved to `done_dir`, or deleted.'),
     done_dir: z.string().optional().describe('Where classified files go (after: move); default `<path>/.done`.'),
-    failed_dir: z.string().optional().describe('Where files that cannot be classified go, each with a `<file>.error.txt`; default `<path>/.failed`.'),
-    poll: z.boolean().default(false).describe('Poll instead of inotify: needed for NFS/SMB mounts, where writes from other machines raise no events.'),
+    failed_dir: z
+      .string()
+      .optional()
+      .describe('Where files that cannot be classified go, each with a `<file>.error.txt`; default `<path>/.failed`.'),
+    poll: z
+      .boolean()
+      .default(false)
+      .describe('Poll instead of inotify: needed for NFS/SMB mounts, where writes from other machines raise no events.'),
   })
   .strict();
 
@@ -36,8 +45,16 @@ export const DirectorySourceSchema = z
 const processSource = {
   ...sourceBase,
   fps: z.number().positive().max(60).default(1).describe('Frames per second at most handed to the cascade; only the latest frame is kept.'),
-  restart_delay_s: z.number().nonnegative().default(5).describe('Seconds before the first restart after the program exits; doubles per failure in a row, up to 60 s.'),
-  stall_timeout_s: z.number().positive().optional().describe('Restart the program when no frame came for this long; default 30 s or five frame intervals, whichever is longer.'),
+  restart_delay_s: z
+    .number()
+    .nonnegative()
+    .default(5)
+    .describe('Seconds before the first restart after the program exits; doubles per failure in a row, up to 60 s.'),
+  stall_timeout_s: z
+    .number()
+    .positive()
+    .optional()
+    .describe('Restart the program when no frame came for this long; default 30 s or five frame intervals, whichever is longer.'),
 };
 
 export const CameraSourceSchema = z
@@ -47,7 +64,12 @@ export const CameraSourceSchema = z
     input: z.string().min(1).describe('ffmpeg input: a V4L2 device (/dev/video0), an RTSP/HTTP stream URL or a video file.'),
     format: z.string().optional().describe('ffmpeg input format (-f), e.g. v4l2; omitted: ffmpeg probes.'),
     input_args: z.array(z.string()).default([]).describe('Extra ffmpeg input options placed before -i, e.g. ["-rtsp_transport", "tcp"].'),
-    passthrough: z.union([z.boolean(), z.literal('auto')]).default('auto').describe('Pass the input\'s JPEG frames through without decoding and re-encoding (ffmpeg -c:v copy). auto: for a V4L2 camera that offers MJPEG; true: the input is MJPEG; false: always re-encode.'),
+    passthrough: z
+      .union([z.boolean(), z.literal('auto')])
+      .default('auto')
+      .describe(
+        "Pass the input's JPEG frames through without decoding and re-encoding (ffmpeg -c:v copy). auto: for a V4L2 camera that offers MJPEG; true: the input is MJPEG; false: always re-encode.",
+      ),
   })
   .strict();
 
@@ -55,7 +77,10 @@ export const CommandSourceSchema = z
   .object({
     ...processSource,
     type: z.literal('command'),
-    command: z.array(z.string().min(1)).min(1).describe('A program and its arguments (no shell) that writes an MJPEG stream (JPEGs back to back) to stdout.'),
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('A program and its arguments (no shell) that writes an MJPEG stream (JPEGs back to back) to stdout.'),
   })
   .strict();
 
@@ -77,7 +102,12 @@ export const JetsonCsiSourceSchema = z
     sensor_id: z.number().int().nonnegative().default(0).describe('nvarguscamerasrc sensor-id.'),
     width: z.number().int().positive().default(1280).describe('Frame width in pixels.'),
     height: z.number().int().positive().default(720).describe('Frame height in pixels.'),
-    framerate: z.number().int().positive().default(30).describe('The sensor\'s capture rate (a rate its modes support); `fps` then caps what is classified.'),
+    framerate: z
+      .number()
+      .int()
+      .positive()
+      .default(30)
+      .describe("The sensor's capture rate (a rate its modes support); `fps` then caps what is classified."),
   })
   .strict();
 
@@ -85,7 +115,7 @@ export const SnapshotSourceSchema = z
   .object({
     ...sourceBase,
     type: z.literal('snapshot'),
-    url: z.url().describe('HTTP(S) URL returning one JPEG/PNG per GET (IP cameras\' snapshot endpoint).'),
+    url: z.url().describe("HTTP(S) URL returning one JPEG/PNG per GET (IP cameras' snapshot endpoint)."),
     interval_s: z.number().positive().default(5).describe('Seconds between snapshots.'),
     timeout_s: z.number().positive().default(10).describe('Seconds before a snapshot request is abandoned.'),
   })
@@ -120,21 +150,38 @@ export const EMBEDDED = 'embedded';
 
 export const MqttSchema = z
   .object({
-    url: z.union([z.literal(EMBEDDED), brokerUrl, z.array(brokerUrl).min(1)]).default('mqtt://127.0.0.1:1883').describe('Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect. `embedded`: a broker inside the daemon (mqtt.embedded), for a device with no broker of its own.'),
+    url: z
+      .union([z.literal(EMBEDDED), brokerUrl, z.array(brokerUrl).min(1)])
+      .default('mqtt://127.0.0.1:1883')
+      .describe(
+        'Broker URL(s): mqtt://, mqtts://, ws://, wss://. Several = a broker cluster, tried in turn on reconnect. `embedded`: a broker inside the daemon (mqtt.embedded), for a device with no broker of its own.',
+      ),
     /** Where the embedded broker listens (mqtt.url: embedded); a taken port moves it to the next free one. */
     embedded: z
       .object({
         host: z.string().min(1).default('127.0.0.1').describe('Address the embedded broker listens on (0.0.0.0 for other machines).'),
-        port: z.number().int().min(1).max(65535).default(1883).describe('Port of the embedded broker; a taken port moves it to the next free one.'),
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(1883)
+          .describe('Port of the embedded broker; a taken port moves it to the next free one.'),
       })
       .strict()
       .prefault({}),
     username: z.string().optional().describe('Broker user name.'),
     password: z.string().optional().describe('Broker password (never logged); prefer password_file.'),
-    password_file: z.string().optional().describe('File holding the password (e.g. a systemd credential or Docker secret); wins over `password`.'),
+    password_file: z
+      .string()
+      .optional()
+      .describe('File holding the password (e.g. a systemd credential or Docker secret); wins over `password`.'),
     client_id: z.string().optional().describe('MQTT client id; default `pivot-edge-<device_id>`.'),
     topic_prefix: z.string().min(1).default('pivot-edge').describe('Topics live under `<topic_prefix>/<device_id>/`.'),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1).describe('QoS of result and error messages.'),
+    qos: z
+      .union([z.literal(0), z.literal(1), z.literal(2)])
+      .default(1)
+      .describe('QoS of result and error messages.'),
     keepalive_s: z.number().int().positive().default(30).describe('MQTT keepalive interval in seconds.'),
     reconnect_s: z.number().positive().default(5).describe('Seconds between reconnection attempts.'),
     tls: z
@@ -149,7 +196,11 @@ export const MqttSchema = z
     discovery: z
       .object({
         enabled: z.boolean().default(true).describe('Announce the device and its sensors to Home Assistant (MQTT discovery).'),
-        prefix: z.string().min(1).default('homeassistant').describe('Home Assistant\'s discovery prefix; its `<prefix>/status` topic triggers a re-announce.'),
+        prefix: z
+          .string()
+          .min(1)
+          .default('homeassistant')
+          .describe("Home Assistant's discovery prefix; its `<prefix>/status` topic triggers a re-announce."),
       })
       .strict()
       .prefault({}),
@@ -160,7 +211,12 @@ export const OutboxSchema = z
   .object({
     dir: z.string().min(1).default('outbox').describe('On-disk queue of messages not yet acknowledged by the broker.'),
     max_messages: z.number().int().positive().default(10_000).describe('Oldest messages are dropped (and counted) beyond this many.'),
-    max_bytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Oldest messages are dropped (and counted) beyond this many bytes of queued records (the queue is held in memory too).'),
+    max_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024)
+      .describe('Oldest messages are dropped (and counted) beyond this many bytes of queued records (the queue is held in memory too).'),
   })
   .strict();
 
@@ -169,14 +225,23 @@ export const DaemonConfigSchema = z
     $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
     deploy: z.string().optional().describe('deploy.json to run; default: the shipped deploy/deploy.json.'),
     device_id: topicLevel.optional().describe('Names this device in topics and Home Assistant; default: the host name.'),
-    sources: z.array(SourceSchema).min(1).describe('Where frames come from: directory, camera, command, rpicam, jetson-csi or snapshot sources, each with a unique name.'),
+    sources: z
+      .array(SourceSchema)
+      .min(1)
+      .describe('Where frames come from: directory, camera, command, rpicam, jetson-csi or snapshot sources, each with a unique name.'),
     mqtt: MqttSchema.prefault({}),
     outbox: OutboxSchema.prefault({}),
     /** Live control over MQTT (`<prefix>/<device>/set`): threshold, policy, deployment. */
     control: z
       .object({
-        enabled: z.boolean().default(true).describe('false: the daemon neither subscribes to `set` nor announces the Home Assistant controls.'),
-        file: z.string().optional().describe('Where accepted changes are kept across restarts; default `control.json` beside the outbox folder.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('false: the daemon neither subscribes to `set` nor announces the Home Assistant controls.'),
+        file: z
+          .string()
+          .optional()
+          .describe('Where accepted changes are kept across restarts; default `control.json` beside the outbox folder.'),
       })
       .strict()
       .prefault({}),
@@ -196,7 +261,10 @@ export const DaemonConfigSchema = z
     http: z
       .object({
         enabled: z.boolean().default(true).describe('Serve /metrics and /healthz over HTTP.'),
-        host: z.string().default('127.0.0.1').describe('Loopback by default: expose /metrics and /healthz beyond the device only on purpose.'),
+        host: z
+          .string()
+          .default('127.0.0.1')
+          .describe('Loopback by default: expose /metrics and /healthz beyond the device only on purpose.'),
         port: z.number().int().min(0).max(65535).default(9464).describe('HTTP port of /metrics and /healthz (0: any free port).'),
       })
       .strict()
@@ -206,7 +274,8 @@ export const DaemonConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.sources.forEach((source, i) => {
-      if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name '${source.name}'` });
+      if (seen.has(source.name))
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name '${source.name}'` });
       seen.add(source.name);
     });
   });
@@ -230,7 +299,11 @@ export interface LoadedDaemonConfig {
 
 /** The host name as a topic level: lowercase, other characters as '-'. */
 export function defaultDeviceId(): string {
-  return hostname().toLowerCase().replace(/[^a-z0-9_-]+/g, '-') || 'pivot-edge';
+  return (
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-') || 'pivot-edge'
+  );
 }
 
 /** Validates a parsed config object; `path` names it in errors and anchors relative paths. */
@@ -271,7 +344,10 @@ export function validateDaemonConfig(value: unknown, path: string): LoadedDaemon
       sources,
       mqtt: { ...config.mqtt, ...(tls ? { tls } : {}), ...(password !== undefined ? { password } : {}) },
       outbox: { ...config.outbox, dir: at(config.outbox.dir) },
-      control: { ...config.control, file: config.control.file ? at(config.control.file) : resolve(at(config.outbox.dir), '..', 'control.json') },
+      control: {
+        ...config.control,
+        file: config.control.file ? at(config.control.file) : resolve(at(config.outbox.dir), '..', 'control.json'),
+      },
     },
   };
 }

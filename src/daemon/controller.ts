@@ -102,7 +102,8 @@ export class Daemon {
     this.device = config.device_id;
     // The publisher reads mqtt.url at start(): for an embedded broker it is filled in once that listens.
     const mqtt = (this.mqtt = { ...config.mqtt });
-    if (config.mqtt.url === EMBEDDED) this.broker = new EmbeddedBroker({ ...config.mqtt.embedded, logger: logger.child({ component: 'broker' }) });
+    if (config.mqtt.url === EMBEDDED)
+      this.broker = new EmbeddedBroker({ ...config.mqtt.embedded, logger: logger.child({ component: 'broker' }) });
     const sourceStats = () => this.sourceStats();
     const control = config.control.enabled;
     this.publisher = new MqttPublisher({
@@ -122,7 +123,14 @@ export class Daemon {
           control,
         }),
       announce: () => (this.active ? [this.configMessage()] : []),
-      ...(control ? { commands: { topic: topics.set(baseTopic(config.mqtt.topic_prefix, config.device_id)), handle: (payload: string) => void this.set(payload) } } : {}),
+      ...(control
+        ? {
+            commands: {
+              topic: topics.set(baseTopic(config.mqtt.topic_prefix, config.device_id)),
+              handle: (payload: string) => void this.set(payload),
+            },
+          }
+        : {}),
     });
     const publisherStats = () => this.publisher.stats();
     this.metrics = new PipelineMetrics(this.device, { publisher: publisherStats, sources: sourceStats });
@@ -162,7 +170,14 @@ export class Daemon {
     this.active = await this.open(await this.startupSettings());
     const { deployment, policy } = this.active.settings;
     this.log.info(
-      { deploy: deployment.path, low: deployment.config.low, high: deployment.config.high, threshold: deployment.config.threshold, policy, guarantee: guaranteeLine(deployment.config) },
+      {
+        deploy: deployment.path,
+        low: deployment.config.low,
+        high: deployment.config.high,
+        threshold: deployment.config.threshold,
+        policy,
+        guarantee: guaranteeLine(deployment.config),
+      },
       'model loaded',
     );
     if (this.broker) {
@@ -227,7 +242,10 @@ export class Daemon {
       // Load the new deployment first: if it fails, nothing has changed yet.
       let deployment: Active | undefined;
       if (after.deploy !== before.deploy) {
-        if (this.overrides.deploy) this.log.warn('the config file names a new deploy, but a deployment set over MQTT stays in force (send {"reset": true} to return to the file)');
+        if (this.overrides.deploy)
+          this.log.warn(
+            'the config file names a new deploy, but a deployment set over MQTT stays in force (send {"reset": true} to return to the file)',
+          );
         else deployment = await this.open(effectiveSettings(after.deploy, this.overrides));
       }
       const restart = (['device_id', 'mqtt', 'outbox', 'control', 'runtime', 'telemetry', 'http'] as const).filter(
@@ -249,7 +267,10 @@ export class Daemon {
         try {
           await this.startSource(source);
         } catch (err) {
-          this.log.error({ err, source: source.name }, `reload: source '${source.name}' could not start; it stays off until the next reload`);
+          this.log.error(
+            { err, source: source.name },
+            `reload: source '${source.name}' could not start; it stays off until the next reload`,
+          );
         }
       }
       this.publisher.publishDiscovery(discoveryRemovals({ prefix: before.mqtt.discovery.prefix, device: this.device }, removed));
@@ -265,7 +286,11 @@ export class Daemon {
     await this.telemetry.stop();
     await this.http?.stop();
     const drained = await this.publisher.flush(FLUSH_ON_STOP_MS);
-    if (!drained) this.log.warn({ outbox_depth: this.publisher.stats().outbox_depth }, 'broker did not take every message: the rest stay in the outbox for the next start');
+    if (!drained)
+      this.log.warn(
+        { outbox_depth: this.publisher.stats().outbox_depth },
+        'broker did not take every message: the rest stay in the outbox for the next start',
+      );
     await this.publisher.stop();
     await this.broker?.stop();
     await Promise.allSettled(this.retiring);
@@ -281,10 +306,14 @@ export class Daemon {
       const overrides = await loadOverrides(config.control.file);
       const settings = effectiveSettings(config.deploy, overrides);
       this.overrides = overrides;
-      if (Object.keys(overrides).length) this.log.info({ file: config.control.file, overrides: Object.keys(overrides) }, 'settings changed over MQTT earlier are in force');
+      if (Object.keys(overrides).length)
+        this.log.info({ file: config.control.file, overrides: Object.keys(overrides) }, 'settings changed over MQTT earlier are in force');
       return settings;
     } catch (err) {
-      this.log.warn({ file: config.control.file, reason: (err as Error).message }, 'ignoring the saved control settings: they no longer validate');
+      this.log.warn(
+        { file: config.control.file, reason: (err as Error).message },
+        'ignoring the saved control settings: they no longer validate',
+      );
       return effectiveSettings(config.deploy, {});
     }
   }
@@ -294,7 +323,12 @@ export class Daemon {
     const { deployment, policy } = settings;
     const same = this.active && this.active.runtime.family.dir === deployment.family.dir ? this.active.runtime : undefined;
     const { runtime: runtimeConfig } = this.current.config;
-    const runtime = same ?? new ModelRuntime(deployment.family, runtimeConfig.intra_op_threads !== undefined ? { intraOpThreads: runtimeConfig.intra_op_threads } : {});
+    const runtime =
+      same ??
+      new ModelRuntime(
+        deployment.family,
+        runtimeConfig.intra_op_threads !== undefined ? { intraOpThreads: runtimeConfig.intra_op_threads } : {},
+      );
     const { low, high, threshold } = deployment.config;
     try {
       const cascade = await Cascade.create(runtime, { low, high, threshold, policy }, { batchSize: runtimeConfig.batch_size });
@@ -338,8 +372,18 @@ export class Daemon {
    * topic, once per distinct failure; it has no frame, so `frame` and `input` are empty.
    */
   private publishSourceError(source: string, message: string): void {
-    const payload = { device: this.device, source, frame: '', input: '', captured_at: new Date().toISOString(), error: 'SourceError', message };
-    this.publisher.enqueue('error', source, payload).catch((err: unknown) => this.log.debug({ err, source }, 'source error not queued (outbox closed)'));
+    const payload = {
+      device: this.device,
+      source,
+      frame: '',
+      input: '',
+      captured_at: new Date().toISOString(),
+      error: 'SourceError',
+      message,
+    };
+    this.publisher
+      .enqueue('error', source, payload)
+      .catch((err: unknown) => this.log.debug({ err, source }, 'source error not queued (outbox closed)'));
   }
 
   /** Stops taking frames from a source and waits for its batch in flight. */
@@ -387,7 +431,13 @@ export class Daemon {
    * One batch: cascade, then (once the previous batch's results are queued, `turn`) its results
    * to the outbox, `queued()`, and its frames settle after the outbox has them on disk.
    */
-  private async classify({ cascade, settings }: Active, source: FrameSource, frames: Frame[], turn: Promise<void>, queued: () => void): Promise<void> {
+  private async classify(
+    { cascade, settings }: Active,
+    source: FrameSource,
+    frames: Frame[],
+    turn: Promise<void>,
+    queued: () => void,
+  ): Promise<void> {
     const { deployment } = settings;
     let results: CascadeResult[];
     let report: BatchReport;
@@ -403,7 +453,9 @@ export class Daemon {
     this.metrics.recordBatch(source.name, report, results);
     await turn;
     // One outbox commit for the whole batch, then the frames settle (a folder source moves its files).
-    const committed = this.publisher.enqueueMany(frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, deployment) })));
+    const committed = this.publisher.enqueueMany(
+      frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, deployment) })),
+    );
     queued();
     await committed;
     await Promise.all(
@@ -424,7 +476,16 @@ export class Daemon {
     if (!this.log.isLevelEnabled(this.resultLogLevel)) return;
     const route = result.escalated ? `escalated to effort ${result.effort}` : `effort ${result.effort}`;
     this.log[this.resultLogLevel](
-      { result: { source, input: frame.name, label: result.label, probability: result.probability, effort: result.effort, threshold: deployment.config.threshold } },
+      {
+        result: {
+          source,
+          input: frame.name,
+          label: result.label,
+          probability: result.probability,
+          effort: result.effort,
+          threshold: deployment.config.threshold,
+        },
+      },
       `${source}: ${basename(frame.name)} -> ${result.label} (p ${result.probability.toFixed(2)}, ${route})`,
     );
   }
@@ -456,4 +517,3 @@ export class Daemon {
     return Object.fromEntries([...this.sources.values()].map(({ source }) => [source.name, source.stats()]));
   }
 }
-

@@ -32,7 +32,15 @@ export function builtInConfig(options: BuiltInOptions = {}): LoadedDaemonConfig 
   const state = options.stateDir ?? defaultStateDir();
   return validateDaemonConfig(
     {
-      sources: [{ name: 'inbox', type: 'directory', path: join(state, 'inbox'), done_dir: join(state, '.done'), failed_dir: join(state, '.failed') }],
+      sources: [
+        {
+          name: 'inbox',
+          type: 'directory',
+          path: join(state, 'inbox'),
+          done_dir: join(state, '.done'),
+          failed_dir: join(state, '.failed'),
+        },
+      ],
       mqtt: { url: 'embedded', embedded: { port: options.port ?? 1883 } },
       outbox: { dir: join(state, 'outbox') },
       control: { file: join(state, 'control.json') },
@@ -57,16 +65,23 @@ export async function seedInbox(stateDir: string, logger: Logger, limit = Number
   const byLabel = await Promise.all(
     (await readdir(samples, { withFileTypes: true }))
       .filter((d) => d.isDirectory())
-      .map(async (d) => ({ label: d.name, files: (await readdir(join(samples, d.name))).filter((f) => IMAGE_EXTENSIONS.has(f.slice(f.lastIndexOf('.')).toLowerCase())).sort() })),
+      .map(async (d) => ({
+        label: d.name,
+        files: (await readdir(join(samples, d.name))).filter((f) => IMAGE_EXTENSIONS.has(f.slice(f.lastIndexOf('.')).toLowerCase())).sort(),
+      })),
   );
   byLabel.sort((a, b) => (a.label < b.label ? -1 : 1));
   const picked: { from: string; to: string }[] = [];
   for (let i = 0; picked.length < limit && byLabel.some((c) => i < c.files.length); i++)
-    for (const { label, files } of byLabel) if (i < files.length && picked.length < limit) picked.push({ from: join(samples, label, files[i]!), to: `${label}-${files[i]}` });
+    for (const { label, files } of byLabel)
+      if (i < files.length && picked.length < limit) picked.push({ from: join(samples, label, files[i]!), to: `${label}-${files[i]}` });
   const inbox = join(stateDir, 'inbox');
   await mkdir(inbox, { recursive: true });
   await Promise.all(picked.map(({ from, to }) => copyFile(from, join(inbox, to))));
   await writeFile(marker, `seeded ${picked.length} sample images from ${samples} on ${new Date().toISOString()}\n`);
-  logger.info({ inbox, images: picked.length }, `first run: put ${picked.length} bundled sample images into ${inbox} (drop your own images there too)`);
+  logger.info(
+    { inbox, images: picked.length },
+    `first run: put ${picked.length} bundled sample images into ${inbox} (drop your own images there too)`,
+  );
   return picked.length;
 }

@@ -39,7 +39,9 @@ const visible = (name: string) => !name.startsWith('.');
 /** Image files under `dir`, recursively, in a stable (sorted) order. */
 export function listImages(dir: string): string[] {
   const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((e) => visible(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })
+    .filter((e) => visible(e.name))
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...listImages(path));
     else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(path);
@@ -69,7 +71,8 @@ export function loadImageFolder(dir: string, labels: readonly string[]): Labelle
   }
   // Round-robin over the classes, so the first N items (eval --limit N) cover every class.
   const items: LabelledInput[] = [];
-  for (let i = 0; perClass.some((files) => i < files.length); i++) for (const files of perClass) if (i < files.length) items.push(files[i]!);
+  for (let i = 0; perClass.some((files) => i < files.length); i++)
+    for (const files of perClass) if (i < files.length) items.push(files[i]!);
   if (!items.length) throw new InputError(dir, 'no images found (expected one subfolder of images per class)');
   return { description: `image folder ${relative(process.cwd(), dir) || dir}`, count: items.length, items: () => items };
 }

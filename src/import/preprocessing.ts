@@ -54,14 +54,15 @@ const HfConfigSchema = z.object({
   image_processor_type: z.string().optional(),
   feature_extractor_type: z.string().optional(),
   do_resize: z.boolean().default(true),
-  size: z
-    .union([positiveInt, hw, z.object({ shortest_edge: positiveInt, longest_edge: positiveInt.optional() }).strict()])
-    .optional(),
+  size: z.union([positiveInt, hw, z.object({ shortest_edge: positiveInt, longest_edge: positiveInt.optional() }).strict()]).optional(),
   resample: z.number().int().min(0).max(5).optional(),
   do_center_crop: z.boolean().optional(),
   crop_size: z.union([positiveInt, hw]).optional(),
   do_rescale: z.boolean().default(true),
-  rescale_factor: z.number().positive().default(1 / 255),
+  rescale_factor: z
+    .number()
+    .positive()
+    .default(1 / 255),
   do_normalize: z.boolean().default(true),
   image_mean: z.union([z.number(), z.array(z.number()).min(1)]).optional(),
   image_std: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).optional(),
@@ -84,7 +85,10 @@ interface Recipe {
  * `config` is a preprocessor_config.json path (or its parsed content). Throws a ConfigError
  * naming the flag or config field at fault.
  */
-export function buildPreprocess(input: ModelImageInput, options: { flags?: PreprocessFlags; config?: string | object } = {}): PreprocessChoice {
+export function buildPreprocess(
+  input: ModelImageInput,
+  options: { flags?: PreprocessFlags; config?: string | object } = {},
+): PreprocessChoice {
   const notes: string[] = [];
   const fromConfig = options.config === undefined ? {} : readHfConfig(options.config, notes);
   const fromFlags = readFlags(options.flags ?? {});
@@ -95,7 +99,9 @@ export function buildPreprocess(input: ModelImageInput, options: { flags?: Prepr
   const grid = merged.grid ?? (input.width && input.height ? { width: input.width, height: input.height, from: 'the model' } : undefined);
   if (!grid) throw new ConfigError('--size: the model input has no fixed height and width; pass --size N');
   if (input.width && input.height && (grid.width !== input.width || grid.height !== input.height))
-    throw new ConfigError(`${grid.from}: gives ${grid.width}x${grid.height} images but the model's input is ${input.width}x${input.height}`);
+    throw new ConfigError(
+      `${grid.from}: gives ${grid.width}x${grid.height} images but the model's input is ${input.width}x${input.height}`,
+    );
 
   if (!merged.mean || !merged.std) {
     if (input.channels !== 3) throw new ConfigError('--mean/--std: required for a model with 1 input channel (no default)');
@@ -167,7 +173,9 @@ function readHfConfig(config: string | object, notes: string[]): Recipe {
     try {
       raw = JSON.parse(readFileSync(config, 'utf8'));
     } catch (err) {
-      throw new ConfigError(`${config}: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : readFailure(err)}`, { cause: err });
+      throw new ConfigError(`${config}: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : readFailure(err)}`, {
+        cause: err,
+      });
     }
   }
   return fromHfConfig(parseWith(HfConfigSchema, raw, source, ConfigError), source, notes);
@@ -191,7 +199,8 @@ function fromHfConfig(c: HfConfig, source: string, notes: string[]): Recipe {
   const cropSize = typeof c.crop_size === 'number' ? { width: c.crop_size, height: c.crop_size } : c.crop_size;
   if (crop && !cropSize) throw new ConfigError(`${field('crop_size')}: missing while do_center_crop is true`);
   let size: { width: number; height: number } | { shortest_edge: number } | undefined;
-  if (typeof c.size === 'number') size = SHORTEST_EDGE_PROCESSORS.test(type) ? { shortest_edge: c.size } : { width: c.size, height: c.size };
+  if (typeof c.size === 'number')
+    size = SHORTEST_EDGE_PROCESSORS.test(type) ? { shortest_edge: c.size } : { width: c.size, height: c.size };
   else if (c.size && 'shortest_edge' in c.size) {
     if (c.size.longest_edge !== undefined) notes.push(`${field('size.longest_edge')}: not applied (the crop fixes the size)`);
     size = { shortest_edge: c.size.shortest_edge };
@@ -203,8 +212,12 @@ function fromHfConfig(c: HfConfig, source: string, notes: string[]): Recipe {
     out.grid = { ...cropSize, from: field('crop_size') };
     out.fit = 'cover';
     if (size) {
-      const small = 'shortest_edge' in size ? size.shortest_edge < Math.max(cropSize.width, cropSize.height) : size.width < cropSize.width || size.height < cropSize.height;
-      if (small) throw new ConfigError(`${field('size')}: ${JSON.stringify(c.size)} is smaller than crop_size ${cropSize.width}x${cropSize.height}`);
+      const small =
+        'shortest_edge' in size
+          ? size.shortest_edge < Math.max(cropSize.width, cropSize.height)
+          : size.width < cropSize.width || size.height < cropSize.height;
+      if (small)
+        throw new ConfigError(`${field('size')}: ${JSON.stringify(c.size)} is smaller than crop_size ${cropSize.width}x${cropSize.height}`);
       out.cropFrom = size;
     }
   } else if (size && 'shortest_edge' in size) {

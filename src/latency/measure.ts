@@ -34,14 +34,17 @@ export interface EffortTiming {
 
 /** `value` must be an integer >= min; names the option in the error. */
 export function checkCount(name: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min)
-    throw new ConfigError(`${name}: must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name}: must be an integer >= ${min}, got ${value}`);
   return value;
 }
 
 export async function measureEfforts(runtime: ModelRuntime, efforts: readonly number[], options: MeasureOptions): Promise<EffortTiming[]> {
   const batch = checkCount('--batch', options.batch);
-  return measureCases(runtime, efforts.map((effort) => ({ effort, batch })), options);
+  return measureCases(
+    runtime,
+    efforts.map((effort) => ({ effort, batch })),
+    options,
+  );
 }
 
 export interface TimingCase {

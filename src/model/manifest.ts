@@ -40,7 +40,12 @@ export const PreprocessSchema = z.object({
       if (!from) return;
       if (fit !== 'cover') ctx.addIssue({ code: 'custom', path: ['fit'], message: `must be cover when crop_from is given (got ${fit})` });
       const tooSmall = 'shortest_edge' in from ? from.shortest_edge < Math.max(width, height) : from.width < width || from.height < height;
-      if (tooSmall) ctx.addIssue({ code: 'custom', path: ['crop_from'], message: `${JSON.stringify(from)} is smaller than the ${width}x${height} crop` });
+      if (tooSmall)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['crop_from'],
+          message: `${JSON.stringify(from)} is smaller than the ${width}x${height} crop`,
+        });
     }),
   /** 1 = grayscale (luminance), 3 = RGB. */
   channels: z.union([z.literal(1), z.literal(3)]),
@@ -155,10 +160,14 @@ export function validateManifest(value: unknown, source: string, dir: string): M
   if (m.input.shape[1] !== channels) fail('input.shape', `channel dimension ${m.input.shape[1]} != architecture.channels ${channels}`);
   if (m.preprocess.channels !== channels) fail('preprocess.channels', `${m.preprocess.channels} != architecture.channels ${channels}`);
   if (m.input.shape[2] !== m.preprocess.resize.height || m.input.shape[3] !== m.preprocess.resize.width)
-    fail('input.shape', `[${m.input.shape.join(',')}] disagrees with preprocess.resize ${m.preprocess.resize.width}x${m.preprocess.resize.height}`);
+    fail(
+      'input.shape',
+      `[${m.input.shape.join(',')}] disagrees with preprocess.resize ${m.preprocess.resize.width}x${m.preprocess.resize.height}`,
+    );
   if (m.input.shape[2] !== image) fail('input.shape', `height ${m.input.shape[2]} != architecture.image ${image}`);
   for (const key of ['mean', 'std'] as const)
-    if (m.preprocess[key].length !== channels) fail(`preprocess.${key}`, `has ${m.preprocess[key].length} entries for ${channels} channel(s)`);
+    if (m.preprocess[key].length !== channels)
+      fail(`preprocess.${key}`, `has ${m.preprocess[key].length} entries for ${channels} channel(s)`);
   const seen = new Set<number>();
   m.efforts.forEach((e, i) => {
     if (e.active.length !== depth) fail(`efforts.${i}.active`, `mask length ${e.active.length} != architecture.depth ${depth}`);

@@ -17,7 +17,9 @@ export async function outputDims(
     const result = await session.run({ [input.name]: float32Tensor(new Float32Array(size), input.dims) }, [...outputs]);
     return Object.fromEntries(outputs.map((name) => [name, result[name]!.dims]));
   } catch (err) {
-    throw new ModelLoadError(`${file}: onnxruntime cannot run it on a zero input ${showDims(input.dims)}: ${(err as Error).message}`, { cause: err });
+    throw new ModelLoadError(`${file}: onnxruntime cannot run it on a zero input ${showDims(input.dims)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     await session.release();
   }

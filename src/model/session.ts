@@ -54,7 +54,10 @@ export class EffortSession {
     const outMeta = session.outputMetadata.find((m) => m.name === output.name);
     if (!outMeta) fail('output.name', `has no output '${output.name}' (outputs: ${session.outputNames.join(', ')})`);
     if (outMeta?.isTensor && !dimsAccept([input.shape[0]! > 0 ? input.shape[0]! : -1, labels.length], outMeta.shape))
-      fail('labels', `output '${output.name}' has shape ${showDims(outMeta.shape)}, expected [batch,${labels.length}] for ${labels.length} labels`);
+      fail(
+        'labels',
+        `output '${output.name}' has shape ${showDims(outMeta.shape)}, expected [batch,${labels.length}] for ${labels.length} labels`,
+      );
     const loaded = new EffortSession(effort, path, session, input.name, output.name, family);
     // The first run pays for memory planning and kernel selection: do it now, not on a user's first image.
     await loaded.run(new Float32Array(loaded.sampleSize), 1);

@@ -67,12 +67,7 @@ async function checkFile(path: string, label: string): Promise<void> {
  * Decodes `source` to `spec`'s width x height x channels uint8 HWC pixels.
  * `name` labels the input in errors (defaults to the path).
  */
-export async function decodeToGrid(
-  source: ImageSource,
-  spec: Preprocess,
-  options: DecodeOptions = {},
-  name?: string,
-): Promise<Uint8Array> {
+export async function decodeToGrid(source: ImageSource, spec: Preprocess, options: DecodeOptions = {}, name?: string): Promise<Uint8Array> {
   const label = sourceName(source, name);
   const limit = options.limitInputPixels ?? DEFAULT_PIXEL_LIMIT;
   let input: string | Buffer;
@@ -104,14 +99,19 @@ export async function decodeToGrid(
     }
     const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
     if (pixels > limit)
-      throw new InputError(label, `image claims ${meta.width}x${meta.height} pixels, above the ${limit}-pixel limit (possible decompression bomb)`);
+      throw new InputError(
+        label,
+        `image claims ${meta.width}x${meta.height} pixels, above the ${limit}-pixel limit (possible decompression bomb)`,
+      );
     const pageHeight = meta.pageHeight ?? meta.height ?? 0;
     const turned = (meta.orientation ?? 1) >= 5;
     oriented = { width: turned ? pageHeight : (meta.width ?? 0), height: turned ? (meta.width ?? 0) : pageHeight };
   }
 
   const { width, height, fit, kernel } = spec.resize;
-  let pipeline = open().rotate().flatten({ background: { r: 0, g: 0, b: 0 } });
+  let pipeline = open()
+    .rotate()
+    .flatten({ background: { r: 0, g: 0, b: 0 } });
   pipeline = spec.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   // JPEG shrink-on-load would subsample before the kernel runs: off, to stay close to PIL's resize.
   const resize = { kernel, fastShrinkOnLoad: false, background: { r: 0, g: 0, b: 0 } };

@@ -22,9 +22,7 @@ function roundHalfEven(x: number): number {
 
 /** The size after scaling the source's shorter side to `short` (torchvision Resize(int)). */
 function shorterSideTo(short: number, srcWidth: number, srcHeight: number): [number, number] {
-  return srcWidth <= srcHeight
-    ? [short, Math.floor((short * srcHeight) / srcWidth)]
-    : [Math.floor((short * srcWidth) / srcHeight), short];
+  return srcWidth <= srcHeight ? [short, Math.floor((short * srcHeight) / srcWidth)] : [Math.floor((short * srcWidth) / srcHeight), short];
 }
 
 /** The crop plan for fit = cover (with or without `crop_from`) of a srcWidth x srcHeight image. */

@@ -18,7 +18,11 @@ export const SCHEMA_DIR = 'deploy/schemas';
 /** A hw.yaml: a whole accelerator, one that `extends` a preset (overrides checked after the merge), or a CPU device profile. */
 const HardwareFileSchema = z.union([
   HardwareSchema,
-  z.looseObject({ extends: z.enum(Object.keys(HARDWARE_PRESETS) as [string, ...string[]]).describe('Preset to start from; the other keys override its fields.') }),
+  z.looseObject({
+    extends: z
+      .enum(Object.keys(HARDWARE_PRESETS) as [string, ...string[]])
+      .describe('Preset to start from; the other keys override its fields.'),
+  }),
   CpuDeviceSchema,
 ]);
 
@@ -108,6 +112,7 @@ export const KEY_TABLE_END = '<!-- /daemon-config-keys -->';
 export function withKeyTable(markdown: string): string {
   const start = markdown.indexOf(KEY_TABLE_START);
   const end = markdown.indexOf(KEY_TABLE_END);
-  if (start < 0 || end < start) throw new Error(`docs/daemon.md: the key table markers are missing (${KEY_TABLE_START} ... ${KEY_TABLE_END})`);
+  if (start < 0 || end < start)
+    throw new Error(`docs/daemon.md: the key table markers are missing (${KEY_TABLE_START} ... ${KEY_TABLE_END})`);
   return `${markdown.slice(0, start + KEY_TABLE_START.length)}\n${daemonKeyTable()}${markdown.slice(end)}`;
 }

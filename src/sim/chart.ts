@@ -19,8 +19,14 @@ export interface ChartBar {
 }
 
 const MODULE_COLORS: Record<string, string> = {
-  attention_mac: '#4e79a7', softmax: '#e15759', mlp: '#59a14f', other: '#bab0ac',
-  ps: '#f28e2b', pe_array: '#4e79a7', sram: '#76b7b2', periphery: '#bab0ac',
+  attention_mac: '#4e79a7',
+  softmax: '#e15759',
+  mlp: '#59a14f',
+  other: '#bab0ac',
+  ps: '#f28e2b',
+  pe_array: '#4e79a7',
+  sram: '#76b7b2',
+  periphery: '#bab0ac',
 };
 
 /** One panel: a 100%-stacked horizontal bar per ChartBar, the total beside it. */
@@ -28,7 +34,14 @@ function stackedPanel(title: string, bars: ChartBar[]): TopLevelSpec['vconcat' &
   const keys = [...new Set(bars.flatMap((b) => Object.keys(b.parts)))];
   const rows = bars.flatMap((b) => {
     const total = Object.values(b.parts).reduce((s, v) => s + v, 0) || 1;
-    return Object.entries(b.parts).map(([part, value], i) => ({ bar: b.label, part, rank: keys.indexOf(part), value, share: value / total, note: i === 0 ? (b.note ?? '') : '' }));
+    return Object.entries(b.parts).map(([part, value], i) => ({
+      bar: b.label,
+      part,
+      rank: keys.indexOf(part),
+      value,
+      share: value / total,
+      note: i === 0 ? (b.note ?? '') : '',
+    }));
   });
   const y = { field: 'bar', type: 'nominal', sort: bars.map((b) => b.label), title: null };
   return {
@@ -41,7 +54,13 @@ function stackedPanel(title: string, bars: ChartBar[]): TopLevelSpec['vconcat' &
         encoding: {
           y,
           x: { field: 'value', type: 'quantitative', stack: 'normalize', axis: { format: '%' }, title: 'share' },
-          color: { field: 'part', type: 'nominal', title: null, legend: { orient: 'bottom' }, scale: { domain: keys, range: keys.map((k) => MODULE_COLORS[k] ?? '#999') } },
+          color: {
+            field: 'part',
+            type: 'nominal',
+            title: null,
+            legend: { orient: 'bottom' },
+            scale: { domain: keys, range: keys.map((k) => MODULE_COLORS[k] ?? '#999') },
+          },
           order: { field: 'rank', sort: 'ascending' },
           tooltip: [{ field: 'part' }, { field: 'share', format: '.1%' }],
         },

@@ -14,7 +14,8 @@ const ATTENTION_KINDS = new Set(['qk', 'smv']);
 
 /** The cost that scales op's work (MACs or elements) and how much work it has, per image. */
 function work(op: Op): { cost: CpuCostName | 'entropy'; amount: number } {
-  if (op.unit === 'pl') return { cost: ATTENTION_KINDS.has(op.kind) ? 'attention_mac' : 'gemm_mac', amount: op.gemm.m * op.gemm.k * op.gemm.n * op.repeat };
+  if (op.unit === 'pl')
+    return { cost: ATTENTION_KINDS.has(op.kind) ? 'attention_mac' : 'gemm_mac', amount: op.gemm.m * op.gemm.k * op.gemm.n * op.repeat };
   return { cost: op.kind, amount: op.elements };
 }
 
@@ -36,15 +37,31 @@ export function cpuFeatures(ops: readonly Op[], batch: number): CpuFeatures {
 export function simulateCpu(ops: readonly Op[], dev: CpuDevice, meta: RunMeta): SimResult {
   const c = dev.costs_ns;
   const layers: LayerResult[] = [
-    { name: 'runtime_call', kind: 'add', module: 'other', unit: 'host', computeCycles: 0, stallCycles: 0, totalCycles: 0, timeMs: c.inference / dev.batch / 1e6 },
+    {
+      name: 'runtime_call',
+      kind: 'add',
+      module: 'other',
+      unit: 'host',
+      computeCycles: 0,
+      stallCycles: 0,
+      totalCycles: 0,
+      timeMs: c.inference / dev.batch / 1e6,
+    },
   ];
   for (const op of ops) {
     const { cost, amount } = work(op);
     const ns = (op.kind === 'entropy' ? 0 : c.op_call / dev.batch) + c[cost] * amount;
     layers.push({
-      name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
+      name: op.name,
+      kind: op.kind,
+      module: op.module,
+      unit: op.unit,
+      encoder: op.encoder,
       ...(op.unit === 'pl' ? { gemm: { ...op.gemm, repeat: op.repeat } } : { hostElements: op.elements }),
-      computeCycles: 0, stallCycles: 0, totalCycles: 0, timeMs: ns / 1e6,
+      computeCycles: 0,
+      stallCycles: 0,
+      totalCycles: 0,
+      timeMs: ns / 1e6,
     });
   }
   const breakdownMs = { attention_mac: 0, softmax: 0, mlp: 0, other: 0 };
@@ -73,7 +90,11 @@ export function simulateCpu(ops: readonly Op[], dev: CpuDevice, meta: RunMeta): 
     macs,
     breakdownMs,
     breakdown,
-    energy: { byComponent: { ps: energyJ, pe_array: 0, sram: 0, periphery: 0 }, totalJ: energyJ, busyMs: { ps: delayMs, pe_array: 0, sram: 0, periphery: 0 } },
+    energy: {
+      byComponent: { ps: energyJ, pe_array: 0, sram: 0, periphery: 0 },
+      totalJ: energyJ,
+      busyMs: { ps: delayMs, pe_array: 0, sram: 0, periphery: 0 },
+    },
     utilization: { overall: 0, mappingEfficiency: 0, computeUtilization: 0 },
     layers,
   };

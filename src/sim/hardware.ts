@@ -25,8 +25,7 @@ export const HostCostsSchema = z.strictObject({
   entropy_ns: nonNegative,
 });
 
-const Components = <T extends z.ZodType>(value: T) =>
-  z.strictObject({ ps: value, pe_array: value, sram: value, periphery: value });
+const Components = <T extends z.ZodType>(value: T) => z.strictObject({ ps: value, pe_array: value, sram: value, periphery: value });
 
 /** Strict: a misspelt key in a hw.yaml is an error, not a silently kept preset value. */
 export const HardwareSchema = z.strictObject({
@@ -93,8 +92,7 @@ export const ZCU102: Hardware = {
 export const HARDWARE_PRESETS: Record<string, Hardware> = { zcu102: ZCU102 };
 
 /** Total power with every component busy. */
-export const totalPower = (hw: Hardware): number =>
-  COMPONENTS.reduce((sum, c) => sum + hw.power_w[c], 0);
+export const totalPower = (hw: Hardware): number => COMPONENTS.reduce((sum, c) => sum + hw.power_w[c], 0);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -139,7 +137,9 @@ export function loadHardware(spec: string): Device {
   try {
     text = readFileSync(spec, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${spec}: ${readFailure(err, 'no such file or preset')} (presets: ${Object.keys(HARDWARE_PRESETS).join(', ')})`, { cause: err });
+    throw new ConfigError(`${spec}: ${readFailure(err, 'no such file or preset')} (presets: ${Object.keys(HARDWARE_PRESETS).join(', ')})`, {
+      cause: err,
+    });
   }
   let raw: unknown;
   try {

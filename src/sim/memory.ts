@@ -109,7 +109,11 @@ function scaleSimTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, comp
     if (late > 0) stall += 2 * late;
   }
   return {
-    sram: { inputReads: input.elements * input.passes, weightReads: weight.elements * weight.passes, outputWrites: output.elements * output.passes },
+    sram: {
+      inputReads: input.elements * input.passes,
+      weightReads: weight.elements * weight.passes,
+      outputWrites: output.elements * output.passes,
+    },
     dram,
     dramBytes: (dram.inputReads + dram.weightReads + dram.outputWrites) * hw.word_bytes,
     stallCycles: Math.round(stall),

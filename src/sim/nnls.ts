@@ -26,7 +26,11 @@ export function nnls(rows: readonly (readonly number[])[], rhs: readonly number[
   const tol = 1e-10 * Math.max(1, b.norm());
   let x = new Array<number>(n).fill(0);
   const passive = new Set<number>();
-  const gradient = (): number[] => a.transpose().mmul(b.clone().sub(a.mmul(Matrix.columnVector(x)))).getColumn(0);
+  const gradient = (): number[] =>
+    a
+      .transpose()
+      .mmul(b.clone().sub(a.mmul(Matrix.columnVector(x))))
+      .getColumn(0);
   /** Unconstrained least squares on the passive columns, zero elsewhere. */
   const solvePassive = (): number[] => {
     const cols = [...passive].sort((p, q) => p - q);

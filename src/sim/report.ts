@@ -86,7 +86,23 @@ export function pairJson(p: PairResult): Json {
 
 const csvCell = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
 
-const LAYER_COLUMNS = ['name', 'module', 'unit', 'm', 'k', 'n', 'repeat', 'dataflow', 'folds', 'compute_cycles', 'stall_cycles', 'total_cycles', 'time_ms', 'dram_bytes', 'elements'];
+const LAYER_COLUMNS = [
+  'name',
+  'module',
+  'unit',
+  'm',
+  'k',
+  'n',
+  'repeat',
+  'dataflow',
+  'folds',
+  'compute_cycles',
+  'stall_cycles',
+  'total_cycles',
+  'time_ms',
+  'dram_bytes',
+  'elements',
+];
 
 /** One row per operation. */
 export function layersCsv(r: SimResult): string {
@@ -98,7 +114,9 @@ export function layersCsv(r: SimResult): string {
 }
 
 /** One summary row per result (effort or pair). */
-export function summaryCsv(rows: { label: string; delayMs: number; energyJ: number; edp: number; fpsPerW: number; breakdown: ModuleRecord }[]): string {
+export function summaryCsv(
+  rows: { label: string; delayMs: number; energyJ: number; edp: number; fpsPerW: number; breakdown: ModuleRecord }[],
+): string {
   const head = ['label', 'delay_ms', 'energy_j', 'edp', 'fps_per_w', ...MODULES.map((m) => `share_${m}`)];
   const body = rows.map((r) => [csvCell(r.label), r.delayMs, r.energyJ, r.edp, r.fpsPerW, ...MODULES.map((m) => r.breakdown[m])].join(','));
   return [head.join(','), ...body].join('\n') + '\n';
@@ -140,7 +158,12 @@ export function resultTable(r: SimResult, withLayers = false): string {
   const t = new Table({ style: PLAIN });
   t.push(
     { model: `${r.model} (effort ${r.effort}, active ${maskText(r.active)})` },
-    { hardware: r.dataflow === 'cpu' ? `${r.hardware}: measured device profile (kind: cpu)` : `${r.hardware}: ${r.dataflow.toUpperCase()} @ ${r.clockMhz} MHz` },
+    {
+      hardware:
+        r.dataflow === 'cpu'
+          ? `${r.hardware}: measured device profile (kind: cpu)`
+          : `${r.hardware}: ${r.dataflow.toUpperCase()} @ ${r.clockMhz} MHz`,
+    },
     { 'delay (ms)': f(r.delayMs) },
     { 'energy (J)': f(r.energyJ, 4) },
     { 'EDP (J x ms)': f(r.edp) },

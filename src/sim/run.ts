@@ -45,7 +45,9 @@ export interface SimOutput {
 function applyOverrides(hw: Device, o: SimOptions): Device {
   if (isCpuDevice(hw)) {
     if (o.dataflow !== undefined || o.idealBandwidth || o.trace)
-      throw new ConfigError(`--dataflow, --ideal-bandwidth and --trace describe an accelerator; ${hw.name} is a measured device profile (kind: cpu)`);
+      throw new ConfigError(
+        `--dataflow, --ideal-bandwidth and --trace describe an accelerator; ${hw.name} is a measured device profile (kind: cpu)`,
+      );
     return hw;
   }
   return overrideAccelerator(hw, o);
@@ -78,7 +80,8 @@ function checkExclusive(o: SimOptions): void {
   }
   if (!o.vit) fail('--vit <preset | manifest.json> is required (or --scalesim-config with --topology)');
   if (o.active !== undefined && o.effort !== undefined) fail('--active and --effort are exclusive');
-  if (o.pair !== undefined && (o.active !== undefined || o.effort !== undefined)) fail('--pair takes the efforts itself; drop --active/--effort');
+  if (o.pair !== undefined && (o.active !== undefined || o.effort !== undefined))
+    fail('--pair takes the efforts itself; drop --active/--effort');
   if ((o.pair === undefined) !== (o.fl === undefined)) fail('--pair <low>,<high> and --fl <F_L> go together');
   if (o.trace && o.pair !== undefined) fail('--trace is for one effort; drop --pair');
 }
@@ -92,9 +95,14 @@ function parsePair(text: string): [number, number] {
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s + v, 0);
 const delayBar = (label: string, ms: SimResult['breakdownMs']): ChartBar => ({ label, parts: { ...ms }, note: `${sum(ms).toFixed(2)} ms` });
-const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({ label, parts: { ...j }, note: `${sum(j).toFixed(3)} J` });
+const energyBar = (label: string, j: SimResult['energy']['byComponent']): ChartBar => ({
+  label,
+  parts: { ...j },
+  note: `${sum(j).toFixed(3)} J`,
+});
 
-const writeBreakdown = (path: string, delay: ChartBar[], energy: ChartBar[]): Promise<string> => writeChart(path, breakdownSpec(delay, energy));
+const writeBreakdown = (path: string, delay: ChartBar[], energy: ChartBar[]): Promise<string> =>
+  writeChart(path, breakdownSpec(delay, energy));
 
 function runScaleSim(o: SimOptions): SimOutput {
   const hw = overrideAccelerator(readScaleSimConfig(o.scalesimConfig!), o);
@@ -131,7 +139,11 @@ function runScaleSim(o: SimOptions): SimOutput {
   const summary =
     `${hw.name}: ${hw.array.rows}x${hw.array.cols} ${hw.dataflow.toUpperCase()}, ${json.cycle_count} cycles ` +
     `(compute ${result.computeCycles}, stall ${result.stallCycles}; SCALE-Sim prints ${json.total_cycles}; DRAM ${hw.dram_bandwidth_gbps === 'ideal' ? 'ideal' : `${hw.dram_bandwidth_gbps} GB/s`})`;
-  const text = o.json ? JSON.stringify(json, null, 2) + '\n' : o.csv ? report : `${summary}\n${layersTable(result)}\n\nCOMPUTE_REPORT.csv\n${report}`;
+  const text = o.json
+    ? JSON.stringify(json, null, 2) + '\n'
+    : o.csv
+      ? report
+      : `${summary}\n${layersTable(result)}\n\nCOMPUTE_REPORT.csv\n${report}`;
   return { text, json, files: [] };
 }
 
@@ -147,7 +159,11 @@ async function runPair(o: SimOptions, source: VitSource, hw: Device): Promise<Si
   if (o.chart) {
     const [lowLabel, highLabel, pairLabel] = [`low (effort ${low.effort})`, `high (effort ${high.effort})`, `pair F_L=${fl}`];
     const delay = [delayBar(lowLabel, low.breakdownMs), delayBar(highLabel, high.breakdownMs), delayBar(pairLabel, pair.breakdownMs)];
-    const energy = [energyBar(lowLabel, low.energy.byComponent), energyBar(highLabel, high.energy.byComponent), energyBar(pairLabel, pair.energyByComponent)];
+    const energy = [
+      energyBar(lowLabel, low.energy.byComponent),
+      energyBar(highLabel, high.energy.byComponent),
+      energyBar(pairLabel, pair.energyByComponent),
+    ];
     files.push(await writeBreakdown(o.chart, delay, energy));
   }
   const csvRows = () =>

@@ -43,7 +43,8 @@ export function parseIni(text: string, source: string): Record<string, Record<st
       return;
     }
     const sep = line.search(/[:=]/);
-    if (sep < 0 || !section) throw new ConfigError(`${source}: line ${i + 1}: expected "[section]" or "key = value", got ${JSON.stringify(line)}`);
+    if (sep < 0 || !section)
+      throw new ConfigError(`${source}: line ${i + 1}: expected "[section]" or "key = value", got ${JSON.stringify(line)}`);
     section[line.slice(0, sep).trim().toLowerCase()] = line.slice(sep + 1).trim();
   });
   return out;
@@ -62,7 +63,9 @@ const ScaleSimConfigSchema = z.object({
     bandwidth: z.coerce.number().positive().optional(),
   }),
   run_presets: z
-    .object({ interfacebandwidth: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(['CALC', 'USER'])).default('CALC') })
+    .object({
+      interfacebandwidth: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(['CALC', 'USER'])).default('CALC'),
+    })
     .default({ interfacebandwidth: 'CALC' }),
 });
 
@@ -74,7 +77,8 @@ export function readScaleSimConfig(path: string): Hardware {
   const a = cfg.architecture_presets;
   let dram: Hardware['dram_bandwidth_gbps'] = 'ideal';
   if (cfg.run_presets.interfacebandwidth === 'USER') {
-    if (a.bandwidth === undefined) throw new ConfigError(`${path}: architecture_presets.bandwidth: required when InterfaceBandwidth is USER`);
+    if (a.bandwidth === undefined)
+      throw new ConfigError(`${path}: architecture_presets.bandwidth: required when InterfaceBandwidth is USER`);
     // words (1 byte) per cycle at SCALESIM_CLOCK_MHZ
     dram = (a.bandwidth * SCALESIM_CLOCK_MHZ * 1e6) / 1e9;
   }
@@ -96,7 +100,11 @@ export function readScaleSimConfig(path: string): Hardware {
 /** Reads a SCALE-Sim topology CSV (convolution or GEMM rows, told apart by the header) into GEMMs. */
 export function readTopology(path: string): GemmOp[] {
   const lines = readText(path, 'input').split(/\r?\n/);
-  const cells = (line: string) => line.split(',').map((c) => c.trim()).filter((c, i, all) => c !== '' || i < all.length - 1);
+  const cells = (line: string) =>
+    line
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c, i, all) => c !== '' || i < all.length - 1);
   const header = cells(lines[0] ?? '').map((c) => c.toLowerCase());
   const gemm = header[1] === 'm' && header[2] === 'n' && header[3] === 'k';
   const ops: GemmOp[] = [];
@@ -108,7 +116,10 @@ export function readTopology(path: string): GemmOp[] {
     const nums = row.slice(1).map(Number);
     const need = gemm ? 3 : 7;
     if (!name || nums.length < need || nums.slice(0, need).some((v) => !Number.isInteger(v) || v <= 0))
-      throw new InputError(path, `${where}: expected "${gemm ? 'name, M, N, K' : 'name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride'}" with positive integers, got ${JSON.stringify(line.trim())}`);
+      throw new InputError(
+        path,
+        `${where}: expected "${gemm ? 'name, M, N, K' : 'name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride'}" with positive integers, got ${JSON.stringify(line.trim())}`,
+      );
     if (gemm) {
       const [m, n, k] = nums as [number, number, number];
       ops.push({ unit: 'pl', name, kind: 'stem', module: 'other', gemm: { m, k, n }, repeat: 1 });
@@ -122,7 +133,8 @@ export function readTopology(path: string): GemmOp[] {
     const gemmOf = (channels: number) => ({ m: oh * ow, k: fh * fw * channels, n: nf });
     // SCALE-Sim splits a depthwise ("DP") layer into one single-channel layer per channel.
     if (name.includes('DP'))
-      for (let c = 0; c < ch; c++) ops.push({ unit: 'pl', name: `${name}Channel_${c}`, kind: 'stem', module: 'other', gemm: gemmOf(1), repeat: 1 });
+      for (let c = 0; c < ch; c++)
+        ops.push({ unit: 'pl', name: `${name}Channel_${c}`, kind: 'stem', module: 'other', gemm: gemmOf(1), repeat: 1 });
     else ops.push({ unit: 'pl', name, kind: 'stem', module: 'other', gemm: gemmOf(ch), repeat: 1 });
   });
   if (!ops.length) throw new InputError(path, 'no layers after the header line');
@@ -191,21 +203,24 @@ export function scaleSimLayers(result: SimResult, hw: Hardware): ScaleSimLayerRe
     if (!l.compute || !l.gemm || !l.mapping) return [];
     const totalCycles = scaleSimReportedCycles(l.totalCycles);
     const means = foldMeans(l.gemm, l.mapping, hw);
-    return [{
-      name: l.name,
-      totalCycles,
-      stallCycles: l.stallCycles,
-      overallUtil: (l.compute.macs * l.gemm.repeat * 100) / (pes * totalCycles),
-      mappingEfficiency: means.mapping * 100,
-      computeUtil: means.compute * 100,
-    }];
+    return [
+      {
+        name: l.name,
+        totalCycles,
+        stallCycles: l.stallCycles,
+        overallUtil: (l.compute.macs * l.gemm.repeat * 100) / (pes * totalCycles),
+        mappingEfficiency: means.mapping * 100,
+        computeUtil: means.compute * 100,
+      },
+    ];
   });
 }
 
 /** SCALE-Sim's COMPUTE_REPORT.csv for the PL layers of a result. */
 export function computeReport(result: SimResult, hw: Hardware): string {
   const rows = scaleSimLayers(result, hw).map(
-    (r, id) => `${id}, ${r.totalCycles}, ${r.stallCycles}, ${pyFloat(r.overallUtil)}, ${pyFloat(r.mappingEfficiency)}, ${pyFloat(r.computeUtil)},`,
+    (r, id) =>
+      `${id}, ${r.totalCycles}, ${r.stallCycles}, ${pyFloat(r.overallUtil)}, ${pyFloat(r.mappingEfficiency)}, ${pyFloat(r.computeUtil)},`,
   );
   return [COMPUTE_REPORT_HEADER, ...rows].join('\n') + '\n';
 }

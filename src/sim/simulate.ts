@@ -20,8 +20,16 @@ function simulateOp(op: Op, hw: Hardware): LayerResult {
   if (op.unit === 'host') {
     const ns = hostOpNs(op.kind, op.elements, hw.host);
     return {
-      name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
-      computeCycles: 0, stallCycles: 0, totalCycles: 0, hostElements: op.elements, timeMs: ns / 1e6,
+      name: op.name,
+      kind: op.kind,
+      module: op.module,
+      unit: op.unit,
+      encoder: op.encoder,
+      computeCycles: 0,
+      stallCycles: 0,
+      totalCycles: 0,
+      hostElements: op.elements,
+      timeMs: ns / 1e6,
     };
   }
   const choice = op.kind === 'stem' && hw.conv_dataflow ? hw.conv_dataflow : hw.dataflow;
@@ -39,17 +47,24 @@ function simulateOp(op: Op, hw: Hardware): LayerResult {
   const stallCycles = traffic.stallCycles * op.repeat;
   const totalCycles = computeCycles + stallCycles;
   return {
-    name: op.name, kind: op.kind, module: op.module, unit: op.unit, encoder: op.encoder,
+    name: op.name,
+    kind: op.kind,
+    module: op.module,
+    unit: op.unit,
+    encoder: op.encoder,
     gemm: { m: op.gemm.m, k: op.gemm.k, n: op.gemm.n, repeat: op.repeat },
     mapping,
-    compute, traffic, computeCycles, stallCycles, totalCycles,
+    compute,
+    traffic,
+    computeCycles,
+    stallCycles,
+    totalCycles,
     timeMs: totalCycles / (hw.clock_mhz * 1e3),
   };
 }
 
 export const dataflowLabel = (hw: Hardware): string =>
   hw.conv_dataflow && hw.conv_dataflow !== hw.dataflow ? `${hw.dataflow}, conv ${hw.conv_dataflow}` : hw.dataflow;
-
 
 /** Simulates an explicit operation list (SCALE-Sim topologies come through here too). */
 export function simulateOps(ops: readonly Op[], hw: Device, meta: RunMeta): SimResult {

@@ -35,7 +35,9 @@ function stemOf(stem: string, image: number, patch: number, channels: number, di
   const conv = /^conv(\d+)x(\d+)\/(\d+)$/.exec(stem);
   if (!conv || conv[1] !== conv[2])
     throw new ModelLoadError(`${file}: architecture.stem: expected "patch-conv" or "conv<k>x<k>/<stride>", got ${JSON.stringify(stem)}`);
-  return [{ name: 'patch_embed', inH: image, inW: image, inC: channels, kernel: Number(conv[1]), stride: Number(conv[3]), pad: 0, outC: dim }];
+  return [
+    { name: 'patch_embed', inH: image, inW: image, inC: channels, kernel: Number(conv[1]), stride: Number(conv[3]), pad: 0, outC: dim },
+  ];
 }
 
 function fromManifest(path: string): VitSource {
@@ -45,7 +47,9 @@ function fromManifest(path: string): VitSource {
     const text = readFileSync(file, 'utf8');
     raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ModelLoadError(`${file}: ${readFailure(err, 'no such file or preset')} (presets: ${Object.keys(VIT_PRESETS).join(', ')})`, { cause: err });
+    throw new ModelLoadError(`${file}: ${readFailure(err, 'no such file or preset')} (presets: ${Object.keys(VIT_PRESETS).join(', ')})`, {
+      cause: err,
+    });
   }
   const m = parseWith(ManifestView, raw, file, ModelLoadError);
   const a = m.architecture;
@@ -68,7 +72,8 @@ function fromManifest(path: string): VitSource {
     tokenLabelingHead: false,
   };
   const stemTokens = convGemm(stem[stem.length - 1]!).m;
-  if (stemTokens !== patches) throw new ModelLoadError(`${file}: architecture.stem: ${a.stem} gives ${stemTokens} patches, image/patch gives ${patches}`);
+  if (stemTokens !== patches)
+    throw new ModelLoadError(`${file}: architecture.stem: ${a.stem} gives ${stemTokens} patches, image/patch gives ${patches}`);
   if (tokens < patches) throw new ModelLoadError(`${file}: architecture.tokens: ${tokens} < ${patches} patches`);
   checkVit(vit, file);
   const efforts = new Map<number, number[]>();
@@ -94,6 +99,8 @@ export function resolveMask(source: VitSource, opts: { active?: string; effort?:
   if (source.efforts.size === 0) return deepestSkippedMask(depth, opts.effort);
   const mask = source.efforts.get(opts.effort) ?? (opts.effort === depth ? Array<number>(depth).fill(1) : undefined);
   if (!mask)
-    throw new ConfigError(`--effort: ${source.vit.name} has no effort ${opts.effort} (has ${[...source.efforts.keys()].sort((a, b) => a - b).join(', ')})`);
+    throw new ConfigError(
+      `--effort: ${source.vit.name} has no effort ${opts.effort} (has ${[...source.efforts.keys()].sort((a, b) => a - b).join(', ')})`,
+    );
   return mask;
 }

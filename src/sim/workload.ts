@@ -81,7 +81,8 @@ export function checkVit(v: VitSpec, source: string): void {
   for (const key of ['tokens', 'dim', 'depth', 'heads', 'classes'] as const)
     if (!Number.isInteger(v[key]) || v[key] <= 0) fail(key, `must be a positive integer, got ${v[key]}`);
   if (v.dim % v.heads !== 0) fail('heads', `${v.heads} heads do not divide dim ${v.dim}`);
-  if (!(v.mlpRatio > 0) || !Number.isInteger(v.dim * v.mlpRatio)) fail('mlp_ratio', `dim x mlp_ratio must be a positive integer, got ${v.dim * v.mlpRatio}`);
+  if (!(v.mlpRatio > 0) || !Number.isInteger(v.dim * v.mlpRatio))
+    fail('mlp_ratio', `dim x mlp_ratio must be a positive integer, got ${v.dim * v.mlpRatio}`);
 }
 
 /** Parses "111100001111", "1,1,0,..." or "[1,1,0]" into a mask of `depth` bits. */
@@ -107,10 +108,21 @@ export function buildWorkload(v: VitSpec, active: readonly number[], options: Wo
   const hidden = Math.round(d * v.mlpRatio);
   const ops: Op[] = v.stem.map((c) => ({ unit: 'pl', name: c.name, kind: 'stem', module: 'other', gemm: convGemm(c), repeat: 1 }));
   const gemm = (encoder: number, kind: GemmKind, module: Module, m: number, k: number, n: number, repeat = 1): GemmOp => ({
-    unit: 'pl', name: `enc${encoder}.${kind}`, kind, module, encoder, gemm: { m, k, n }, repeat,
+    unit: 'pl',
+    name: `enc${encoder}.${kind}`,
+    kind,
+    module,
+    encoder,
+    gemm: { m, k, n },
+    repeat,
   });
   const host = (encoder: number, name: string, kind: HostKind, module: Module, elements: number): HostOp => ({
-    unit: 'host', name: `enc${encoder}.${name}`, kind, module, encoder, elements,
+    unit: 'host',
+    name: `enc${encoder}.${name}`,
+    kind,
+    module,
+    encoder,
+    elements,
   });
   active.forEach((on, i) => {
     const e = i + 1;

@@ -3,9 +3,7 @@ import { ConfigError, type ModelLoadError } from '../errors.js';
 
 /** Formats zod issues as `path.to.field: message` lines. */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
 }
 
 /** Parses `value` with `schema`, throwing a ConfigError (or ModelLoadError) that names `source` and each bad field. */

@@ -22,8 +22,13 @@ describe('pivot bench (library)', () => {
   });
 
   it('measures every effort of the manifest once, as ratios to the full effort', () => {
-    const efforts = family().manifest.efforts.map((e) => e.effort).sort((a, b) => a - b);
-    assert.deepEqual(report.efforts.rows.map((r) => r.effort), efforts);
+    const efforts = family()
+      .manifest.efforts.map((e) => e.effort)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      report.efforts.rows.map((r) => r.effort),
+      efforts,
+    );
     assert.equal(report.efforts.full_effort, Math.max(...efforts));
     const full = report.efforts.rows.find((r) => r.effort === report.efforts.full_effort)!;
     assert.equal(full.measured_ratio, 1);
@@ -91,7 +96,10 @@ describe('pivot bench (library)', () => {
       assert.equal(r.settings.iterations, defaultIterations(50));
       assert.equal(r.hardware, 'small-array');
       const costs = simulateEfforts(resolveVit(MODEL_DIR), loadHardware(hwFile));
-      assert.deepEqual(r.efforts.rows.map((x) => x.simulated_ms), costs.map((c) => c.asHigh.delayMs));
+      assert.deepEqual(
+        r.efforts.rows.map((x) => x.simulated_ms),
+        costs.map((c) => c.asHigh.delayMs),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -108,9 +116,18 @@ describe('pivot bench (library)', () => {
   it('bad inputs are typed errors naming the input', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'pivot-bench-empty-'));
     try {
-      await assert.rejects(runBench({ hardware: 'no-such-hw', ...QUICK }), (e: unknown) => e instanceof ConfigError && /no-such-hw: no such file or preset/.test(e.message));
-      await assert.rejects(runBench({ model: empty, ...QUICK }), (e: unknown) => e instanceof ModelLoadError && e.message.includes(join(empty, 'manifest.json')));
-      await assert.rejects(runBench({ batch: 0, ...QUICK }), (e: unknown) => e instanceof ConfigError && /--batch: must be an integer >= 1, got 0/.test(e.message));
+      await assert.rejects(
+        runBench({ hardware: 'no-such-hw', ...QUICK }),
+        (e: unknown) => e instanceof ConfigError && /no-such-hw: no such file or preset/.test(e.message),
+      );
+      await assert.rejects(
+        runBench({ model: empty, ...QUICK }),
+        (e: unknown) => e instanceof ModelLoadError && e.message.includes(join(empty, 'manifest.json')),
+      );
+      await assert.rejects(
+        runBench({ batch: 0, ...QUICK }),
+        (e: unknown) => e instanceof ConfigError && /--batch: must be an integer >= 1, got 0/.test(e.message),
+      );
       await assert.rejects(runBench({ model: MODEL_DIR, deploy: DEPLOY, ...QUICK }), ConfigError);
       await assert.rejects(runBench({ deploy: DEPLOY, data: join(empty, 'absent'), ...QUICK }), /absent: no such dataset directory/);
     } finally {

@@ -13,15 +13,42 @@ import { stringify } from 'yaml';
 import { fitDevice, leaveOneEffortOut, type FitPoint } from '../../src/bench/fit.js';
 import { ConfigError } from '../../src/errors.js';
 import { pairOrder, resolveTarget, selectPair, simDelays, thresholdGrid } from '../../src/search/phase2/index.js';
-import { CPU_COSTS, cpuFeatures, isCpuDevice, loadHardware, resolveVit, runSim, simulateEfforts, type CpuCosts, type CpuDevice } from '../../src/sim/index.js';
+import {
+  CPU_COSTS,
+  cpuFeatures,
+  isCpuDevice,
+  loadHardware,
+  resolveVit,
+  runSim,
+  simulateEfforts,
+  type CpuCosts,
+  type CpuDevice,
+} from '../../src/sim/index.js';
 import { buildWorkload } from '../../src/sim/workload.js';
 
 const MODEL = join(import.meta.dirname, '..', '..', 'models', 'fmnist-vit');
 const source = resolveVit(MODEL);
 const dir = mkdtempSync(join(tmpdir(), 'pivot-device-'));
 
-const TRUE_COSTS: CpuCosts = { inference: 40_000, op_call: 900, gemm_mac: 0.03, attention_mac: 0.2, softmax: 2, layernorm: 3, gelu: 1.5, add: 0.5, entropy: 0 };
-const profile = (costs: CpuCosts = TRUE_COSTS): CpuDevice => ({ kind: 'cpu', name: 'test-cpu', threads: 1, batch: 1, costs_ns: costs, power_w: 5 });
+const TRUE_COSTS: CpuCosts = {
+  inference: 40_000,
+  op_call: 900,
+  gemm_mac: 0.03,
+  attention_mac: 0.2,
+  softmax: 2,
+  layernorm: 3,
+  gelu: 1.5,
+  add: 0.5,
+  entropy: 0,
+};
+const profile = (costs: CpuCosts = TRUE_COSTS): CpuDevice => ({
+  kind: 'cpu',
+  name: 'test-cpu',
+  threads: 1,
+  batch: 1,
+  costs_ns: costs,
+  power_w: 5,
+});
 
 /** Deterministic noise in [-amp, amp] (a linear congruential sequence). */
 function noise(amp: number): () => number {
@@ -57,7 +84,8 @@ describe('device profile fit', () => {
       assert.ok(Math.abs(sum(fit.costs, perImage) / sum(TRUE_COSTS, perImage) - 1) < 0.05, `effort ${effort} per image`);
     }
     assert.ok(fit.rms_error < 0.01 && fit.max_error < 0.02, `rms ${fit.rms_error}, max ${fit.max_error}`);
-    for (const p of leaveOneEffortOut(source, synthetic(TRUE_COSTS, [1, 2, 4, 8], 0.01), 1)) assert.ok(Math.abs(p.error) < 0.05, `effort ${p.effort}: ${p.error}`);
+    for (const p of leaveOneEffortOut(source, synthetic(TRUE_COSTS, [1, 2, 4, 8], 0.01), 1))
+      assert.ok(Math.abs(p.error) < 0.05, `effort ${p.effort}: ${p.error}`);
   });
 
   it('reproduces noise-free timings exactly (the model can express them; NNLS finds a zero-residual solution)', () => {
@@ -88,7 +116,10 @@ describe('device profile files', () => {
     const bad = (name: string, value: unknown, ...patterns: RegExp[]) => {
       const file = join(dir, name);
       writeFileSync(file, stringify(value));
-      assert.throws(() => loadHardware(file), (e: unknown) => e instanceof ConfigError && patterns.every((p) => p.test(e.message)) && e.message.includes(name));
+      assert.throws(
+        () => loadHardware(file),
+        (e: unknown) => e instanceof ConfigError && patterns.every((p) => p.test(e.message)) && e.message.includes(name),
+      );
     };
     bad('neg.yaml', { ...profile(), costs_ns: { ...TRUE_COSTS, gemm_mac: -1 } }, /costs_ns\.gemm_mac/);
     bad('missing.yaml', { ...profile(), costs_ns: { inference: 1 } }, /costs_ns\.op_call/);
@@ -108,7 +139,8 @@ describe('PIVOT-Sim on a device profile', () => {
     let ns = c.inference;
     for (const op of ops) {
       ns += c.op_call;
-      if (op.unit === 'pl') ns += op.gemm.m * op.gemm.k * op.gemm.n * op.repeat * (op.kind === 'qk' || op.kind === 'smv' ? c.attention_mac : c.gemm_mac);
+      if (op.unit === 'pl')
+        ns += op.gemm.m * op.gemm.k * op.gemm.n * op.repeat * (op.kind === 'qk' || op.kind === 'smv' ? c.attention_mac : c.gemm_mac);
       else ns += op.elements * c[op.kind as 'softmax' | 'layernorm' | 'gelu' | 'add'];
     }
     const out = await runSim({ vit: MODEL, hw: file, effort: 3, json: true });
@@ -120,7 +152,10 @@ describe('PIVOT-Sim on a device profile', () => {
   });
 
   it('accelerator-only options are refused with a profile', async () => {
-    await assert.rejects(runSim({ vit: MODEL, hw: file, dataflow: 'ws' }), (e: unknown) => e instanceof ConfigError && /kind: cpu/.test(e.message));
+    await assert.rejects(
+      runSim({ vit: MODEL, hw: file, dataflow: 'ws' }),
+      (e: unknown) => e instanceof ConfigError && /kind: cpu/.test(e.message),
+    );
   });
 
   it('Phase 2 with a profile picks the first pair whose predicted delay meets the target', () => {

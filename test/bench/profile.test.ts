@@ -56,7 +56,10 @@ describe('pivot bench --fit / --hw', () => {
   });
 
   it('bad options are ConfigErrors naming them', async () => {
-    assert.throws(() => parseBatches('1,0'), (e: unknown) => e instanceof ConfigError && /--fit-batches/.test(e.message));
+    assert.throws(
+      () => parseBatches('1,0'),
+      (e: unknown) => e instanceof ConfigError && /--fit-batches/.test(e.message),
+    );
     assert.throws(() => parseBatches('2,2'), ConfigError);
     await assert.rejects(runFit({ model: MODEL_DIR, deploy: DEPLOY, out: file }), /--model or --deploy/);
     await assert.rejects(runFit({ model: MODEL_DIR, out: file, powerW: -1 }), /--power/);

@@ -33,5 +33,8 @@ test('the documented ACL: only the daemon and Home Assistant can reach set; a vi
   await viewer.waitFor((m) => m.some((x) => x.topic.endsWith('/inbox/result')), 'the result for the viewer');
   await daemon.waitFor((m) => m.length >= 1, 'the command from Home Assistant');
   // The viewer's command was published first: had the broker taken it, it would be here by now.
-  assert.deepEqual(daemon.messages.map((m) => JSON.parse(m.payload) as unknown), [{ from: 'homeassistant' }]);
+  assert.deepEqual(
+    daemon.messages.map((m) => JSON.parse(m.payload) as unknown),
+    [{ from: 'homeassistant' }],
+  );
 });

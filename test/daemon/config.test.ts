@@ -37,13 +37,19 @@ describe('daemon config', () => {
   });
 
   it('mqtt.url: embedded (own broker, 127.0.0.1:1883 by default); control on, its file beside the outbox', () => {
-    const { config } = validateDaemonConfig({ sources: inbox, mqtt: { url: 'embedded' }, outbox: { dir: 'state/box' } }, join(dir, 'd.yaml'));
+    const { config } = validateDaemonConfig(
+      { sources: inbox, mqtt: { url: 'embedded' }, outbox: { dir: 'state/box' } },
+      join(dir, 'd.yaml'),
+    );
     assert.equal(config.mqtt.url, 'embedded');
     assert.deepEqual(config.mqtt.embedded, { host: '127.0.0.1', port: 1883 });
     assert.equal(config.control.enabled, true);
     assert.equal(config.control.file, join(dir, 'state', 'control.json'));
     assert.throws(() => validateDaemonConfig({ sources: inbox, mqtt: { url: 'embeded' } }, join(dir, 'd.yaml')), /mqtt\.url/);
-    assert.throws(() => validateDaemonConfig({ sources: inbox, control: { enable: false } }, join(dir, 'd.yaml')), /control: Unrecognized key/);
+    assert.throws(
+      () => validateDaemonConfig({ sources: inbox, control: { enable: false } }, join(dir, 'd.yaml')),
+      /control: Unrecognized key/,
+    );
   });
 
   it('reads the MQTT password from password_file', () => {
@@ -58,7 +64,10 @@ describe('daemon config', () => {
 
   it('names the field of each mistake', () => {
     const bad = (value: unknown, pattern: RegExp) =>
-      assert.throws(() => validateDaemonConfig(value, 'd.yaml'), (err: Error) => err instanceof ConfigError && pattern.test(err.message));
+      assert.throws(
+        () => validateDaemonConfig(value, 'd.yaml'),
+        (err: Error) => err instanceof ConfigError && pattern.test(err.message),
+      );
     bad({ sources: [] }, /d\.yaml: sources: /);
     bad({ sources: [{ name: 'cam', type: 'webcam' }] }, /sources\.0\.type/);
     bad({ sources: [...inbox, ...inbox] }, /sources\.1\.name: duplicate source name 'inbox'/);
@@ -80,7 +89,10 @@ describe('daemon config', () => {
   it('reads YAML and JSON files, and says which file is broken', () => {
     assert.equal(loadDaemonConfig(file('a.yaml', 'sources:\n  - {name: inbox, type: directory, path: in}\n')).config.sources.length, 1);
     assert.equal(loadDaemonConfig(file('a.json', JSON.stringify({ sources: inbox }))).config.sources.length, 1);
-    assert.throws(() => loadDaemonConfig(file('b.yaml', 'sources: [\n')), (err: Error) => err instanceof ConfigError && /b\.yaml: not valid YAML/.test(err.message));
+    assert.throws(
+      () => loadDaemonConfig(file('b.yaml', 'sources: [\n')),
+      (err: Error) => err instanceof ConfigError && /b\.yaml: not valid YAML/.test(err.message),
+    );
     assert.throws(() => loadDaemonConfig(join(dir, 'none.yaml')), /none\.yaml: no such file/);
   });
 });

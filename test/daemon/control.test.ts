@@ -55,8 +55,16 @@ describe('live control over MQTT', () => {
     await client.publishAsync(`${BASE}/set`, payload, { qos: 1 });
     const match = (r: SetReply) => (typeof command === 'string' ? true : r.id === id);
     const before = replies().length;
-    await watch.waitFor(() => replies().slice(typeof command === 'string' ? before : 0).some(match), `the reply to ${payload}`);
-    return replies().slice(typeof command === 'string' ? before : 0).find(match)!;
+    await watch.waitFor(
+      () =>
+        replies()
+          .slice(typeof command === 'string' ? before : 0)
+          .some(match),
+      `the reply to ${payload}`,
+    );
+    return replies()
+      .slice(typeof command === 'string' ? before : 0)
+      .find(match)!;
   }
   /** Drops `n` new files into the inbox and returns their results. */
   async function classify(n: number): Promise<ResultPayload[]> {
@@ -89,7 +97,18 @@ describe('live control over MQTT', () => {
     await watch.waitFor(() => latestConfig() !== null, 'the config message');
     assert.deepEqual(
       { ...latestConfig(), deploy: basename(latestConfig()!.deploy) },
-      { device: DEVICE, model: 'fmnist-vit', deploy: 'deploy.json', low: 1, high: 6, threshold: 0.3, policy: 'cascade', overridden: [], control: true, sources: ['inbox'] },
+      {
+        device: DEVICE,
+        model: 'fmnist-vit',
+        deploy: 'deploy.json',
+        low: 1,
+        high: 6,
+        threshold: 0.3,
+        policy: 'cascade',
+        overridden: [],
+        control: true,
+        sources: ['inbox'],
+      },
     );
     assert.ok(watch.on(`${BASE}/config`).length >= 1);
     const late = await subscribe(broker.url, `${BASE}/config`);
@@ -114,7 +133,10 @@ describe('live control over MQTT', () => {
       // The routing used the new threshold: E(x) above 0.05 went to the high effort.
       assert.equal(r.escalated, r.routing_entropy! > 0.05, `${basename(r.input)}: E=${r.routing_entropy}`);
     }
-    assert.ok(after.some((r) => r.escalated), 'a threshold this low escalates some of 12 images');
+    assert.ok(
+      after.some((r) => r.escalated),
+      'a threshold this low escalates some of 12 images',
+    );
   });
 
   it('an invalid command is rejected naming the field, and changes nothing', async () => {
@@ -165,7 +187,10 @@ describe('live control over MQTT', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await client.publishAsync(`${BASE}/set`, '', { qos: 1, retain: true });
     assert.equal(replies().length, repliesBefore, 'no reply to the retained command');
-    assert.deepEqual([daemon.settings!.low, daemon.settings!.high, daemon.settings!.threshold, daemon.settings!.policy], [2, 5, 0.12, 'cascade']);
+    assert.deepEqual(
+      [daemon.settings!.low, daemon.settings!.high, daemon.settings!.threshold, daemon.settings!.policy],
+      [2, 5, 0.12, 'cascade'],
+    );
     for (const r of await classify(3)) assert.deepEqual([r.low, r.high, r.threshold], [2, 5, 0.12]);
     const reset = await send({ reset: true });
     assert.ok(reset.ok);

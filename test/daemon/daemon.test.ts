@@ -34,12 +34,15 @@ async function expectedAnswers(files: string[]): Promise<Map<string, { label: st
   const { cascade, runtime } = await openCascade({ deploy: DEPLOY });
   const results = await cascade.classifyAll(files.map((file) => ({ source: file, name: basename(file) })));
   await runtime.close();
-  return new Map(results.map((r) => [r.input, r.ok ? { label: r.label, effort: r.effort, escalated: r.escalated } : assert.fail(r.error.message)]));
+  return new Map(
+    results.map((r) => [r.input, r.ok ? { label: r.label, effort: r.effort, escalated: r.escalated } : assert.fail(r.error.message)]),
+  );
 }
 
 const payloads = <T>(inbox: Collector, topic: string): T[] => inbox.on(topic).map((m) => JSON.parse(m.payload) as T);
 /** Results by file name, first arrival only (delivery is at-least-once). */
-const uniqueResults = (inbox: Collector) => new Map(payloads<ResultPayload>(inbox, `${BASE}/inbox/result`).map((p) => [basename(p.input), p]));
+const uniqueResults = (inbox: Collector) =>
+  new Map(payloads<ResultPayload>(inbox, `${BASE}/inbox/result`).map((p) => [basename(p.input), p]));
 
 describe('daemon: folder -> cascade -> MQTT', () => {
   let dir: string;
@@ -84,7 +87,11 @@ describe('daemon: folder -> cascade -> MQTT', () => {
   });
 
   it('publishes the cascade’s answer for every image, and an error naming the unreadable one', async () => {
-    await inbox.waitFor(() => uniqueResults(inbox).size >= first.length && inbox.on(`${BASE}/inbox/error`).length >= 1, '10 results and 1 error', 60_000);
+    await inbox.waitFor(
+      () => uniqueResults(inbox).size >= first.length && inbox.on(`${BASE}/inbox/error`).length >= 1,
+      '10 results and 1 error',
+      60_000,
+    );
     const results = uniqueResults(inbox);
     for (const file of first) {
       const got = results.get(basename(file));
@@ -125,8 +132,13 @@ describe('daemon: folder -> cascade -> MQTT', () => {
     } finally {
       await haInbox.close();
     }
-    await inbox.waitFor(() => payloads<TelemetryPayload>(inbox, `${BASE}/telemetry`).some((t) => t.frames >= 11), 'telemetry counting 11 frames');
-    const telemetry = payloads<TelemetryPayload>(inbox, `${BASE}/telemetry`).filter((t) => t.frames >= 11).at(-1)!;
+    await inbox.waitFor(
+      () => payloads<TelemetryPayload>(inbox, `${BASE}/telemetry`).some((t) => t.frames >= 11),
+      'telemetry counting 11 frames',
+    );
+    const telemetry = payloads<TelemetryPayload>(inbox, `${BASE}/telemetry`)
+      .filter((t) => t.frames >= 11)
+      .at(-1)!;
     assert.equal(telemetry.failed, 1);
     assert.ok(telemetry.fraction_low !== null && telemetry.fraction_low >= 0 && telemetry.fraction_low <= 1);
     assert.ok((telemetry.mem_total_bytes ?? NaN) > 0);
@@ -153,7 +165,11 @@ describe('daemon: folder -> cascade -> MQTT', () => {
     assert.ok(since !== null && Date.parse(since) >= killedAt - 1000, `disconnected_since ${since}`);
     for (const file of later) copyFileSync(file, join(inboxDir, basename(file)));
     // Files are settled (moved to .done) once their results are on disk in the outbox.
-    await waitFor(() => readdirSync(join(inboxDir, '.done')).length === first.length + later.length, 'the new files to be classified', 30_000);
+    await waitFor(
+      () => readdirSync(join(inboxDir, '.done')).length === first.length + later.length,
+      'the new files to be classified',
+      30_000,
+    );
     assert.ok(daemon.publisher.stats().outbox_depth >= later.length);
     await broker.start();
     await inbox.waitFor(() => later.every((f) => uniqueResults(inbox).has(basename(f))), 'the results queued during the outage', 60_000);
@@ -226,9 +242,11 @@ describe('pivot run (the process)', () => {
       // "daemon running" is logged once every source is watching.
       await waitFor(() => log.includes('daemon running'), 'the daemon to be running', 60_000);
       copyFileSync(samples[0]!, join(dir, 'inbox', 'one.png'));
-      await watch.waitFor((m) => m.some((x) => x.topic === 'pivot-edge/proc/inbox/result'), 'a result', 30_000).catch((err: Error) => {
-        throw new Error(`${err.message}\ndaemon log:\n${log.slice(-3000)}`);
-      });
+      await watch
+        .waitFor((m) => m.some((x) => x.topic === 'pivot-edge/proc/inbox/result'), 'a result', 30_000)
+        .catch((err: Error) => {
+          throw new Error(`${err.message}\ndaemon log:\n${log.slice(-3000)}`);
+        });
       child.kill('SIGTERM');
       const { code, stderr } = await done;
       assert.equal(code, 0, stderr.slice(-2000));

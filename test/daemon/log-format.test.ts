@@ -8,7 +8,12 @@ import { ROOT } from '../runtime/helpers.js';
 const log = (format: string) =>
   spawnSync(
     process.execPath,
-    ['--import', 'tsx', '-e', `import { createLogger } from './src/util/log.ts'; createLogger().child({ component: 'daemon' }).info({ result: { label: 'Bag' } }, 'inbox: a.png -> Bag'); createLogger().warn({ password: 'hunter2' }, 'careful');`],
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import { createLogger } from './src/util/log.ts'; createLogger().child({ component: 'daemon' }).info({ result: { label: 'Bag' } }, 'inbox: a.png -> Bag'); createLogger().warn({ password: 'hunter2' }, 'careful');`,
+    ],
     { cwd: ROOT, env: { ...process.env, PIVOT_LOG_FORMAT: format }, encoding: 'utf8' },
   ).stderr;
 
@@ -21,7 +26,10 @@ test('pretty: one readable line per entry, component in brackets, secrets redact
 });
 
 test('json: pino lines, as for journald and docker logs', () => {
-  const lines = log('json').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = log('json')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines[0]!.msg, 'inbox: a.png -> Bag');
   assert.deepEqual(lines[0]!.result, { label: 'Bag' });
   assert.equal(lines[1]!.password, '[redacted]');

@@ -12,7 +12,9 @@ describe('the default dataset (one choice for every command)', () => {
   const shipped = family();
   const samples = join(shipped.dir, shipped.manifest.samples ?? 'samples');
 
-  it('tuning prefers the Fashion-MNIST package, measuring the bundled sample', { skip: !isIdxDir(FASHION_MNIST_DIR) && 'dataset-fashion-mnist not installed' }, () => {
+  it('tuning prefers the Fashion-MNIST package, measuring the bundled sample', {
+    skip: !isIdxDir(FASHION_MNIST_DIR) && 'dataset-fashion-mnist not installed',
+  }, () => {
     assert.equal(defaultDataset(shipped, 'tune'), FASHION_MNIST_DIR);
     assert.equal(defaultDataset(shipped, 'measure'), samples);
   });
@@ -20,7 +22,12 @@ describe('the default dataset (one choice for every command)', () => {
   it('falls back to what exists, and names --data when nothing does', () => {
     const empty = mkdtempSync(join(tmpdir(), 'pivot-defaults-'));
     try {
-      const bare: ModelFamily = { ...shipped, dir: empty, manifest: { ...shipped.manifest, samples: undefined }, file: (name) => join(empty, name) };
+      const bare: ModelFamily = {
+        ...shipped,
+        dir: empty,
+        manifest: { ...shipped.manifest, samples: undefined },
+        file: (name) => join(empty, name),
+      };
       const missing = join(empty, 'no-fashion-mnist');
       // No IDX package: both uses take the samples.
       assert.equal(defaultDataset(shipped, 'tune', missing), samples);
@@ -29,7 +36,10 @@ describe('the default dataset (one choice for every command)', () => {
       if (isIdxDir(FASHION_MNIST_DIR)) assert.equal(defaultDataset(bare, 'measure'), FASHION_MNIST_DIR);
       assert.equal(defaultDataset(bare, 'measure', samples), undefined, 'a folder set is not an IDX directory');
       assert.equal(defaultDataset(bare, 'tune', missing), undefined);
-      assert.throws(() => requireDefaultDataset(bare, 'tune', missing), (e: unknown) => e instanceof ConfigError && e.message.startsWith(`--data: not given, ${missing} is not installed`));
+      assert.throws(
+        () => requireDefaultDataset(bare, 'tune', missing),
+        (e: unknown) => e instanceof ConfigError && e.message.startsWith(`--data: not given, ${missing} is not installed`),
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -11,8 +11,9 @@ import { Preprocessor } from '../../src/preprocess/index.js';
 
 const RGB_224: ModelImageInput = { channels: 3, width: 224, height: 224 };
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'preprocess-rgb');
-const recipes = (JSON.parse(readFileSync(join(FIXTURE, 'reference.json'), 'utf8')) as { recipes: Record<string, { file: string; preprocess: unknown }> })
-  .recipes;
+const recipes = (
+  JSON.parse(readFileSync(join(FIXTURE, 'reference.json'), 'utf8')) as { recipes: Record<string, { file: string; preprocess: unknown }> }
+).recipes;
 const recipe = (name: string) => PreprocessSchema.parse(recipes[name]!.preprocess);
 
 // As Hugging Face writes them (facebook/deit-*, google/vit-* style), trimmed to the fields read.
@@ -89,13 +90,22 @@ describe('buildPreprocess: Hugging Face preprocessor_config.json', () => {
   it('do_rescale false and do_normalize false keep raw 0..255 values', () => {
     const { preprocess } = buildPreprocess(RGB_224, { config: { ...HF_VIT, do_rescale: false, do_normalize: false } });
     assert.equal(preprocess.rescale, 1);
-    assert.deepEqual([preprocess.mean, preprocess.std], [[0, 0, 0], [1, 1, 1]]);
+    assert.deepEqual(
+      [preprocess.mean, preprocess.std],
+      [
+        [0, 0, 0],
+        [1, 1, 1],
+      ],
+    );
   });
 
   it('box and hamming filters fall back to bilinear with a note; a missing resample takes the processor default', () => {
     const box = buildPreprocess(RGB_224, { config: { ...HF_VIT, resample: 4 } });
     assert.equal(box.preprocess.resize.kernel, 'linear');
-    assert.ok(box.notes.some((n) => /resample.*box/.test(n)), box.notes.join('\n'));
+    assert.ok(
+      box.notes.some((n) => /resample.*box/.test(n)),
+      box.notes.join('\n'),
+    );
     const { resample: _, ...noResample } = HF_DEIT_LEGACY;
     assert.equal(buildPreprocess(RGB_224, { config: noResample }).preprocess.resize.kernel, 'cubic');
   });
@@ -104,12 +114,24 @@ describe('buildPreprocess: Hugging Face preprocessor_config.json', () => {
     const path = configFile('{}');
     configError(() => buildPreprocess(RGB_224, { config: configFile('{"size": ') }), /preprocessor_config\.json: not valid JSON/);
     configError(() => buildPreprocess(RGB_224, { config: join(path, '..', 'missing.json') }), /missing\.json: no such file/);
-    configError(() => buildPreprocess(RGB_224, { config: { ...HF_VIT, image_mean: [0.5, 0.5] } }), /image_mean: has 2 values but the model takes 3/);
+    configError(
+      () => buildPreprocess(RGB_224, { config: { ...HF_VIT, image_mean: [0.5, 0.5] } }),
+      /image_mean: has 2 values but the model takes 3/,
+    );
     configError(() => buildPreprocess(RGB_224, { config: { ...HF_VIT, image_std: [0.5, 0, 0.5] } }), /image_std/);
     configError(() => buildPreprocess(RGB_224, { config: { ...HF_VIT, resample: 9 } }), /resample/);
-    configError(() => buildPreprocess(RGB_224, { config: { ...HF_VIT, size: { shortest_edge: 224 } } }), /size: shortest_edge without do_center_crop/);
-    configError(() => buildPreprocess(RGB_224, { config: { ...HF_DEIT_LEGACY, size: 200 } }), /size: 200 is smaller than crop_size 224x224/);
-    configError(() => buildPreprocess(RGB_224, { config: { ...HF_VIT, size: { height: 256, width: 256 } } }), /size: gives 256x256 images but the model's input is 224x224/);
+    configError(
+      () => buildPreprocess(RGB_224, { config: { ...HF_VIT, size: { shortest_edge: 224 } } }),
+      /size: shortest_edge without do_center_crop/,
+    );
+    configError(
+      () => buildPreprocess(RGB_224, { config: { ...HF_DEIT_LEGACY, size: 200 } }),
+      /size: 200 is smaller than crop_size 224x224/,
+    );
+    configError(
+      () => buildPreprocess(RGB_224, { config: { ...HF_VIT, size: { height: 256, width: 256 } } }),
+      /size: gives 256x256 images but the model's input is 224x224/,
+    );
     configError(() => buildPreprocess(RGB_224, { config: { ...HF_VIT, image_mean: undefined } }), /image_mean: missing/);
   });
 });
@@ -137,7 +159,13 @@ describe('buildPreprocess: flags', () => {
   it('flags override the config field by field; --resize replaces its crop recipe', () => {
     const { preprocess } = buildPreprocess(RGB_224, { config: HF_SHORTEST_EDGE, flags: { resize: 'contain', mean: '0,0,0' } });
     assert.deepEqual(preprocess.resize, { width: 224, height: 224, fit: 'contain', kernel: 'cubic' });
-    assert.deepEqual([preprocess.mean, preprocess.std], [[0, 0, 0], [0.229, 0.224, 0.225]]);
+    assert.deepEqual(
+      [preprocess.mean, preprocess.std],
+      [
+        [0, 0, 0],
+        [0.229, 0.224, 0.225],
+      ],
+    );
   });
 
   it('a model without a fixed input size needs --size', () => {

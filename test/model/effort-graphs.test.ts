@@ -24,7 +24,12 @@ describe('effort graphs (shipped ONNX files)', () => {
       assert.equal(softmaxes, effort.effort, 'one Softmax per active attention');
       // QKV weights are the only dim x 3*dim matrices in the model.
       const qkvWeights = graph.initializer!.filter(
-        (t) => t.dims!.length === 2 && t.dims!.map(Number).sort((a, b) => a - b).join('x') === `${dim}x${3 * dim}`,
+        (t) =>
+          t.dims!.length === 2 &&
+          t
+            .dims!.map(Number)
+            .sort((a, b) => a - b)
+            .join('x') === `${dim}x${3 * dim}`,
       ).length;
       assert.equal(qkvWeights, effort.effort, 'one QKV weight matrix per active attention');
     });

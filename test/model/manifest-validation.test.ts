@@ -87,7 +87,10 @@ describe('manifest validation', () => {
   });
 
   it('refuses wrong input and output names, and a label count the logits do not have', async () => {
-    assert.match((await sessionError(brokenFamily((m) => (m.input.name = 'image')))).message, /no input 'image' \(inputs: pixel_values\).*input\.name/);
+    assert.match(
+      (await sessionError(brokenFamily((m) => (m.input.name = 'image')))).message,
+      /no input 'image' \(inputs: pixel_values\).*input\.name/,
+    );
     assert.match((await sessionError(brokenFamily((m) => (m.output.name = 'scores')))).message, /no output 'scores'.*output\.name/);
     const elevenLabels = brokenFamily((m) => {
       m.labels.push('Hat');

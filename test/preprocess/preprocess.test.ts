@@ -54,7 +54,10 @@ describe('preprocessing', () => {
 
   it('reproduces the training transform for the reference image to 1e-6', async () => {
     const tensor = await pre.tensor(REFERENCE_PNG);
-    assert.equal(tensor.length, reference.shape.reduce((a, b) => a * b, 1));
+    assert.equal(
+      tensor.length,
+      reference.shape.reduce((a, b) => a * b, 1),
+    );
     assert.ok(maxAbsDiff(tensor, expected) < 1e-6, `max diff ${maxAbsDiff(tensor, expected)}`);
   });
 
@@ -86,10 +89,16 @@ describe('preprocessing', () => {
   });
 
   it('takes the first frame of an animated GIF', async () => {
-    const white = await sharp({ create: { width: 28, height: 28, channels: 3, background: '#ffffff' } }).png().toBuffer();
-    const black = await sharp({ create: { width: 28, height: 28, channels: 3, background: '#000000' } }).png().toBuffer();
+    const white = await sharp({ create: { width: 28, height: 28, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
+    const black = await sharp({ create: { width: 28, height: 28, channels: 3, background: '#000000' } })
+      .png()
+      .toBuffer();
     const path = join(dir, 'two-frames.gif');
-    await sharp([white, black], { join: { animated: true } }).gif().toFile(path);
+    await sharp([white, black], { join: { animated: true } })
+      .gif()
+      .toFile(path);
     const tensor = await pre.tensor(path);
     const whiteValue = (1 - 0.286) / 0.353;
     assert.ok(tensor.every((v) => Math.abs(v - whiteValue) < 1e-5));
@@ -99,7 +108,10 @@ describe('preprocessing', () => {
     // Left half white, right half black; orientation 6 means "rotate 90 degrees clockwise to display".
     const pixels = new Uint8Array(28 * 28).map((_, i) => (i % 28 < 14 ? 255 : 0));
     const path = join(dir, 'oriented.webp');
-    await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).webp({ lossless: true }).withMetadata({ orientation: 6 }).toFile(path);
+    await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+      .webp({ lossless: true })
+      .withMetadata({ orientation: 6 })
+      .toFile(path);
     const tensor = await pre.tensor(path);
     const white = (1 - 0.286) / 0.353;
     // After the rotation the white half is on top.
@@ -109,16 +121,26 @@ describe('preprocessing', () => {
 
   it('flattens transparency onto black (the background of the training images)', async () => {
     const path = join(dir, 'transparent-white.png');
-    await sharp({ create: { width: 40, height: 40, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } }).png().toFile(path);
+    await sharp({ create: { width: 40, height: 40, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } })
+      .png()
+      .toFile(path);
     const tensor = await pre.tensor(path);
     const black = (0 - 0.286) / 0.353;
     assert.ok(tensor.every((v) => Math.abs(v - black) < 1e-5));
   });
 
   it('resizes with the manifest fit and produces RGB planes (CHW) for a 3-channel model', async () => {
-    const rgb = new Preprocessor({ ...GRAY, resize: { ...GRAY.resize, width: 8, height: 4 }, channels: 3, mean: [0, 0.5, 0], std: [1, 1, 0.5] });
+    const rgb = new Preprocessor({
+      ...GRAY,
+      resize: { ...GRAY.resize, width: 8, height: 4 },
+      channels: 3,
+      mean: [0, 0.5, 0],
+      std: [1, 1, 0.5],
+    });
     const path = join(dir, 'red.png');
-    await sharp({ create: { width: 64, height: 32, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toFile(path);
+    await sharp({ create: { width: 64, height: 32, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .png()
+      .toFile(path);
     const tensor = await rgb.tensor(path);
     assert.equal(tensor.length, 3 * 8 * 4);
     const plane = (c: number) => Array.from(tensor.subarray(c * 32, (c + 1) * 32));

@@ -90,9 +90,13 @@ describe('RGB preprocessing against torchvision', () => {
   it('the manifest schema refuses crop_from without cover or smaller than the crop, naming the field', () => {
     const base = fixture.recipes['deit-bicubic-256-crop-224']!.preprocess as Preprocess;
     const issues = (resize: object) =>
-      PreprocessSchema.safeParse({ ...base, resize: { ...base.resize, ...resize } }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      PreprocessSchema.safeParse({ ...base, resize: { ...base.resize, ...resize } }).error?.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message}`,
+      );
     assert.deepEqual(issues({ fit: 'fill' }), ['resize.fit: must be cover when crop_from is given (got fill)']);
-    assert.deepEqual(issues({ crop_from: { shortest_edge: 200 } }), ['resize.crop_from: {"shortest_edge":200} is smaller than the 224x224 crop']);
+    assert.deepEqual(issues({ crop_from: { shortest_edge: 200 } }), [
+      'resize.crop_from: {"shortest_edge":200} is smaller than the 224x224 crop',
+    ]);
     assert.equal(issues({}), undefined);
   });
 

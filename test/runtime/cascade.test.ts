@@ -90,7 +90,10 @@ describe('cascade runner', () => {
 
   it('keeps input order across batches, with failures in between', async () => {
     // Shuffle deterministically and slip unreadable files in, then use an odd batch size.
-    const shuffled = sample.map((s, i) => ({ s, key: (i * 7919) % sample.length })).sort((a, b) => a.key - b.key).map((x) => x.s);
+    const shuffled = sample
+      .map((s, i) => ({ s, key: (i * 7919) % sample.length }))
+      .sort((a, b) => a.key - b.key)
+      .map((x) => x.s);
     const inputs: LabelledInput[] = [];
     shuffled.slice(0, 150).forEach((s, i) => {
       inputs.push(s);

@@ -25,7 +25,11 @@ async function pivot(args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
-const jsonLines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('pivot classify / eval (CLI)', () => {
   let dir: string;
@@ -39,11 +43,22 @@ describe('pivot classify / eval (CLI)', () => {
   it('classify --json: one line per file in order, an error line per bad file, exit code 4', async () => {
     const emptyFolder = join(dir, 'no-images');
     mkdirSync(emptyFolder);
-    const files = [REFERENCE_PNG, bad.refused.text, bad.accepted.cmyk, bad.refused.bomb, join(dir, 'missing.png'), bad.accepted.rgba, emptyFolder];
+    const files = [
+      REFERENCE_PNG,
+      bad.refused.text,
+      bad.accepted.cmyk,
+      bad.refused.bomb,
+      join(dir, 'missing.png'),
+      bad.accepted.rgba,
+      emptyFolder,
+    ];
     const { code, stdout } = await pivot(['classify', ...files, '--json']);
     assert.equal(code, 4);
     const lines = jsonLines(stdout);
-    assert.deepEqual(lines.map((l) => l.input), files);
+    assert.deepEqual(
+      lines.map((l) => l.input),
+      files,
+    );
     for (const i of [0, 2, 5]) {
       const l = lines[i]!;
       assert.equal(l.error, undefined, JSON.stringify(l));
@@ -52,7 +67,11 @@ describe('pivot classify / eval (CLI)', () => {
       assert.equal(typeof l.escalated, 'boolean');
       assert.ok((l.latency_ms as Record<string, number>).low! >= 0);
     }
-    assert.deepEqual(lines[1], { input: bad.refused.text, error: 'InputError', message: 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)' });
+    assert.deepEqual(lines[1], {
+      input: bad.refused.text,
+      error: 'InputError',
+      message: 'not a supported image (JPEG, PNG, WebP, TIFF, GIF, AVIF)',
+    });
     assert.match(lines[3]!.message as string, /30000x30000/);
     assert.deepEqual(lines[4], { input: join(dir, 'missing.png'), error: 'InputError', message: 'no such file' });
     assert.deepEqual(lines[6], { input: emptyFolder, error: 'InputError', message: 'folder contains no images' });
@@ -86,7 +105,9 @@ describe('pivot classify / eval (CLI)', () => {
     assert.equal(correct_low! + correct_high! + incorrect_low! + incorrect_high!, 120);
   });
 
-  it('eval reads Fashion-MNIST IDX files and rejects a bad option', { skip: !existsSync(FASHION_MNIST_DIR) && 'Fashion-MNIST IDX package not installed' }, async () => {
+  it('eval reads Fashion-MNIST IDX files and rejects a bad option', {
+    skip: !existsSync(FASHION_MNIST_DIR) && 'Fashion-MNIST IDX package not installed',
+  }, async () => {
     const { code, stdout } = await pivot(['eval', '--json', '--data', FASHION_MNIST_DIR, '--limit', '300', '--policy', 'low']);
     assert.equal(code, 0);
     const summary = JSON.parse(stdout) as Record<string, number | string>;

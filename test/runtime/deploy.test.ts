@@ -48,8 +48,13 @@ describe('deploy.json', () => {
     refused(write({ model: model(), low: 5, high: 1, threshold: 0.3 }), /high: must be greater than low/);
     refused(write({ model: model(), low: 1.5, high: 5, threshold: 0.3 }), /low: /);
     refused(write({ model: model(), low: 1, high: 5, threshold: 0.3, treshold: 0.2 }), /treshold/);
-    const has = loadDeploy(DEPLOY).family.manifest.efforts.map((e) => e.effort).join(', ');
-    refused(write({ model: model(), low: 1, high: 99, threshold: 0.3 }), new RegExp(`high: effort 99 is not in .*manifest\\.json \\(has ${has}\\)`));
+    const has = loadDeploy(DEPLOY)
+      .family.manifest.efforts.map((e) => e.effort)
+      .join(', ');
+    refused(
+      write({ model: model(), low: 1, high: 99, threshold: 0.3 }),
+      new RegExp(`high: effort 99 is not in .*manifest\\.json \\(has ${has}\\)`),
+    );
     refused(write({ model: 'no-such-model', low: 1, high: 5, threshold: 0.3 }), /model: .*no-such-model.*no such file/);
     refused(write('{"model": '), /not valid JSON/);
     refused(join(dir, 'absent.json'), /no such file/);

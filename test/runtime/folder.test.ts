@@ -51,8 +51,14 @@ describe('image folders', () => {
     rmSync(join(dir, 'set', 'socks'), { recursive: true });
     const items = [...loadImageFolder(join(dir, 'set'), labels).items()];
     // Classes are interleaved so that the first N images cover every class.
-    assert.deepEqual(items.map((i) => i.name), ['7/a.JPG', 'Bag/x.webp', '7/b.png'].map((f) => join(dir, 'set', f)));
-    assert.deepEqual(items.map((i) => i.label), [7, 8, 7]);
+    assert.deepEqual(
+      items.map((i) => i.name),
+      ['7/a.JPG', 'Bag/x.webp', '7/b.png'].map((f) => join(dir, 'set', f)),
+    );
+    assert.deepEqual(
+      items.map((i) => i.label),
+      [7, 8, 7],
+    );
   });
 
   it('refuses a missing or empty dataset', () => {

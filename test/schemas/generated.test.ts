@@ -12,7 +12,8 @@ describe('generated from the zod schemas (npm run generate)', () => {
   it(`${SCHEMA_DIR}/*.schema.json are current, and nothing else is there`, () => {
     const files = jsonSchemaFiles();
     assert.deepEqual(readdirSync(join(ROOT, SCHEMA_DIR)).sort(), [...files.keys()].sort());
-    for (const [name, content] of files) assert.equal(readFileSync(join(ROOT, SCHEMA_DIR, name), 'utf8'), content, `${SCHEMA_DIR}/${name} ${STALE}`);
+    for (const [name, content] of files)
+      assert.equal(readFileSync(join(ROOT, SCHEMA_DIR, name), 'utf8'), content, `${SCHEMA_DIR}/${name} ${STALE}`);
   });
 
   it("docs/daemon.md's key table is current", () => {

@@ -30,7 +30,9 @@ async function writeImages(dir: string): Promise<void> {
     for (let i = 0; i < PER_CLASS; i++) {
       const pixels = Buffer.alloc(40 * 40 * 3);
       for (let p = 0; p < pixels.length; p++) pixels[p] = random() + (p % 3 === c ? 150 : 0);
-      await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(dir, name, `${i}.png`));
+      await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } })
+        .png()
+        .toFile(join(dir, name, `${i}.png`));
     }
   }
 }
@@ -64,19 +66,39 @@ describe('scripts/finetune_imported.py', () => {
     before_ = await logitsOf(loadModelFamily(familyDir), input);
     const run = spawnSync(
       '/usr/bin/python3',
-      [join(ROOT, 'scripts', 'finetune_imported.py'), '--family', familyDir, '--checkpoint', join(FIXTURE, 'tiny.pt'), '--images', images,
-        '--steps', '1', '--batch', String(CLASSES.length * PER_CLASS), '--lr', '1e-3', '--no-flip'],
+      [
+        join(ROOT, 'scripts', 'finetune_imported.py'),
+        '--family',
+        familyDir,
+        '--checkpoint',
+        join(FIXTURE, 'tiny.pt'),
+        '--images',
+        images,
+        '--steps',
+        '1',
+        '--batch',
+        String(CLASSES.length * PER_CLASS),
+        '--lr',
+        '1e-3',
+        '--no-flip',
+      ],
       { encoding: 'utf8', timeout: 120_000 },
     );
     assert.equal(run.status, 0, `finetune_imported.py failed:\n${run.stderr}`);
-    lines = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    lines = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('fine-tunes every effort below the full one, one step each, lowering the loss on the probe batch', () => {
     const family = loadModelFamily(familyDir);
     const depth = family.manifest.architecture.depth;
-    assert.deepEqual(lines.map((l) => l.effort), family.manifest.efforts.map((e) => e.effort).filter((e) => e < depth));
+    assert.deepEqual(
+      lines.map((l) => l.effort),
+      family.manifest.efforts.map((e) => e.effort).filter((e) => e < depth),
+    );
     for (const l of lines) {
       assert.equal(l.steps, 1);
       assert.ok(l.loss_after < l.loss_before, `effort ${l.effort}: loss ${l.loss_before} -> ${l.loss_after}`);

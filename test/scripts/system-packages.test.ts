@@ -33,7 +33,10 @@ test('names only the missing packages and the command to install them, in one li
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-    assert.match(result.stderr, /needs the Debian packages mosquitto-clients ffmpeg; install them with: sudo apt-get install mosquitto-clients ffmpeg/);
+    assert.match(
+      result.stderr,
+      /needs the Debian packages mosquitto-clients ffmpeg; install them with: sudo apt-get install mosquitto-clients ffmpeg/,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

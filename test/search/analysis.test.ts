@@ -37,7 +37,7 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
     assert.ok(maxAbsDiff(out.taps.get(mlp_outputs[0]!)!, out.taps.get(attn_outputs[0]!)!) > 1e-3);
   });
 
-  it("with every attention on, is the base model the training code measured; gating changes the logits", async () => {
+  it('with every attention on, is the base model the training code measured; gating changes the logits', async () => {
     // analysis.onnx is the base model before effort fine-tuning, so no shipped effort has its
     // weights; the manifest records the base model's bundled-sample accuracy (torch) instead.
     const labelled = await loadFolderSet(family.file(manifest.samples ?? 'samples'), 600, manifest);
@@ -75,7 +75,10 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
       const efforts = manifest.efforts.map((e) => ({ ...e, file: family.file(e.file) }));
       writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...rest, efforts }));
       const bare = loadModelFamily(dir);
-      await assert.rejects(AnalysisModel.open(bare), (err: Error) => err instanceof ModelLoadError && /analysis: missing/.test(err.message));
+      await assert.rejects(
+        AnalysisModel.open(bare),
+        (err: Error) => err instanceof ModelLoadError && /analysis: missing/.test(err.message),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

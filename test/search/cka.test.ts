@@ -98,7 +98,13 @@ describe('linear CKA', () => {
 
   it('builds its Gram matrix as H X X^T H', () => {
     const k = centeredGram(x, n);
-    const gram = matmul(x, n, Float64Array.from({ length: p * n }, (_, i) => x[(i % n) * p + Math.floor(i / n)]!), p, n);
+    const gram = matmul(
+      x,
+      n,
+      Float64Array.from({ length: p * n }, (_, i) => x[(i % n) * p + Math.floor(i / n)]!),
+      p,
+      n,
+    );
     const rowMean = Array.from({ length: n }, (_, r) => gram.slice(r * n, (r + 1) * n).reduce((s, v) => s + v, 0) / n);
     const allMean = rowMean.reduce((s, v) => s + v, 0) / n;
     for (let r = 0; r < n; r++)

@@ -19,7 +19,10 @@ describe('Phase 1 image sets', () => {
     assert.equal(set.count, 2 * classes);
     assert.equal(set.pixels.length, set.count * 28 * 28);
     assert.deepEqual(new Set(set.labels).size, classes);
-    assert.ok(set.pixels.some((v) => v !== set.pixels[0]), 'pixels were decoded');
+    assert.ok(
+      set.pixels.some((v) => v !== set.pixels[0]),
+      'pixels were decoded',
+    );
     assert.equal(isIdxDir(samples), false);
   });
 

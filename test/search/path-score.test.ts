@@ -11,8 +11,7 @@ function randomCka(depth: number, seed: number): number[][] {
 
 /** cka[i][j-1] = CKA(MLP_i, A_j). */
 const at = (cka: number[][], i: number, j: number) => cka[i]![j - 1]!;
-const maskSkipping = (depth: number, skipped: number[]) =>
-  Array.from({ length: depth }, (_, e) => (skipped.includes(e + 1) ? 0 : 1));
+const maskSkipping = (depth: number, skipped: number[]) => Array.from({ length: depth }, (_, e) => (skipped.includes(e + 1) ? 0 : 1));
 
 describe('Path-Score (Algorithm 1)', () => {
   it("reproduces the paper's worked example: depth 12, attentions 3, 4, 9, 10 skipped", () => {

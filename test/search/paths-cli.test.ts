@@ -23,17 +23,37 @@ describe('pivot paths (end to end on the bundled samples)', () => {
   after(() => rmSync(out, { recursive: true, force: true }));
 
   it('writes a valid paths.json, cka.svg and cka.png', async () => {
-    const { stdout } = await cli(
-      ['--model', MODEL, '--data', SAMPLES, '--images', '64', '--out', out, '--random-paths', '5', '--eval-images', '100', '--threads', '1', '--json'],
-    );
+    const { stdout } = await cli([
+      '--model',
+      MODEL,
+      '--data',
+      SAMPLES,
+      '--images',
+      '64',
+      '--out',
+      out,
+      '--random-paths',
+      '5',
+      '--eval-images',
+      '100',
+      '--threads',
+      '1',
+      '--json',
+    ]);
     const written = PathsFileSchema.parse(JSON.parse(readFileSync(join(out, 'paths.json'), 'utf8')));
     assert.deepEqual(JSON.parse(stdout), written);
     const depth = written.cka.cols.length;
     assert.equal(written.images, 64);
     assert.equal(written.cka.values.length, depth + 1);
-    assert.deepEqual(written.efforts.map((e) => e.effort), Array.from({ length: depth + 1 }, (_, k) => k));
+    assert.deepEqual(
+      written.efforts.map((e) => e.effort),
+      Array.from({ length: depth + 1 }, (_, k) => k),
+    );
     for (const e of written.efforts) {
-      assert.equal(e.active.reduce<number>((a, b) => a + b, 0), e.effort);
+      assert.equal(
+        e.active.reduce<number>((a, b) => a + b, 0),
+        e.effort,
+      );
       assert.ok(Math.abs(e.score - pathScore(e.active, written.cka.values)) < 1e-12);
       assert.ok(Math.abs(e.score - rankPaths(written.cka.values, e.effort)[0]!.score) < 1e-12, 'not the best path');
     }
@@ -53,7 +73,10 @@ describe('pivot paths (end to end on the bundled samples)', () => {
     assert.equal(after.images, 32);
     const [was, kept] = [before.random_paths!, after.random_paths!];
     assert.deepEqual({ ...kept, paths: undefined, spearman: undefined }, { ...was, paths: undefined, spearman: undefined });
-    assert.deepEqual(kept.paths.map((p) => [p.active, p.accuracy]), was.paths.map((p) => [p.active, p.accuracy]));
+    assert.deepEqual(
+      kept.paths.map((p) => [p.active, p.accuracy]),
+      was.paths.map((p) => [p.active, p.accuracy]),
+    );
     for (const p of kept.paths) assert.ok(Math.abs(p.score - pathScore(p.active, after.cka.values)) < 1e-12, 'score from the new CKA');
   });
 
@@ -63,10 +86,13 @@ describe('pivot paths (end to end on the bundled samples)', () => {
       assert.match(err.stderr, /nope.*manifest\.json.*no such file/);
       return true;
     });
-    await assert.rejects(cli(['--model', MODEL, '--data', SAMPLES, '--random-paths', '3', '--random-effort', '99', '--out', out]), (err: { code: number; stderr: string }) => {
-      assert.equal(err.code, 2);
-      assert.match(err.stderr, /--random-effort: 99/);
-      return true;
-    });
+    await assert.rejects(
+      cli(['--model', MODEL, '--data', SAMPLES, '--random-paths', '3', '--random-effort', '99', '--out', out]),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 2);
+        assert.match(err.stderr, /--random-effort: 99/);
+        return true;
+      },
+    );
   });
 });

@@ -24,7 +24,10 @@ describe('optimal path selection', () => {
 
   it('picks the maximum Path-Score path of each effort', () => {
     const chosen = selectOptimalPaths(cka);
-    assert.deepEqual(chosen.map((c) => c.effort), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      chosen.map((c) => c.effort),
+      [0, 1, 2, 3, 4],
+    );
     // Effort 3: skipping attention 3 scores CKA[2][3] = 0.9, the best single skip.
     assert.deepEqual(chosen[3]!.active, [1, 1, 0, 1]);
     // Effort 2: skipping 3 and 4 after MLP_2 scores 0.9 + 0.5 = 1.4, beating every other pair.

@@ -27,14 +27,24 @@ describe('pivot sim', () => {
   it('--active overrides the effort mask; --pair combines two efforts', async () => {
     const a = (await runSim({ vit: 'deit-s', active: '011111111111', json: true })).json;
     assert.deepEqual(a.active, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    const p = (await runSim({ vit: 'deit-s', pair: '6,9', fl: 0.75, json: true })).json as { delay_ms: number; low: { delay_ms: number }; high: { delay_ms: number } };
+    const p = (await runSim({ vit: 'deit-s', pair: '6,9', fl: 0.75, json: true })).json as {
+      delay_ms: number;
+      low: { delay_ms: number };
+      high: { delay_ms: number };
+    };
     assert.ok(Math.abs(p.delay_ms - (p.low.delay_ms + 0.25 * p.high.delay_ms)) < 1e-9);
   });
 
   it('reads a model family manifest: architecture and the effort masks', async () => {
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { architecture: { depth: number; tokens: number }; efforts: { effort: number; active: number[] }[] };
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      architecture: { depth: number; tokens: number };
+      efforts: { effort: number; active: number[] }[];
+    };
     const effort = m.efforts[Math.floor(m.efforts.length / 2)]!;
-    const j = (await runSim({ vit: manifest, effort: effort.effort, json: true })).json as { active: number[]; layers: { name: string; m?: number }[] };
+    const j = (await runSim({ vit: manifest, effort: effort.effort, json: true })).json as {
+      active: number[];
+      layers: { name: string; m?: number }[];
+    };
     assert.deepEqual(j.active, effort.active);
     assert.equal(j.layers.find((l) => l.name === 'enc1.fc1')?.m, m.architecture.tokens);
     await assert.rejects(runSim({ vit: manifest, effort: 99 }), ConfigError);
@@ -44,7 +54,14 @@ describe('pivot sim', () => {
     const opts = { scalesimConfig: fixture('scale-os-4x4.cfg'), topology: fixture('gemm-mnk.csv') };
     const j = (await runSim({ ...opts, json: true })).json as { layers: { name: string; total_cycles: number }[] };
     // SCALE-Sim's printed convention: cycle count - 1 (10, 78 and 36 cycles)
-    assert.deepEqual(j.layers.map((l) => [l.name, l.total_cycles]), [['square4', 9], ['tall', 77], ['one_row', 35]]);
+    assert.deepEqual(
+      j.layers.map((l) => [l.name, l.total_cycles]),
+      [
+        ['square4', 9],
+        ['tall', 77],
+        ['one_row', 35],
+      ],
+    );
     assert.match((await runSim({ ...opts, csv: true })).text, /^LayerID, Total Cycles, Stall Cycles/);
     // --dataflow override: WS on 4x4, square4 = 2*4 + 4 + 4 - 2 = 14 cycles
     const ws = (await runSim({ ...opts, dataflow: 'ws', json: true })).json as { layers: { total_cycles: number; cycle_count: number }[] };
@@ -87,8 +104,14 @@ describe('pivot sim', () => {
 describe('ViT description files', () => {
   it('reads a YAML description without tokens (patches + class token) and without efforts', async () => {
     const path = join(dir, 'tiny.yaml');
-    writeFileSync(path, 'name: tiny\narchitecture:\n  image: 32\n  patch: 8\n  channels: 3\n  dim: 96\n  depth: 4\n  heads: 3\n  mlp_ratio: 4\n  classes: 100\n  pooling: cls\n');
-    const j = (await runSim({ vit: path, effort: 2, json: true })).json as { active: number[]; layers: { name: string; m?: number; k?: number }[] };
+    writeFileSync(
+      path,
+      'name: tiny\narchitecture:\n  image: 32\n  patch: 8\n  channels: 3\n  dim: 96\n  depth: 4\n  heads: 3\n  mlp_ratio: 4\n  classes: 100\n  pooling: cls\n',
+    );
+    const j = (await runSim({ vit: path, effort: 2, json: true })).json as {
+      active: number[];
+      layers: { name: string; m?: number; k?: number }[];
+    };
     assert.deepEqual(j.active, [1, 1, 0, 0], 'no effort masks in the file: deepest skipped first');
     assert.deepEqual([j.layers.find((l) => l.name === 'enc1.qkv')?.m, j.layers.find((l) => l.name === 'patch_embed')?.k], [17, 8 * 8 * 3]);
     writeFileSync(path, 'name: bad\narchitecture:\n  image: 32\n');

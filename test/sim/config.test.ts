@@ -44,7 +44,9 @@ describe('hardware config validation', () => {
   });
 
   it('extends a preset and overrides only what the file says', () => {
-    const hw = loadHardware(hwFile('big.yaml', 'extends: zcu102\nname: big\narray: { rows: 128, cols: 128 }\ndram_bandwidth_gbps: ideal\n'));
+    const hw = loadHardware(
+      hwFile('big.yaml', 'extends: zcu102\nname: big\narray: { rows: 128, cols: 128 }\ndram_bandwidth_gbps: ideal\n'),
+    );
     assert.ok(!isCpuDevice(hw));
     assert.deepEqual(hw.array, { rows: 128, cols: 128 });
     assert.equal(hw.dram_bandwidth_gbps, 'ideal');

@@ -95,7 +95,11 @@ describe('closed-form GEMM cycles', () => {
       const g = { m: rnd(90), k: rnd(90), n: rnd(90) };
       const a = arr(rnd(20), rnd(20));
       for (const df of ['os', 'ws', 'is'] as const)
-        assert.equal(computeGemm(df, g, a).computeCycles, scaleSimDemandRows(df, g, a.rows, a.cols), `${df} ${JSON.stringify(g)} on ${a.rows}x${a.cols}`);
+        assert.equal(
+          computeGemm(df, g, a).computeCycles,
+          scaleSimDemandRows(df, g, a.rows, a.cols),
+          `${df} ${JSON.stringify(g)} on ${a.rows}x${a.cols}`,
+        );
     }
   });
 });

@@ -59,7 +59,9 @@ describe('DeiT-S on ZCU102', () => {
   });
 
   it('a skipped attention removes its QKV, QK^T, softmax, SMxV, projection and the branch LayerNorm/add', () => {
-    const names = run(11).layers.filter((l) => l.encoder === 12).map((l) => l.name);
+    const names = run(11)
+      .layers.filter((l) => l.encoder === 12)
+      .map((l) => l.name);
     assert.deepEqual(names, ['enc12.norm2', 'enc12.fc1', 'enc12.gelu', 'enc12.fc2', 'enc12.add2']);
   });
 

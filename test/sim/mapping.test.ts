@@ -15,7 +15,12 @@ import type { GemmOp } from '../../src/sim/workload.js';
 
 const array = { rows: 4, cols: 8 };
 const cycles = (g: Gemm, m: Mapping) => computeGemm(m.dataflow, mappedGemm(g, m), array).computeCycles;
-const best = (g: Gemm) => chooseMapping('best', (m) => cycles(g, m), (c) => c);
+const best = (g: Gemm) =>
+  chooseMapping(
+    'best',
+    (m) => cycles(g, m),
+    (c) => c,
+  );
 
 describe('per-layer mapping', () => {
   const cases: [string, Gemm, number, Record<string, number>][] = [
@@ -42,7 +47,11 @@ describe('per-layer mapping', () => {
 
   it('a fixed dataflow is used as is, even when another mapping would be faster', () => {
     const g = { m: 1000, k: 4, n: 8 };
-    const { mapping, result } = chooseMapping('is', (m) => cycles(g, m), (c) => c);
+    const { mapping, result } = chooseMapping(
+      'is',
+      (m) => cycles(g, m),
+      (c) => c,
+    );
     assert.deepEqual(mapping, { dataflow: 'is', transposed: false });
     assert.equal(result, 125 * 22);
   });
@@ -56,14 +65,26 @@ describe('per-layer mapping', () => {
     const conv2 = stem.find((l) => l.name === 'stem_conv2')!;
     assert.equal(mappingName(conv2.mapping!), 'ws');
     assert.equal(conv2.computeCycles, 228708);
-    assert.ok(r.layers.filter((l) => l.unit === 'pl' && l.kind !== 'stem').every((l) => l.mapping!.dataflow === 'is' && !l.mapping!.transposed));
+    assert.ok(
+      r.layers.filter((l) => l.unit === 'pl' && l.kind !== 'stem').every((l) => l.mapping!.dataflow === 'is' && !l.mapping!.transposed),
+    );
     const fixed = simulateVit(lv, { ...ZCU102, conv_dataflow: undefined }, Array(lv.depth).fill(1));
     assert.equal(fixed.layers.find((l) => l.name === 'stem_conv2')!.computeCycles, 709866);
   });
 
   it('best never loses to the fixed dataflow it replaces', () => {
-    const ops: GemmOp[] = [[3, 50, 7], [200, 9, 3], [17, 17, 17], [1, 384, 1000]].map(([m, k, n], i) => ({
-      unit: 'pl', name: `g${i}`, kind: 'stem', module: 'other', gemm: { m: m!, k: k!, n: n! }, repeat: 1,
+    const ops: GemmOp[] = [
+      [3, 50, 7],
+      [200, 9, 3],
+      [17, 17, 17],
+      [1, 384, 1000],
+    ].map(([m, k, n], i) => ({
+      unit: 'pl',
+      name: `g${i}`,
+      kind: 'stem',
+      module: 'other',
+      gemm: { m: m!, k: k!, n: n! },
+      repeat: 1,
     }));
     for (const df of ['os', 'ws', 'is'] as const) {
       const fixed = simulateOps(ops, { ...ZCU102, dataflow: df, conv_dataflow: undefined }, { model: 'x', active: [] });

@@ -39,14 +39,20 @@ describe('effort pairs', () => {
   });
 
   it('rejects F_L outside [0, 1] with a ConfigError naming --fl', () => {
-    assert.throws(() => pairResult(low, high, 1.2), (e: unknown) => e instanceof ConfigError && /--fl/.test(e.message));
+    assert.throws(
+      () => pairResult(low, high, 1.2),
+      (e: unknown) => e instanceof ConfigError && /--fl/.test(e.message),
+    );
   });
 });
 
 describe('simulateEfforts', () => {
   it('gives every preset effort as low (with entropy) and high, ready for pair sweeps', () => {
     const costs = simulateEfforts(resolveVit('deit-s'), ZCU102);
-    assert.deepEqual(costs.map((c) => c.effort), [...Array(13).keys()]);
+    assert.deepEqual(
+      costs.map((c) => c.effort),
+      [...Array(13).keys()],
+    );
     const [c6, c9] = [costs[6]!, costs[9]!];
     close(c6.asLow.delayMs, low.delayMs);
     close(pairResult(c6.asLow, c9.asHigh, 0.7).delayMs, pairResult(low, high, 0.7).delayMs);

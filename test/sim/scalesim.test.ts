@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, InputError } from '../../src/errors.js';
-import { COMPUTE_REPORT_HEADER, computeReport, parseIni, pyFloat, readScaleSimConfig, readTopology, scaleSimLayers } from '../../src/sim/scalesim.js';
+import {
+  COMPUTE_REPORT_HEADER,
+  computeReport,
+  parseIni,
+  pyFloat,
+  readScaleSimConfig,
+  readTopology,
+  scaleSimLayers,
+} from '../../src/sim/scalesim.js';
 import { simulateOps } from '../../src/sim/simulate.js';
 
 const fixture = (name: string) => new URL(`fixtures/${name}`, import.meta.url).pathname;
@@ -27,32 +35,66 @@ describe('SCALE-Sim inputs', () => {
   });
 
   it('USER bandwidth becomes words per cycle; bad values are ConfigErrors naming the key', () => {
-    const user = file('user.cfg', '[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: ws\nBandwidth: 4\n[run_presets]\nInterfaceBandwidth: USER\n');
+    const user = file(
+      'user.cfg',
+      '[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: ws\nBandwidth: 4\n[run_presets]\nInterfaceBandwidth: USER\n',
+    );
     assert.equal(readScaleSimConfig(user).dram_bandwidth_gbps, 4);
-    const zero = file('zero.cfg', '[architecture_presets]\nArrayHeight: 0\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: ws\n');
-    assert.throws(() => readScaleSimConfig(zero), (e: unknown) => e instanceof ConfigError && /arrayheight/.test(e.message));
-    const df = file('df.cfg', '[architecture_presets]\nArrayHeight: 2\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: xs\n');
-    assert.throws(() => readScaleSimConfig(df), (e: unknown) => e instanceof ConfigError && /dataflow/.test(e.message));
-    assert.throws(() => parseIni('no section = 1', 'x.cfg'), (e: unknown) => e instanceof ConfigError && /line 1/.test(e.message));
+    const zero = file(
+      'zero.cfg',
+      '[architecture_presets]\nArrayHeight: 0\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: ws\n',
+    );
+    assert.throws(
+      () => readScaleSimConfig(zero),
+      (e: unknown) => e instanceof ConfigError && /arrayheight/.test(e.message),
+    );
+    const df = file(
+      'df.cfg',
+      '[architecture_presets]\nArrayHeight: 2\nArrayWidth: 8\nIfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 1\nDataflow: xs\n',
+    );
+    assert.throws(
+      () => readScaleSimConfig(df),
+      (e: unknown) => e instanceof ConfigError && /dataflow/.test(e.message),
+    );
+    assert.throws(
+      () => parseIni('no section = 1', 'x.cfg'),
+      (e: unknown) => e instanceof ConfigError && /line 1/.test(e.message),
+    );
   });
 
   it('reads GEMM (M, N, K) topologies', () => {
     const ops = readTopology(fixture('gemm-mnk.csv'));
-    assert.deepEqual(ops.map((o) => [o.name, o.gemm.m, o.gemm.k, o.gemm.n]), [['square4', 4, 4, 4], ['tall', 9, 7, 5], ['one_row', 1, 6, 10]]);
+    assert.deepEqual(
+      ops.map((o) => [o.name, o.gemm.m, o.gemm.k, o.gemm.n]),
+      [
+        ['square4', 4, 4, 4],
+        ['tall', 9, 7, 5],
+        ['one_row', 1, 6, 10],
+      ],
+    );
   });
 
   it('reads convolution topologies as im2col GEMMs, strides and depthwise layers as SCALE-Sim does', () => {
     const ops = readTopology(fixture('conv.csv'));
     // Conv1: 6x6 outputs, 3*3*2 window, 4 filters. Conv2s2: ceil((9-3+2)/2) = 4 -> 4x4 outputs.
     // DP3: one single-channel layer per channel, each 2x2 outputs x 9 window x 1 filter.
-    assert.deepEqual(ops.map((o) => [o.name, o.gemm.m, o.gemm.k, o.gemm.n]), [
-      ['Conv1', 36, 18, 4], ['Conv2s2', 16, 9, 2], ['DP3Channel_0', 4, 9, 1], ['DP3Channel_1', 4, 9, 1],
-    ]);
+    assert.deepEqual(
+      ops.map((o) => [o.name, o.gemm.m, o.gemm.k, o.gemm.n]),
+      [
+        ['Conv1', 36, 18, 4],
+        ['Conv2s2', 16, 9, 2],
+        ['DP3Channel_0', 4, 9, 1],
+        ['DP3Channel_1', 4, 9, 1],
+      ],
+    );
   });
 
   it('refuses malformed rows with an InputError naming the file and line', () => {
     const bad = file('bad.csv', 'Layer, M, N, K,\nx, 4, -1, 3,\n');
-    assert.throws(() => readTopology(bad), (e: unknown) => e instanceof InputError && /bad\.csv/.test(e.message) && /line 2/.test(e.message));
+    assert.throws(
+      () => readTopology(bad),
+      (e: unknown) => e instanceof InputError && /bad\.csv/.test(e.message) && /line 2/.test(e.message),
+    );
     assert.throws(() => readTopology(file('empty.csv', 'Layer, M, N, K,\n')), InputError);
   });
 
@@ -64,8 +106,18 @@ describe('SCALE-Sim inputs', () => {
     const cols = lines.slice(1).map((l) => l.split(',').map((c) => c.trim()));
     // OS, 4x4: square4 = 1 fold x (4+4+4-2) = 10 cycles; tall: ceil(9/4)=3 x ceil(5/4)=2 folds x (7+6) = 78;
     // one_row: 1 x 3 folds x (6+6) = 36. SCALE-Sim prints the last cycle's index: 9, 77, 35.
-    assert.deepEqual(result.layers.map((l) => l.totalCycles), [10, 78, 36]);
-    assert.deepEqual(cols.map((c) => [c[0], c[1], c[2]]), [['0', '9', '0'], ['1', '77', '0'], ['2', '35', '0']]);
+    assert.deepEqual(
+      result.layers.map((l) => l.totalCycles),
+      [10, 78, 36],
+    );
+    assert.deepEqual(
+      cols.map((c) => [c[0], c[1], c[2]]),
+      [
+        ['0', '9', '0'],
+        ['1', '77', '0'],
+        ['2', '35', '0'],
+      ],
+    );
     // square4: 64 MACs / (16 PEs x 9) and all PEs mapped, printed as Python floats
     assert.equal(cols[0]![3], String((64 * 100) / (16 * 9)));
     assert.equal(cols[0]![4], '100.0');
@@ -80,7 +132,11 @@ describe('SCALE-Sim inputs', () => {
     assert.equal(computeReport(alex, calc).split('\n')[1], '0, 112283, 0, 91.68309650614964, 94.53125, 90.78000992063485,');
     // USER-bandwidth goldens: Total - Stall is the stall-free part; our stall model differs, so
     // compare that part and the utilizations that do not depend on stalls.
-    const golden = { is: [19984, 5777, 50.59288537549407], os: [52447, 42272, 80.50314465408806], ws: [52447, 41248, 67.19160104986877] } as const;
+    const golden = {
+      is: [19984, 5777, 50.59288537549407],
+      os: [52447, 42272, 80.50314465408806],
+      ws: [52447, 41248, 67.19160104986877],
+    } as const;
     for (const [df, [total, stall, computeUtil]] of Object.entries(golden)) {
       const hw = { ...calc, dataflow: df as 'is' | 'os' | 'ws' };
       const r = simulateOps(readTopology(fixture('gemm-256x128x256.csv')), hw, { model: 'gemm', active: [] });

@@ -15,7 +15,10 @@ describe('fold trace', () => {
     assert.equal(lines[0], TRACE_HEADER);
     const rows = lines.slice(1).map((l) => l.split(','));
     const compute = rows.filter((c) => c[9] === 'compute');
-    assert.equal(compute.length, r.layers.reduce((s, l) => s + (l.compute && l.gemm ? l.compute.folds * l.gemm.repeat : 0), 0));
+    assert.equal(
+      compute.length,
+      r.layers.reduce((s, l) => s + (l.compute && l.gemm ? l.compute.folds * l.gemm.repeat : 0), 0),
+    );
     const busy = (kind: string) => rows.filter((c) => c[9] === kind).reduce((s, c) => s + Number(c[8]) - Number(c[7]), 0);
     assert.equal(busy('compute'), r.computeCycles);
     assert.equal(busy('stall'), r.stallCycles);

@@ -55,17 +55,28 @@ describe('workload', () => {
 
   it('heads: a class-token head, LV-ViT adds its token-labeling head, entropy on request', () => {
     const deit = buildWorkload(VIT_PRESETS['deit-s']!, Array(12).fill(1), { entropy: true });
-    assert.deepEqual(gemms(deit).filter((o) => o.kind === 'head').map((o) => o.gemm), [{ m: 1, k: 384, n: 1000 }]);
+    assert.deepEqual(
+      gemms(deit)
+        .filter((o) => o.kind === 'head')
+        .map((o) => o.gemm),
+      [{ m: 1, k: 384, n: 1000 }],
+    );
     assert.equal(deit.at(-1)?.kind, 'entropy');
     const lv = gemms(buildWorkload(VIT_PRESETS['lv-vit-s']!, Array(16).fill(1)));
-    assert.deepEqual(lv.filter((o) => o.kind === 'head').map((o) => o.gemm.m), [1, 196]);
+    assert.deepEqual(
+      lv.filter((o) => o.kind === 'head').map((o) => o.gemm.m),
+      [1, 196],
+    );
   });
 
   it('masks: bit strings, comma lists, deepest-skipped-first efforts, readable errors', () => {
     assert.deepEqual(parseMask('1101', 4), [1, 1, 0, 1]);
     assert.deepEqual(parseMask('[1, 0, 1, 1]', 4), [1, 0, 1, 1]);
     assert.deepEqual(deepestSkippedMask(5, 3), [1, 1, 1, 0, 0]);
-    assert.throws(() => parseMask('1121', 4), (e: unknown) => e instanceof ConfigError && /--active/.test(e.message));
+    assert.throws(
+      () => parseMask('1121', 4),
+      (e: unknown) => e instanceof ConfigError && /--active/.test(e.message),
+    );
     assert.throws(() => deepestSkippedMask(12, 13), /--effort/);
     const bad = { ...VIT_PRESETS['deit-s']!, heads: 5 };
     assert.throws(() => checkVit(bad, 'x'), /heads/);

@@ -56,7 +56,11 @@ describe('binomial tails', () => {
 describe('certifiable rate and calibration size', () => {
   it('the binomial certifiable rate is the one-sided Clopper-Pearson upper bound', () => {
     // One-sided at alpha = two-sided at level 1 - 2 alpha.
-    for (const [k, n] of [[0, 100], [3, 250], [40, 1000]] as const) {
+    for (const [k, n] of [
+      [0, 100],
+      [3, 250],
+      [40, 1000],
+    ] as const) {
       const rate = certifiableRate('binomial', k, n, 0.025);
       close(rate, clopperPearson(k, n, 0.95).upper, 1e-6);
       close(binomialPValue(k, n, rate), 0.025, 1e-6);

@@ -16,7 +16,8 @@ function coverage(method: (k: number, n: number) => Interval, n: number, p: numb
 
 describe('confidence intervals', () => {
   it('Clopper-Pearson covers a known proportion at least 95% of the time', () => {
-    for (const n of [20, 100, 500]) for (const p of [0.02, 0.1, 0.5, 0.9]) assert.ok(coverage(clopperPearson, n, p) >= 0.95, `n ${n} p ${p}`);
+    for (const n of [20, 100, 500])
+      for (const p of [0.02, 0.1, 0.5, 0.9]) assert.ok(coverage(clopperPearson, n, p) >= 0.95, `n ${n} p ${p}`);
   });
 
   it('Wilson covers about 95% of the time', () => {

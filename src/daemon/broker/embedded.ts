@@ -52,7 +52,9 @@ export class EmbeddedBroker implements Component {
       }
       if (error.code !== 'EADDRINUSE') {
         aedes.close();
-        throw new PivotError(`embedded MQTT broker: cannot listen on ${host}:${candidate}: ${error.code ?? error.message}`, { cause: error });
+        throw new PivotError(`embedded MQTT broker: cannot listen on ${host}:${candidate}: ${error.code ?? error.message}`, {
+          cause: error,
+        });
       }
     }
     if (bound === undefined) {
@@ -62,7 +64,11 @@ export class EmbeddedBroker implements Component {
     this.aedes = aedes;
     this.server = server;
     this.boundPort = bound;
-    if (bound !== port) logger.warn({ port, used: bound }, `port ${port} is taken (another MQTT broker?): the embedded broker listens on ${host}:${bound} instead`);
+    if (bound !== port)
+      logger.warn(
+        { port, used: bound },
+        `port ${port} is taken (another MQTT broker?): the embedded broker listens on ${host}:${bound} instead`,
+      );
     logger.info({ url: this.url }, `embedded MQTT broker listening on ${this.url}`);
   }
 

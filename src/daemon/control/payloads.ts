@@ -24,7 +24,13 @@ export type SetReply =
   | { ok: true; id?: string | number; applied: Record<string, unknown>; config: ConfigPayload }
   | { ok: false; id?: string | number; error: string };
 
-export function configPayload(device: string, settings: Settings, overrides: ControlOverrides, control: boolean, sources: string[]): ConfigPayload {
+export function configPayload(
+  device: string,
+  settings: Settings,
+  overrides: ControlOverrides,
+  control: boolean,
+  sources: string[],
+): ConfigPayload {
   const { deployment, policy } = settings;
   const { low, high, threshold } = deployment.config;
   return {

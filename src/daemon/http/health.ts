@@ -68,7 +68,9 @@ export class HealthMonitor {
     else this.disconnectedSince ??= now;
     const reasons: string[] = [];
     if (this.disconnectedSince !== undefined && now - this.disconnectedSince > this.graceMs)
-      reasons.push(`MQTT disconnected for ${Math.round((now - this.disconnectedSince) / 1000)} s${publisher.last_error ? ` (${publisher.last_error})` : ''}`);
+      reasons.push(
+        `MQTT disconnected for ${Math.round((now - this.disconnectedSince) / 1000)} s${publisher.last_error ? ` (${publisher.last_error})` : ''}`,
+      );
 
     const stats = this.options.sources();
     const sources: HealthReport['sources'] = {};

@@ -49,7 +49,9 @@ export class HttpServer implements Component {
     );
     const where = hostPort(this.host, this.options.port);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new PivotError(`http: cannot listen on ${where}: ${describeListenError(err)}`, { cause: err })));
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new PivotError(`http: cannot listen on ${where}: ${describeListenError(err)}`, { cause: err })),
+      );
       server.listen(this.options.port, this.host, () => resolve());
     });
     server.on('error', (err) => this.options.logger.error({ err }, 'http server error'));

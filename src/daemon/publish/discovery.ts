@@ -131,7 +131,12 @@ export function discoveryTopic(prefix: string, device: string, objectId: string,
 /** Empty retained configs that make Home Assistant remove the entities of sources that are gone. */
 export function discoveryRemovals(info: Pick<DiscoveryInfo, 'prefix' | 'device'>, sources: readonly string[]): OutboxMessage[] {
   return sources.flatMap((source) =>
-    ['label', 'probability'].map((what) => ({ topic: discoveryTopic(info.prefix, info.device, `${source}_${what}`), payload: '', qos: 1 as const, retain: true })),
+    ['label', 'probability'].map((what) => ({
+      topic: discoveryTopic(info.prefix, info.device, `${source}_${what}`),
+      payload: '',
+      qos: 1 as const,
+      retain: true,
+    })),
   );
 }
 

@@ -129,7 +129,12 @@ export function decodeSegment(bytes: Buffer): { records: JournalRecord[]; damage
     }
     const after = records.at(-1)?.id;
     const end = next ? probe : bytes.length;
-    damaged.push({ offset: start, bytes: end - start, ...(after !== undefined ? { after } : {}), ...(next ? { before: next.record.id } : {}) });
+    damaged.push({
+      offset: start,
+      bytes: end - start,
+      ...(after !== undefined ? { after } : {}),
+      ...(next ? { before: next.record.id } : {}),
+    });
     offset = end;
   }
   return { records, damaged };

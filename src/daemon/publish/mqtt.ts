@@ -75,7 +75,9 @@ function parseBroker(url: string): BrokerAddress {
   }
   const protocol = parsed.protocol.replace(/:$/, '');
   if (!(protocol in DEFAULT_PORTS)) {
-    throw new ConfigError(`mqtt.url: '${redactUrl(url)}' has unsupported scheme '${protocol}' (use ${Object.keys(DEFAULT_PORTS).join(', ')})`);
+    throw new ConfigError(
+      `mqtt.url: '${redactUrl(url)}' has unsupported scheme '${protocol}' (use ${Object.keys(DEFAULT_PORTS).join(', ')})`,
+    );
   }
   const scheme = protocol as Scheme;
   const { username, password } = takeCredentials(parsed);

@@ -267,7 +267,9 @@ export class Outbox {
 
   private schedule(task: () => Promise<void>): void {
     // A failed task has told its callers; the chain goes on for the next one.
-    this.chain = this.chain.then(task).catch((err: unknown) => this.logger.error({ err, dir: this.config.dir }, 'outbox disk operation failed'));
+    this.chain = this.chain
+      .then(task)
+      .catch((err: unknown) => this.logger.error({ err, dir: this.config.dir }, 'outbox disk operation failed'));
   }
 
   private async commitPending(): Promise<void> {
@@ -336,7 +338,10 @@ export class Outbox {
         await unlink(segment.file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          this.logger.warn({ file: segment.file, err }, 'could not delete an acknowledged outbox segment; its messages may be sent again after a restart');
+          this.logger.warn(
+            { file: segment.file, err },
+            'could not delete an acknowledged outbox segment; its messages may be sent again after a restart',
+          );
           continue;
         }
       }
@@ -358,11 +363,17 @@ export class Outbox {
     try {
       parsed = StateSchema.safeParse(JSON.parse(text));
     } catch (err) {
-      this.logger.warn({ file, reason: (err as Error).message }, 'outbox state file unreadable: ids and seq are recovered from the journal alone');
+      this.logger.warn(
+        { file, reason: (err as Error).message },
+        'outbox state file unreadable: ids and seq are recovered from the journal alone',
+      );
       return empty;
     }
     if (parsed.success) return parsed.data;
-    this.logger.warn({ file, reason: formatIssues(parsed.error) }, 'outbox state file invalid: ids and seq are recovered from the journal alone');
+    this.logger.warn(
+      { file, reason: formatIssues(parsed.error) },
+      'outbox state file invalid: ids and seq are recovered from the journal alone',
+    );
     return empty;
   }
 
@@ -385,7 +396,9 @@ export class Outbox {
       this.corruptCount += records;
       this.logger.warn(
         { file, offset: region.offset, bytes: region.bytes, records, tail: region.before === undefined },
-        region.before === undefined ? 'outbox segment ends in a torn or corrupt record (power cut?): skipped' : 'outbox segment has corrupt records: skipped',
+        region.before === undefined
+          ? 'outbox segment ends in a torn or corrupt record (power cut?): skipped'
+          : 'outbox segment has corrupt records: skipped',
       );
     }
   }
@@ -428,7 +441,10 @@ export class Outbox {
       const now = Date.now();
       if (now - this.lastDropWarn >= DROP_WARN_INTERVAL_MS) {
         this.lastDropWarn = now;
-        this.logger.warn({ dir: this.config.dir, max_messages, max_bytes, dropped: this.droppedCount }, 'outbox full: dropping the oldest unpublished messages');
+        this.logger.warn(
+          { dir: this.config.dir, max_messages, max_bytes, dropped: this.droppedCount },
+          'outbox full: dropping the oldest unpublished messages',
+        );
       }
     }
   }

@@ -12,7 +12,11 @@ const frameFields = {
   frame: z.string().describe('Frame id, unique within a daemon run (a file path, or <source>#<sequence>).'),
   input: z.string().describe('How the input is named (file path, or <source>#<sequence>).'),
   captured_at: z.string().describe('ISO 8601 capture time.'),
-  seq: z.number().int().positive().describe('Per-source message number (results and errors together); a repeat is a redelivery, a gap a dropped message.'),
+  seq: z
+    .number()
+    .int()
+    .positive()
+    .describe('Per-source message number (results and errors together); a repeat is a redelivery, a gap a dropped message.'),
 };
 
 export const ResultMessageSchema = z.strictObject({
@@ -24,7 +28,9 @@ export const ResultMessageSchema = z.strictObject({
   routing_entropy: z.number().optional().describe('Low-effort E(x) the routing compared with the threshold (cascade policy only).'),
   effort: z.number().int().nonnegative().describe('The effort that answered.'),
   escalated: z.boolean(),
-  latency_ms: z.strictObject({ preprocess: z.number(), low: z.number().optional(), high: z.number().optional() }).describe('Per-stage wall time of the cascade calls.'),
+  latency_ms: z
+    .strictObject({ preprocess: z.number(), low: z.number().optional(), high: z.number().optional() })
+    .describe('Per-stage wall time of the cascade calls.'),
   model: z.string(),
   low: z.number().int().nonnegative(),
   high: z.number().int().nonnegative(),

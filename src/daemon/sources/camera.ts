@@ -52,11 +52,15 @@ export class CameraSource extends ProcessSource {
     const { input, format, fps, input_args } = this.config;
     const v4l2 = this.#isV4l2();
     return [
-      '-hide_banner', '-loglevel', 'error', '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
       ...input_args,
       ...(format ? ['-f', format] : copy && v4l2 ? ['-f', 'v4l2'] : []),
       ...(copy && v4l2 ? ['-input_format', 'mjpeg'] : []),
-      '-i', input,
+      '-i',
+      input,
       '-an',
       ...(copy ? ['-c:v', 'copy', '-f', 'mjpeg'] : ['-vf', `fps=${fps}`, '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3']),
       '-',
@@ -93,7 +97,9 @@ export class CameraSource extends ProcessSource {
     const copy = offersMjpeg(output);
     this.logger.info(
       { input: this.shown, passthrough: copy },
-      copy ? 'camera offers MJPEG: passing its JPEG frames through (no re-encoding)' : 'camera offers only raw formats: encoding JPEG with ffmpeg',
+      copy
+        ? 'camera offers MJPEG: passing its JPEG frames through (no re-encoding)'
+        : 'camera offers only raw formats: encoding JPEG with ffmpeg',
     );
     return copy;
   }

@@ -26,11 +26,22 @@ export function rpicamPlan(config: Pick<RpicamSourceConfig, 'camera' | 'width' |
       { name: 'libcamera-vid', install: 'sudo apt install libcamera-apps' },
     ],
     args: [
-      '-t', '0', '--codec', 'mjpeg', '--nopreview',
-      '--width', String(config.width), '--height', String(config.height),
-      '--framerate', String(config.fps), '--camera', String(config.camera),
+      '-t',
+      '0',
+      '--codec',
+      'mjpeg',
+      '--nopreview',
+      '--width',
+      String(config.width),
+      '--height',
+      String(config.height),
+      '--framerate',
+      String(config.fps),
+      '--camera',
+      String(config.camera),
       ...config.args,
-      '-o', '-',
+      '-o',
+      '-',
     ],
   };
 }
@@ -42,7 +53,8 @@ export function jetsonCsiPlan(config: Pick<JetsonCsiSourceConfig, 'sensor_id' | 
     programs: [
       {
         name: 'gst-launch-1.0',
-        install: 'sudo apt install gstreamer1.0-tools (nvarguscamerasrc and nvjpegenc come with JetPack: sudo apt install nvidia-l4t-gstreamer)',
+        install:
+          'sudo apt install gstreamer1.0-tools (nvarguscamerasrc and nvjpegenc come with JetPack: sudo apt install nvidia-l4t-gstreamer)',
       },
     ],
     // -q: gst-launch otherwise prints its state changes on stdout, into the JPEG stream.

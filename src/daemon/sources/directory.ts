@@ -77,7 +77,12 @@ export class DirectorySource implements FrameSource {
     this.#closed = false;
     this.#watcher = await watchFolder(
       this.#path,
-      { poll: this.config.poll, stabilityMs: this.#stabilityMs, pollMs: this.#pollMs, ignored: (path, stats) => this.#ignored(path, stats) },
+      {
+        poll: this.config.poll,
+        stabilityMs: this.#stabilityMs,
+        pollMs: this.#pollMs,
+        ignored: (path, stats) => this.#ignored(path, stats),
+      },
       {
         settled: (path, stats) => this.#added(path, stats),
         removed: (path) => this.#removed(path),
@@ -115,9 +120,13 @@ export class DirectorySource implements FrameSource {
   /** The watched folder must exist: create it if its parent does (a fresh install), else a ConfigError. */
   async #ensureDirectory(): Promise<void> {
     const where = `source '${this.name}': directory ${this.#path}`;
-    for (const [key, dir] of [['done_dir', this.#doneDir], ['failed_dir', this.#failedDir]] as const) {
+    for (const [key, dir] of [
+      ['done_dir', this.#doneDir],
+      ['failed_dir', this.#failedDir],
+    ] as const) {
       // Files there are ignored, so the watched folder itself must not be one of them.
-      if (isInside(this.#path, dir)) throw new ConfigError(`source '${this.name}': ${key} ${dir} must not be or contain the watched folder ${this.#path}`);
+      if (isInside(this.#path, dir))
+        throw new ConfigError(`source '${this.name}': ${key} ${dir} must not be or contain the watched folder ${this.#path}`);
     }
     let stats: Stats;
     try {
@@ -129,7 +138,10 @@ export class DirectorySource implements FrameSource {
         this.logger.info({ path: this.#path }, `created ${this.#path}`);
         return;
       } catch (mkdirErr) {
-        const reason = errorCode(mkdirErr) === 'ENOENT' ? `does not exist, nor does its parent ${dirname(this.#path)}` : `does not exist and cannot be created (${errorCode(mkdirErr)})`;
+        const reason =
+          errorCode(mkdirErr) === 'ENOENT'
+            ? `does not exist, nor does its parent ${dirname(this.#path)}`
+            : `does not exist and cannot be created (${errorCode(mkdirErr)})`;
         throw new ConfigError(`${where} ${reason}`, { cause: mkdirErr });
       }
     }

@@ -93,7 +93,9 @@ export abstract class ProcessSource extends LatestFrameSource {
     super(settings.name, logger, options);
     this.#killTimeoutMs = options.killTimeoutMs ?? 5000;
     this.#intervalMs = 1000 / settings.fps;
-    this.#stallTimeoutMs = options.stallTimeoutMs ?? (settings.stall_timeout_s !== undefined ? settings.stall_timeout_s * 1000 : Math.max(30_000, 5 * this.#intervalMs));
+    this.#stallTimeoutMs =
+      options.stallTimeoutMs ??
+      (settings.stall_timeout_s !== undefined ? settings.stall_timeout_s * 1000 : Math.max(30_000, 5 * this.#intervalMs));
   }
 
   /** What to run now; throws MissingProgramError when it is not installed. Called before every (re)start. */
@@ -218,7 +220,9 @@ export abstract class ProcessSource extends LatestFrameSource {
   ): string {
     if (spawnError?.code === 'ENOENT') return `${this.shown}: ${file} not found`;
     if (spawnError) return `${this.shown}: cannot run ${program} (${file}): ${spawnError.message}`;
-    const why = stalled ? `no frame for ${this.#stallTimeoutMs / 1000} s, restarted` : `${program} exited (${signal ? `signal ${signal}` : `code ${code}`})`;
+    const why = stalled
+      ? `no frame for ${this.#stallTimeoutMs / 1000} s, restarted`
+      : `${program} exited (${signal ? `signal ${signal}` : `code ${code}`})`;
     const last = stderr.at(-1);
     return `${this.shown}: ${why}${last ? `: ${last}` : ''}`;
   }

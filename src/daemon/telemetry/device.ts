@@ -21,7 +21,8 @@ export interface DeviceReading {
   failures: { reading: string; reason: string }[];
 }
 
-const finiteOrNull = (value: number | null | undefined): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const finiteOrNull = (value: number | null | undefined): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 /** systeminformation reports a missing sensor as null, NaN or -1. */
 function temperature(value: number | null | undefined): number | null {
@@ -38,7 +39,11 @@ export class DeviceReader {
   private hasTemperature = true;
 
   async read(): Promise<DeviceReading> {
-    const [load, temp, mem] = await Promise.allSettled([si.currentLoad(), this.hasTemperature ? si.cpuTemperature() : Promise.resolve(undefined), si.mem()]);
+    const [load, temp, mem] = await Promise.allSettled([
+      si.currentLoad(),
+      this.hasTemperature ? si.cpuTemperature() : Promise.resolve(undefined),
+      si.mem(),
+    ]);
     const failures: DeviceReading['failures'] = [];
     const value = <T>(result: PromiseSettledResult<T>, reading: string): T | undefined => {
       if (result.status === 'fulfilled') return result.value;

@@ -81,9 +81,24 @@ export class PipelineMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ device });
     collectDefaultMetrics({ register: this.registry });
-    this.frames = new Counter({ name: 'pivot_frames_total', help: 'Frames the cascade handled, by source and outcome (ok|failed).', labelNames: ['source', 'outcome'], registers });
-    this.escalations = new Counter({ name: 'pivot_escalations_total', help: 'Frames re-run on the high effort, by source.', labelNames: ['source'], registers });
-    this.answeredByEffort = new Counter({ name: 'pivot_answered_by_effort_total', help: 'Classified frames by the effort that answered.', labelNames: ['effort'], registers });
+    this.frames = new Counter({
+      name: 'pivot_frames_total',
+      help: 'Frames the cascade handled, by source and outcome (ok|failed).',
+      labelNames: ['source', 'outcome'],
+      registers,
+    });
+    this.escalations = new Counter({
+      name: 'pivot_escalations_total',
+      help: 'Frames re-run on the high effort, by source.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.answeredByEffort = new Counter({
+      name: 'pivot_answered_by_effort_total',
+      help: 'Classified frames by the effort that answered.',
+      labelNames: ['effort'],
+      registers,
+    });
     this.stageLatency = new Histogram({
       name: 'pivot_stage_latency_seconds',
       help: 'Wall time of each cascade stage call (one per batch): preprocess, low effort, high effort.',
@@ -92,19 +107,45 @@ export class PipelineMetrics {
       registers,
     });
     this.mqttConnected = new Gauge({ name: 'pivot_mqtt_connected', help: '1 while connected to the MQTT broker.', registers });
-    this.outboxDepth = new Gauge({ name: 'pivot_outbox_depth', help: 'Messages in the outbox not yet acknowledged by the broker.', registers });
-    this.outboxDropped = new MirroredCounter(new Counter({ name: 'pivot_outbox_dropped_total', help: 'Messages dropped from a full outbox.', registers }));
-    this.outboxCorrupt = new MirroredCounter(
-      new Counter({ name: 'pivot_outbox_corrupt_records_total', help: 'Outbox records found torn or corrupt at start (power cut) and skipped.', registers }),
+    this.outboxDepth = new Gauge({
+      name: 'pivot_outbox_depth',
+      help: 'Messages in the outbox not yet acknowledged by the broker.',
+      registers,
+    });
+    this.outboxDropped = new MirroredCounter(
+      new Counter({ name: 'pivot_outbox_dropped_total', help: 'Messages dropped from a full outbox.', registers }),
     );
-    this.outboxWritten = new MirroredCounter(new Counter({ name: 'pivot_outbox_written_bytes_total', help: 'Bytes the outbox wrote to disk.', registers }));
-    this.mqttPublished = new MirroredCounter(new Counter({ name: 'pivot_mqtt_published_total', help: 'Outbox messages the broker acknowledged.', registers }));
-    this.mqttReconnects = new MirroredCounter(new Counter({ name: 'pivot_mqtt_reconnects_total', help: 'Reconnections to the MQTT broker.', registers }));
+    this.outboxCorrupt = new MirroredCounter(
+      new Counter({
+        name: 'pivot_outbox_corrupt_records_total',
+        help: 'Outbox records found torn or corrupt at start (power cut) and skipped.',
+        registers,
+      }),
+    );
+    this.outboxWritten = new MirroredCounter(
+      new Counter({ name: 'pivot_outbox_written_bytes_total', help: 'Bytes the outbox wrote to disk.', registers }),
+    );
+    this.mqttPublished = new MirroredCounter(
+      new Counter({ name: 'pivot_mqtt_published_total', help: 'Outbox messages the broker acknowledged.', registers }),
+    );
+    this.mqttReconnects = new MirroredCounter(
+      new Counter({ name: 'pivot_mqtt_reconnects_total', help: 'Reconnections to the MQTT broker.', registers }),
+    );
     this.sourceDropped = new MirroredCounter(
-      new Counter({ name: 'pivot_source_dropped_frames_total', help: 'Frames a source replaced by a newer one before the pipeline took them.', labelNames: ['source'], registers }),
+      new Counter({
+        name: 'pivot_source_dropped_frames_total',
+        help: 'Frames a source replaced by a newer one before the pipeline took them.',
+        labelNames: ['source'],
+        registers,
+      }),
     );
     this.sourceErrors = new MirroredCounter(
-      new Counter({ name: 'pivot_source_errors_total', help: 'Capture failures of a source (ffmpeg exits, HTTP errors, unreadable files).', labelNames: ['source'], registers }),
+      new Counter({
+        name: 'pivot_source_errors_total',
+        help: 'Capture failures of a source (ffmpeg exits, HTTP errors, unreadable files).',
+        labelNames: ['source'],
+        registers,
+      }),
     );
     this.hostReadFailures = new Counter({
       name: 'pivot_host_read_failures_total',

@@ -110,7 +110,8 @@ export class Telemetry implements Component {
     for (const { reading: what, reason } of reading.failures) {
       failed.add(what);
       this.options.metrics.hostReadFailed(what);
-      if (this.failing.get(what) !== reason) this.log.warn({ reading: what, reason }, `telemetry: cannot read ${what}: ${reason}; reported as null`);
+      if (this.failing.get(what) !== reason)
+        this.log.warn({ reading: what, reason }, `telemetry: cannot read ${what}: ${reason}; reported as null`);
       this.failing.set(what, reason);
     }
     for (const what of this.failing.keys()) {

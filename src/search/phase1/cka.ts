@@ -28,8 +28,7 @@ export interface CenteredGram {
 function checkShape(features: FeatureMatrix, n: number, name: string): number {
   if (!Number.isInteger(n) || n < 2) throw new InputError(name, `CKA needs at least 2 examples, got ${n}`);
   const p = features.length / n;
-  if (!Number.isInteger(p) || p < 1)
-    throw new InputError(name, `${features.length} values do not split into ${n} examples`);
+  if (!Number.isInteger(p) || p < 1) throw new InputError(name, `${features.length} values do not split into ${n} examples`);
   return p;
 }
 
@@ -67,8 +66,7 @@ export function centeredGram(features: FeatureMatrix, n: number, name = 'feature
 /** CKA between two centred Gram matrices over the same n examples; in [0, 1]. */
 export function ckaFromGrams(k: CenteredGram, l: CenteredGram): number {
   if (k.n !== l.n) throw new InputError('CKA', `Gram matrices over different example counts (${k.n} vs ${l.n})`);
-  if (k.norm === 0 || l.norm === 0)
-    throw new InputError('CKA', 'a representation is identical for every example, so CKA is undefined');
+  if (k.norm === 0 || l.norm === 0) throw new InputError('CKA', 'a representation is identical for every example, so CKA is undefined');
   let inner = 0;
   for (let i = 0; i < k.values.length; i++) inner += k.values[i]! * l.values[i]!;
   // <Kc, Lc> = ||Xc^T Yc||_F^2 >= 0, and Cauchy-Schwarz bounds the ratio by 1; clamp rounding.

@@ -24,7 +24,11 @@ export function colorFor(value: number, lo = 0): string {
   const k = Math.min(STOPS.length - 2, Math.floor(t));
   const f = t - k;
   const [a, b] = [STOPS[k]!, STOPS[k + 1]!];
-  const hex = [0, 1, 2].map((c) => Math.round(a[c]! + (b[c]! - a[c]!) * f).toString(16).padStart(2, '0'));
+  const hex = [0, 1, 2].map((c) =>
+    Math.round(a[c]! + (b[c]! - a[c]!) * f)
+      .toString(16)
+      .padStart(2, '0'),
+  );
   return `#${hex.join('')}`;
 }
 
@@ -41,8 +45,7 @@ export function heatmapSvg(cka: CkaMatrix, title: string): string {
   const values = cka.flat();
   const lo = Math.min(0.9, Math.max(0, Math.floor(Math.min(...values) * 10) / 10));
   const height = top + rows * cell + 46;
-  const text = (x: number, y: number, s: string, attrs = '') =>
-    `<text x="${x}" y="${y}" ${attrs}>${escapeXml(s)}</text>`;
+  const text = (x: number, y: number, s: string, attrs = '') => `<text x="${x}" y="${y}" ${attrs}>${escapeXml(s)}</text>`;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
@@ -58,19 +61,31 @@ export function heatmapSvg(cka: CkaMatrix, title: string): string {
       const light = (v - lo) / (1 - lo) > 0.6;
       parts.push(
         `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${colorFor(v, lo)}" opacity="${used ? 1 : 0.3}" stroke="#fff"/>`,
-        text(x + cell / 2, y + cell / 2 + 4, v.toFixed(2), `font-size="12" text-anchor="middle" fill="${used && !light ? '#fff' : '#000'}"`),
+        text(
+          x + cell / 2,
+          y + cell / 2 + 4,
+          v.toFixed(2),
+          `font-size="12" text-anchor="middle" fill="${used && !light ? '#fff' : '#000'}"`,
+        ),
       );
     });
   });
-  for (let c = 0; c < cols; c++)
-    parts.push(text(left + c * cell + cell / 2, top - 6, `A_${c + 1}`, 'font-size="12" text-anchor="middle"'));
+  for (let c = 0; c < cols; c++) parts.push(text(left + c * cell + cell / 2, top - 6, `A_${c + 1}`, 'font-size="12" text-anchor="middle"'));
   // Colour bar, 1 at the top.
   const barH = rows * cell;
   for (let s = 0; s < 50; s++)
-    parts.push(`<rect x="${barX}" y="${top + (s * barH) / 50}" width="14" height="${barH / 50 + 0.5}" fill="${colorFor(1 - (s + 0.5) / 50)}"/>`);
-  for (const t of [0, 0.5, 1])
-    parts.push(text(barX + 20, top + (1 - t) * barH + 4, (lo + t * (1 - lo)).toFixed(2), 'font-size="11"'));
-  parts.push(text(left, height - 14, 'rows: residual stream after encoder i (MLP_0: embedding); columns: after attention j\'s add', 'font-size="11" fill="#555"'));
+    parts.push(
+      `<rect x="${barX}" y="${top + (s * barH) / 50}" width="14" height="${barH / 50 + 0.5}" fill="${colorFor(1 - (s + 0.5) / 50)}"/>`,
+    );
+  for (const t of [0, 0.5, 1]) parts.push(text(barX + 20, top + (1 - t) * barH + 4, (lo + t * (1 - lo)).toFixed(2), 'font-size="11"'));
+  parts.push(
+    text(
+      left,
+      height - 14,
+      "rows: residual stream after encoder i (MLP_0: embedding); columns: after attention j's add",
+      'font-size="11" fill="#555"',
+    ),
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -86,7 +86,12 @@ function checkOptions(o: Phase1Options, depth: number): void {
 }
 
 /** paths.json's content: the CKA matrix of `model` over the tap images and the chosen path per effort. */
-export function pathsFile(model: string, images: Pick<ImageSet, 'count' | 'source'>, cka: number[][], choices: readonly EffortChoice[]): PathsFile {
+export function pathsFile(
+  model: string,
+  images: Pick<ImageSet, 'count' | 'source'>,
+  cka: number[][],
+  choices: readonly EffortChoice[],
+): PathsFile {
   const depth = cka[0]?.length ?? 0;
   return {
     format: 'pivot-edge/paths@1',
@@ -133,8 +138,7 @@ export async function runPhase1(o: Phase1Options): Promise<Phase1Result> {
   const model = await AnalysisModel.open(family, { threads: o.threads });
   try {
     const tapImages = await loadImageSet(tapData, 'train', o.images, manifest);
-    if (tapImages.count < o.images)
-      o.logger?.warn({ data: tapData }, `only ${tapImages.count} images available, tapping all of them`);
+    if (tapImages.count < o.images) o.logger?.warn({ data: tapData }, `only ${tapImages.count} images available, tapping all of them`);
     o.logger?.info({ images: tapImages.count, data: tapImages.source }, 'tapping MLP_i and A_j activations');
     const cka = await measureCkaMatrix(model, tapImages);
     const choices = selectOptimalPaths(cka);
@@ -173,7 +177,10 @@ export async function runPhase1(o: Phase1Options): Promise<Phase1Result> {
       if (earlier) {
         const { paths: rescored, spearman } = rescoreRandomPaths(earlier.paths, cka);
         paths.random_paths = { ...earlier, paths: rescored, spearman: Number.isFinite(spearman) ? spearman : null };
-        o.logger?.info({ file: json }, 'kept the random-path check of the earlier paths.json (accuracies as measured then, Path-Scores recomputed)');
+        o.logger?.info(
+          { file: json },
+          'kept the random-path check of the earlier paths.json (accuracies as measured then, Path-Scores recomputed)',
+        );
       }
     }
     PathsFileSchema.parse(paths);

@@ -66,7 +66,12 @@ export async function randomPathsCheck(
 
 /** Spearman's rank correlation of accuracy and Path-Score over the paths; NaN for fewer than two. */
 export function rankCorrelation(paths: readonly Pick<RandomPath, 'accuracy' | 'score'>[]): number {
-  return paths.length >= 2 ? sampleRankCorrelation(paths.map((p) => p.accuracy), paths.map((p) => p.score)) : Number.NaN;
+  return paths.length >= 2
+    ? sampleRankCorrelation(
+        paths.map((p) => p.accuracy),
+        paths.map((p) => p.score),
+      )
+    : Number.NaN;
 }
 
 /**

@@ -7,7 +7,7 @@ export type Random = () => number;
 /** Uniform numbers in [0, 1) from a 32-bit xorshift state. */
 export function seededRandom(seed: number): Random {
   // Mix the seed so nearby seeds do not start from nearby states; never let the state be 0.
-  let state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 0x6d2b79f5;
+  let state = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0 || 0x6d2b79f5;
   return () => {
     state ^= state << 13;
     state >>>= 0;

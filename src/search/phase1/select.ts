@@ -25,8 +25,7 @@ export interface EffortChoice extends ScoredPath {
 
 /** All masks of length `depth` with exactly `effort` ones, in a fixed order. */
 export function enumeratePaths(depth: number, effort: number): number[][] {
-  if (!Number.isInteger(effort) || effort < 0 || effort > depth)
-    throw new InputError('effort', `${effort} is not in 0..${depth}`);
+  if (!Number.isInteger(effort) || effort < 0 || effort > depth) throw new InputError('effort', `${effort} is not in 0..${depth}`);
   const out: number[][] = [];
   const mask: number[] = new Array<number>(depth).fill(0);
   const place = (from: number, left: number): void => {

@@ -32,7 +32,13 @@ export interface TapOptions {
 type Tap = { name: string; label: string };
 
 /** One pass over the images writing every tap to its own file, then one Gram matrix per tap read back. */
-async function spilledGrams(model: AnalysisModel, images: ImageSet, taps: Tap[], batchSize: number, spillDir: string): Promise<Map<string, CenteredGram>> {
+async function spilledGrams(
+  model: AnalysisModel,
+  images: ImageSet,
+  taps: Tap[],
+  batchSize: number,
+  spillDir: string,
+): Promise<Map<string, CenteredGram>> {
   const n = images.count;
   const size = model.tapSize;
   const dir = mkdtempSync(join(spillDir, '.taps-'));
@@ -44,7 +50,12 @@ async function spilledGrams(model: AnalysisModel, images: ImageSet, taps: Tap[],
       for (let start = 0; start < n; start += batchSize) {
         const batch = Math.min(batchSize, n - start);
         const pixels = images.pixels.subarray(start * model.imageSize, (start + batch) * model.imageSize);
-        const out = await model.run(pixels, batch, allActive, taps.map((t) => t.name));
+        const out = await model.run(
+          pixels,
+          batch,
+          allActive,
+          taps.map((t) => t.name),
+        );
         taps.forEach((t, k) => {
           const data = out.taps.get(t.name)!;
           writeSync(fds[k]!, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, data.byteLength, start * size * 4);

@@ -37,8 +37,13 @@ export function guaranteeReport(r: SearchResult, g: GuaranteeOutcome, style: { h
     `  ${sizeAdvice(g)}`,
   ];
   if (r.batch.split === 'train')
-    lines.push('  warning: calibrating on the training split: a model fits the images it was trained on better, so the guarantee may not hold');
-  const table = new Table({ head: ['pair (L,H)', 'certified Th', 'losses', 'p-value', 'F_L [95% CI]', 'accuracy [95% CI]', 'delay ms', 'result'], style });
+    lines.push(
+      '  warning: calibrating on the training split: a model fits the images it was trained on better, so the guarantee may not hold',
+    );
+  const table = new Table({
+    head: ['pair (L,H)', 'certified Th', 'losses', 'p-value', 'F_L [95% CI]', 'accuracy [95% CI]', 'delay ms', 'result'],
+    style,
+  });
   for (const t of g.tried) {
     const cert = t.certificate?.certified;
     const ci = t.point && pointIntervals(t.point);

@@ -58,7 +58,8 @@ export function lossIndicators(
   const out = new Uint8Array(labels.length);
   const costs = (answer: number, i: number) =>
     loss === 'labelled' ? answer !== labels[i] && reference.classes[i] === labels[i] : answer !== reference.classes[i];
-  for (let i = 0; i < labels.length; i++) out[i] = (costs(low.classes[i]!, i) ? WHEN_LOW : 0) | (costs(high.classes[i]!, i) ? WHEN_HIGH : 0);
+  for (let i = 0; i < labels.length; i++)
+    out[i] = (costs(low.classes[i]!, i) ? WHEN_LOW : 0) | (costs(high.classes[i]!, i) ? WHEN_HIGH : 0);
   return out;
 }
 
@@ -77,7 +78,13 @@ export interface PairCertificate extends FixedSequenceResult {
 }
 
 /** Fixed-sequence testing of one pair over `grid` (ascending: the safest threshold first), given its lossIndicators. */
-export function certifyPair(low: EffortPredictions, indicators: Uint8Array, grid: readonly number[], spec: GuaranteeSpec, alpha: number): PairCertificate {
+export function certifyPair(
+  low: EffortPredictions,
+  indicators: Uint8Array,
+  grid: readonly number[],
+  spec: GuaranteeSpec,
+  alpha: number,
+): PairCertificate {
   const n = indicators.length;
   const result = fixedSequence(
     grid,
@@ -168,7 +175,12 @@ function closestTrial(tried: readonly GuaranteedTrial[]): GuaranteedTrial | unde
  * Walks the pairs in order like selectPair, but each pair's threshold is its most aggressive
  * certified one, and a pair must meet the guarantee, the LEC and the delay target.
  */
-export function selectGuaranteed(order: readonly EffortPair[], inputs: PairInputs, spec: GuaranteeSpec, pick: Pick = 'first'): GuaranteedSelection {
+export function selectGuaranteed(
+  order: readonly EffortPair[],
+  inputs: PairInputs,
+  spec: GuaranteeSpec,
+  pick: Pick = 'first',
+): GuaranteedSelection {
   // Which pairs are tested is fixed by the delays alone, before any calibration image is looked at.
   const pairs_tested = order.filter((p) => meetsTarget(inputs.delays.byEffort.get(p.low)!.asLow, inputs.target)).length;
   const alpha = pairs_tested ? spec.delta / pairs_tested : spec.delta;
@@ -197,15 +209,23 @@ export const GUARANTEE_DEFAULT_IMAGES = 2000;
 /** --max-drop, --delta, --loss, --p-value as a spec, or undefined when no guarantee is asked for. */
 export function guaranteeSpec(opts: { maxDrop?: number; delta?: number; loss?: Loss; pValue?: PValueMethod }): GuaranteeSpec | undefined {
   if (opts.maxDrop === undefined) {
-    for (const [name, value] of [['--delta', opts.delta], ['--loss', opts.loss], ['--p-value', opts.pValue]] as const)
+    for (const [name, value] of [
+      ['--delta', opts.delta],
+      ['--loss', opts.loss],
+      ['--p-value', opts.pValue],
+    ] as const)
       if (value !== undefined) throw new ConfigError(`${name}: applies with --max-drop only`);
     return undefined;
   }
-  if (!(opts.maxDrop > 0 && opts.maxDrop < 1)) throw new ConfigError(`--max-drop: ${opts.maxDrop} is not a fraction in (0, 1) (0.01 = one point of accuracy)`);
-  if (opts.delta === undefined) throw new ConfigError('--delta is required with --max-drop: the chance, in (0, 1), that the guarantee may fail');
+  if (!(opts.maxDrop > 0 && opts.maxDrop < 1))
+    throw new ConfigError(`--max-drop: ${opts.maxDrop} is not a fraction in (0, 1) (0.01 = one point of accuracy)`);
+  if (opts.delta === undefined)
+    throw new ConfigError('--delta is required with --max-drop: the chance, in (0, 1), that the guarantee may fail');
   if (!(opts.delta > 0 && opts.delta < 1)) throw new ConfigError(`--delta: ${opts.delta} is not a number in (0, 1)`);
-  if (opts.loss !== undefined && !LOSSES.includes(opts.loss)) throw new ConfigError(`--loss: '${opts.loss}' is not one of ${LOSSES.join(', ')}`);
-  if (opts.pValue !== undefined && !P_VALUES.includes(opts.pValue)) throw new ConfigError(`--p-value: '${opts.pValue}' is not one of ${P_VALUES.join(', ')}`);
+  if (opts.loss !== undefined && !LOSSES.includes(opts.loss))
+    throw new ConfigError(`--loss: '${opts.loss}' is not one of ${LOSSES.join(', ')}`);
+  if (opts.pValue !== undefined && !P_VALUES.includes(opts.pValue))
+    throw new ConfigError(`--p-value: '${opts.pValue}' is not one of ${P_VALUES.join(', ')}`);
   return { maxDrop: opts.maxDrop, delta: opts.delta, loss: opts.loss ?? 'labelled', pValue: opts.pValue ?? 'binomial' };
 }
 
@@ -276,7 +296,12 @@ export function guaranteeMetadata(
     loss: g.spec.loss,
     p_value: g.spec.pValue,
     method: 'Learn-then-Test, fixed-sequence over the threshold grid from 0 up, Bonferroni over the pairs tested',
-    calibration: { source: calibration.source, ...(calibration.split ? { split: calibration.split } : {}), images: calibration.count, seed: calibration.seed },
+    calibration: {
+      source: calibration.source,
+      ...(calibration.split ? { split: calibration.split } : {}),
+      images: calibration.count,
+      seed: calibration.seed,
+    },
     pair: g.chosen ? { low: g.chosen.low, high: g.chosen.high } : null,
     pairs_tested: g.pairs_tested,
     alpha_per_pair: g.alpha,

@@ -15,4 +15,7 @@ export function pointIntervals(p: OperatingPoint, level = 0.95): PointIntervals 
 }
 
 /** [lower, upper] rounded for JSON. */
-export const intervalPair = (i: Interval, digits = 6): [number, number] => [Number(i.lower.toFixed(digits)), Number(i.upper.toFixed(digits))];
+export const intervalPair = (i: Interval, digits = 6): [number, number] => [
+  Number(i.lower.toFixed(digits)),
+  Number(i.upper.toFixed(digits)),
+];

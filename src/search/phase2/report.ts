@@ -86,7 +86,10 @@ export function searchReport(r: SearchResult, style: { head: string[]; border?: 
   ];
   if (r.guarantee) lines.push(...guaranteeReport(r, r.guarantee, style));
   else {
-    const table = new Table({ head: ['pair (L,H)', 'Th', 'F_L [95% CI]', 'accuracy [95% CI]', 'D_L ms', 'D_H ms', 'delay ms', 'meets?'], style });
+    const table = new Table({
+      head: ['pair (L,H)', 'Th', 'F_L [95% CI]', 'accuracy [95% CI]', 'D_L ms', 'D_H ms', 'delay ms', 'meets?'],
+      style,
+    });
     for (const t of r.tried) {
       const ci = t.point && pointIntervals(t.point);
       table.push([
@@ -111,8 +114,11 @@ export function searchReport(r: SearchResult, style: { head: string[]; border?: 
         `(C_L ${c.point.correct_low}, I_L ${c.point.incorrect_low}, C_H ${c.point.correct_high}, I_H ${c.point.incorrect_high}), ` +
         `delay ${c.delay_ms!.toFixed(4)} ms (${((c.delay_ms! / r.target.ms) * 100).toFixed(1)}% of the target)`,
     );
-    lines.push(`(95% Clopper-Pearson intervals over the ${c.point.images} batch images; the pair was chosen on them, so check it on other images with pivot eval)`);
-  } else if (r.closest && !r.guarantee) lines.push(`no pair meets the target; closest: (${r.closest.low},${r.closest.high}) at ${r.closest.delay_ms!.toFixed(4)} ms`);
+    lines.push(
+      `(95% Clopper-Pearson intervals over the ${c.point.images} batch images; the pair was chosen on them, so check it on other images with pivot eval)`,
+    );
+  } else if (r.closest && !r.guarantee)
+    lines.push(`no pair meets the target; closest: (${r.closest.low},${r.closest.high}) at ${r.closest.delay_ms!.toFixed(4)} ms`);
   if (r.scoreComparison) lines.push(...scoreComparisonLines(r.scoreComparison, style));
   if (r.written) lines.push(`wrote ${r.written}`);
   return lines.join('\n');

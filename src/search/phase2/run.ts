@@ -17,12 +17,17 @@ import type { SearchOptions, SearchResult } from './types.js';
 
 /** Option checks that need no model or data, so a typo fails before any work. */
 function checkOptions(opts: SearchOptions, target: TargetOptions): void {
-  if (opts.lec === undefined && opts.maxDrop === undefined) throw new ConfigError('--lec is required (it is optional, 0 by default, with --max-drop)');
+  if (opts.lec === undefined && opts.maxDrop === undefined)
+    throw new ConfigError('--lec is required (it is optional, 0 by default, with --max-drop)');
   if (opts.lec !== undefined && !(opts.lec >= 0 && opts.lec <= 1)) throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1]`);
   if (opts.out !== undefined && resolve(opts.out) === defaultDeployPath())
-    throw new ConfigError(`--out: ${resolve(opts.out)} is the shipped deploy config; write the search result elsewhere and point --deploy at it`);
-  if (opts.split !== undefined && opts.split !== 'train' && opts.split !== 'test') throw new ConfigError(`--split: '${opts.split}' is not train or test`);
-  if (opts.rounds !== undefined && !(Number.isInteger(opts.rounds) && opts.rounds > 0)) throw new ConfigError(`--rounds: ${opts.rounds} is not a positive integer`);
+    throw new ConfigError(
+      `--out: ${resolve(opts.out)} is the shipped deploy config; write the search result elsewhere and point --deploy at it`,
+    );
+  if (opts.split !== undefined && opts.split !== 'train' && opts.split !== 'test')
+    throw new ConfigError(`--split: '${opts.split}' is not train or test`);
+  if (opts.rounds !== undefined && !(Number.isInteger(opts.rounds) && opts.rounds > 0))
+    throw new ConfigError(`--rounds: ${opts.rounds} is not a positive integer`);
   checkTarget(target);
 }
 
@@ -59,7 +64,11 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   const pick = opts.pick ?? 'first';
   const order = pairOrder(efforts);
   const reference = Math.max(...efforts);
-  const guarantee = spec && { spec, reference, ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target, reference }, spec, pick) };
+  const guarantee = spec && {
+    spec,
+    reference,
+    ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target, reference }, spec, pick),
+  };
   const selection = guarantee ? asSelection(guarantee) : selectPair(order, predictions, batch.labels, delays, lec, grid, target, pick);
   const result: SearchResult = { ...selection, family, batch, lec, step, pick, delays, target, ...(guarantee ? { guarantee } : {}) };
   if (guarantee && !guarantee.chosen) throw new DelayTargetError(unmetMessage(guarantee, lec, target), result);

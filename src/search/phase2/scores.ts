@@ -21,7 +21,13 @@ function scoreValues(p: EffortPredictions, score: RoutingScore): Float64Array {
 }
 
 /** The pair's accuracy when the low effort answers the round(fraction x n) images it is surest of by `values` (a NaN score is never answered). */
-export function accuracyAtFraction(low: EffortPredictions, high: EffortPredictions, labels: ArrayLike<number>, values: Float64Array, fraction: number): number {
+export function accuracyAtFraction(
+  low: EffortPredictions,
+  high: EffortPredictions,
+  labels: ArrayLike<number>,
+  values: Float64Array,
+  fraction: number,
+): number {
   const n = labels.length;
   const key = (i: number) => (Number.isNaN(values[i]!) ? Infinity : values[i]!);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => key(a) - key(b) || a - b);
@@ -61,7 +67,15 @@ function pairedBootstrap(entropy: Float64Array, other: Float64Array, wrong: Uint
   for (let r = 0; r < rounds; r++) {
     const idx = Array.from({ length: n }, () => Math.floor(random() * n));
     const w = Uint8Array.from(idx, (i) => wrong[i]!);
-    const d = auroc(Float64Array.from(idx, (i) => other[i]!), w) - auroc(Float64Array.from(idx, (i) => entropy[i]!), w);
+    const d =
+      auroc(
+        Float64Array.from(idx, (i) => other[i]!),
+        w,
+      ) -
+      auroc(
+        Float64Array.from(idx, (i) => entropy[i]!),
+        w,
+      );
     if (!Number.isNaN(d)) diffs.push(d);
   }
   diffs.sort((a, b) => a - b);
@@ -86,7 +100,10 @@ export function compareScores(
     return {
       score,
       auroc: auroc(values, wrong),
-      auroc_vs_entropy: score === 'entropy' ? { lower: 0, upper: 0 } : pairedBootstrap(low.entropies, values, wrong, options.rounds ?? 200, options.seed ?? 1),
+      auroc_vs_entropy:
+        score === 'entropy'
+          ? { lower: 0, upper: 0 }
+          : pairedBootstrap(low.entropies, values, wrong, options.rounds ?? 200, options.seed ?? 1),
       accuracy,
       accuracy_ci: clopperPearson(Math.round(accuracy * n), n),
     };
@@ -110,15 +127,30 @@ const pctCi = (v: number, i: Interval) => `${(v * 100).toFixed(2)}% [${(i.lower 
 
 /** The comparison as two tables: the chosen pair at its F_L, then the AUROC of every low effort. */
 export function scoreComparisonLines(c: ScoreComparison, style: { head: string[]; border?: string[] }): string[] {
-  const pair = new Table({ head: ['score', `AUROC (effort ${c.pair.low} wrong)`, 'minus entropy [95% CI]', `accuracy of (${c.pair.low},${c.pair.high}) at F_L ${c.fraction_low.toFixed(3)} [95% CI]`], style });
+  const pair = new Table({
+    head: [
+      'score',
+      `AUROC (effort ${c.pair.low} wrong)`,
+      'minus entropy [95% CI]',
+      `accuracy of (${c.pair.low},${c.pair.high}) at F_L ${c.fraction_low.toFixed(3)} [95% CI]`,
+    ],
+    style,
+  });
   for (const r of c.rows)
     pair.push([
       r.score,
       r.auroc.toFixed(4),
-      r.score === 'entropy' ? '-' : `${(r.auroc - c.rows[0]!.auroc).toFixed(4)} [${r.auroc_vs_entropy.lower.toFixed(4)}, ${r.auroc_vs_entropy.upper.toFixed(4)}]`,
+      r.score === 'entropy'
+        ? '-'
+        : `${(r.auroc - c.rows[0]!.auroc).toFixed(4)} [${r.auroc_vs_entropy.lower.toFixed(4)}, ${r.auroc_vs_entropy.upper.toFixed(4)}]`,
       pctCi(r.accuracy, r.accuracy_ci),
     ]);
   const efforts = new Table({ head: ['low effort', 'accuracy', ...ROUTING_SCORES.map((s) => `AUROC ${s}`)], style });
-  for (const e of c.by_effort) efforts.push([String(e.effort), `${(e.accuracy * 100).toFixed(2)}%`, ...ROUTING_SCORES.map((s) => e.auroc[s].toFixed(4))]);
-  return [`routing scores on the ${c.images} batch images (AUROC for "the low effort is wrong"; accuracy with each score answering the same F_L):`, pair.toString(), efforts.toString()];
+  for (const e of c.by_effort)
+    efforts.push([String(e.effort), `${(e.accuracy * 100).toFixed(2)}%`, ...ROUTING_SCORES.map((s) => e.auroc[s].toFixed(4))]);
+  return [
+    `routing scores on the ${c.images} batch images (AUROC for "the low effort is wrong"; accuracy with each score answering the same F_L):`,
+    pair.toString(),
+    efforts.toString(),
+  ];
 }

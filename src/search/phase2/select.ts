@@ -41,8 +41,10 @@ export interface TargetOptions {
 
 /** --delay or --delay-ratio (exactly one) and --tolerance; needs no delays, so runSearch calls it before any work. */
 export function checkTarget(opts: TargetOptions): void {
-  if ((opts.delay === undefined) === (opts.delayRatio === undefined)) throw new ConfigError('give one of --delay <ms> or --delay-ratio <r>');
-  if (!(opts.tolerance >= 0 && Number.isFinite(opts.tolerance))) throw new ConfigError(`--tolerance: ${opts.tolerance} is not a non-negative number`);
+  if ((opts.delay === undefined) === (opts.delayRatio === undefined))
+    throw new ConfigError('give one of --delay <ms> or --delay-ratio <r>');
+  if (!(opts.tolerance >= 0 && Number.isFinite(opts.tolerance)))
+    throw new ConfigError(`--tolerance: ${opts.tolerance} is not a non-negative number`);
   if (opts.delay !== undefined && !(opts.delay > 0 && Number.isFinite(opts.delay)))
     throw new ConfigError(`--delay: ${opts.delay} is not a positive number of milliseconds`);
   if (opts.delayRatio !== undefined && !(opts.delayRatio > 0 && Number.isFinite(opts.delayRatio)))
@@ -87,7 +89,15 @@ export function selectPair(
     const highDelay = delays.byEffort.get(high)!.asHigh;
     const point = operatingPoint(predictions.get(low)!, predictions.get(high)!, labels, lec, grid);
     const delay = point ? pairAverage(lowDelay, highDelay, point.fraction_low) : undefined;
-    const trial: PairTrial = { low, high, point, delay_low_ms: lowDelay, delay_high_ms: highDelay, delay_ms: delay, meets: delay !== undefined && meetsTarget(delay, target) };
+    const trial: PairTrial = {
+      low,
+      high,
+      point,
+      delay_low_ms: lowDelay,
+      delay_high_ms: highDelay,
+      delay_ms: delay,
+      meets: delay !== undefined && meetsTarget(delay, target),
+    };
     tried.push(trial);
     if (!trial.meets) continue;
     if (pick === 'first') return { tried, chosen: trial };

@@ -67,7 +67,12 @@ export function pointAt(low: EffortPredictions, high: EffortPredictions, labels:
 }
 
 /** Every grid threshold of a pair (F_L never decreases along it: a larger Th escalates a subset). */
-export function sweep(low: EffortPredictions, high: EffortPredictions, labels: ArrayLike<number>, grid: readonly number[]): OperatingPoint[] {
+export function sweep(
+  low: EffortPredictions,
+  high: EffortPredictions,
+  labels: ArrayLike<number>,
+  grid: readonly number[],
+): OperatingPoint[] {
   return grid.map((th) => pointAt(low, high, labels, th));
 }
 

@@ -32,7 +32,11 @@ export const mappedGemm = (g: Gemm, m: Mapping): Gemm => (m.transposed ? { m: g.
 export const mappingName = (m: Mapping): string => `${m.dataflow}${m.transposed ? '^T' : ''}`;
 
 /** The fixed mapping, or the candidate with the lowest cost (first one on ties). */
-export function chooseMapping<T>(choice: DataflowChoice, evaluate: (m: Mapping) => T, cost: (t: T) => number): { mapping: Mapping; result: T } {
+export function chooseMapping<T>(
+  choice: DataflowChoice,
+  evaluate: (m: Mapping) => T,
+  cost: (t: T) => number,
+): { mapping: Mapping; result: T } {
   if (choice !== 'best') {
     const mapping = { dataflow: choice, transposed: false };
     return { mapping, result: evaluate(mapping) };

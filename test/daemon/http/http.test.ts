@@ -42,7 +42,10 @@ describe('HealthMonitor', () => {
     assert.match(report.reasons.join(), /MQTT disconnected for 31 s/);
     state.publisher = { connected: true, outbox_depth: 3, outbox_dropped: 0 };
     report = monitor.report();
-    assert.deepEqual({ status: report.status, reasons: report.reasons, mqtt: report.mqtt_connected, depth: report.outbox_depth }, { status: 'ok', reasons: [], mqtt: true, depth: 3 });
+    assert.deepEqual(
+      { status: report.status, reasons: report.reasons, mqtt: report.mqtt_connected, depth: report.outbox_depth },
+      { status: 'ok', reasons: [], mqtt: true, depth: 3 },
+    );
     state.publisher = { ...state.publisher, connected: false, last_error: 'connect ECONNREFUSED 127.0.0.1:1883' };
     advance(100);
     report = monitor.report();
@@ -136,7 +139,18 @@ describe('HttpServer', () => {
 
   it('GET /metrics: Prometheus text with the pipeline counters', async () => {
     metrics.recordBatch('cam', { count: 1, failed: 0, escalated: 1, latencyMs: { preprocess: 1, low: 2, high: 3 } }, [
-      { ok: true, index: 0, input: 'cam#0', label: 'bag', classIndex: 8, probability: 0.9, entropy: 0.1, effort: 6, escalated: true, latencyMs: { preprocess: 1, low: 2, high: 3 } },
+      {
+        ok: true,
+        index: 0,
+        input: 'cam#0',
+        label: 'bag',
+        classIndex: 8,
+        probability: 0.9,
+        entropy: 0.1,
+        effort: 6,
+        escalated: true,
+        latencyMs: { preprocess: 1, low: 2, high: 3 },
+      },
     ]);
     state.sources.cam = { produced: 1, dropped: 4, errors: 0 };
     const res = await call(port, '/metrics?debug=1');

@@ -25,7 +25,8 @@ test('device-level sensors read the telemetry topic', () => {
   const byTopic = configs();
   const telemetry = [...byTopic.values()].filter((c) => c.state_topic === topics.telemetry(base));
   const templates = telemetry.map((c) => String(c.value_template)).join(' ');
-  for (const field of ['cpu_load_percent', 'cpu_temp_c', 'fraction_low', 'outbox_depth']) assert.ok(templates.includes(`value_json.${field}`), field);
+  for (const field of ['cpu_load_percent', 'cpu_temp_c', 'fraction_low', 'outbox_depth'])
+    assert.ok(templates.includes(`value_json.${field}`), field);
   assert.equal(byTopic.get('ha/sensor/kitchen-pi/cpu_temperature/config')?.device_class, 'temperature');
 });
 
@@ -36,7 +37,13 @@ test('every config is retained, shares the availability topic and device block, 
   const parsed = messages.map((m) => JSON.parse(m.payload) as Config);
   for (const c of parsed) {
     assert.equal(c.availability_topic, topics.availability(base));
-    assert.deepEqual(c.device, { identifiers: ['pivot_edge_kitchen-pi'], name: 'kitchen-pi', model: 'fmnist-vit', manufacturer: 'pivot-edge', sw_version: '1.2.3' });
+    assert.deepEqual(c.device, {
+      identifiers: ['pivot_edge_kitchen-pi'],
+      name: 'kitchen-pi',
+      model: 'fmnist-vit',
+      manufacturer: 'pivot-edge',
+      sw_version: '1.2.3',
+    });
   }
   const ids = parsed.map((c) => c.unique_id);
   assert.equal(new Set(ids).size, ids.length);

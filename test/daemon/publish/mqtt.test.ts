@@ -61,7 +61,11 @@ async function collector(t: TestContext, ...args: Parameters<typeof subscribe>):
 }
 
 /** A publisher with its own temp outbox, stopped after the test. */
-async function publisher(t: TestContext, mqtt: Partial<MqttConfig> & { url: MqttConfig['url'] }, extra: { sources?: string[]; logger?: Logger } = {}) {
+async function publisher(
+  t: TestContext,
+  mqtt: Partial<MqttConfig> & { url: MqttConfig['url'] },
+  extra: { sources?: string[]; logger?: Logger } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'pivot-publisher-'));
   const logger = extra.logger ?? capturingLogger().logger;
   // The schema checks URLs too; parse with a placeholder so a test can hand the publisher a bad one directly.
@@ -73,7 +77,14 @@ async function publisher(t: TestContext, mqtt: Partial<MqttConfig> & { url: Mqtt
     outbox,
     logger,
     discovery: () =>
-      discoveryMessages({ device: DEVICE, base: BASE, sources: extra.sources ?? ['cam'], prefix: config.discovery.prefix, model: 'fmnist-vit', swVersion: '0.1.0' }),
+      discoveryMessages({
+        device: DEVICE,
+        base: BASE,
+        sources: extra.sources ?? ['cam'],
+        prefix: config.discovery.prefix,
+        model: 'fmnist-vit',
+        swVersion: '0.1.0',
+      }),
   });
   t.after(async () => {
     await pub.stop();
@@ -91,19 +102,46 @@ test('results and errors arrive on their topics; online is retained after connec
   await pub.start();
   await inbox.waitFor(sawOnline, 'online');
 
-  const error: ErrorPayload = { device: DEVICE, source: 'door', frame: 'door#1', input: 'door#1', captured_at: new Date().toISOString(), error: 'InputError', message: 'door#1: not an image' };
+  const error: ErrorPayload = {
+    device: DEVICE,
+    source: 'door',
+    frame: 'door#1',
+    input: 'door#1',
+    captured_at: new Date().toISOString(),
+    error: 'InputError',
+    message: 'door#1: not an image',
+  };
   await pub.enqueue('result', 'cam', result(1));
   await pub.enqueue('error', 'door', error);
   await inbox.waitFor((m) => m.some((x) => x.topic === topics.error(BASE, 'door')), 'the error message');
   // Each source numbers its messages from 1 (seq).
-  assert.deepEqual(inbox.on(topics.result(BASE, 'cam')).map((m) => JSON.parse(m.payload)), [{ ...result(1), seq: 1 }]);
+  assert.deepEqual(
+    inbox.on(topics.result(BASE, 'cam')).map((m) => JSON.parse(m.payload)),
+    [{ ...result(1), seq: 1 }],
+  );
   assert.deepEqual(JSON.parse(inbox.on(topics.error(BASE, 'door'))[0]!.payload), { ...error, seq: 1 });
   assert.equal(await pub.flush(10_000), true);
   assert.equal(outbox.depth, 0);
   assert.equal(pub.stats().published, 2);
   assert.equal(pub.stats().connected, true);
 
-  const telemetry = { device: DEVICE, time: new Date().toISOString(), uptime_s: 1, cpu_load_percent: 12.5, cpu_temp_c: null, mem_used_bytes: 1, mem_total_bytes: 2, process_rss_bytes: 1, frames: 2, failed: 1, escalated: 0, fraction_low: 1, outbox_depth: 0, outbox_dropped: 0, sources: { cam: { produced: 1, dropped: 0, errors: 0 } } };
+  const telemetry = {
+    device: DEVICE,
+    time: new Date().toISOString(),
+    uptime_s: 1,
+    cpu_load_percent: 12.5,
+    cpu_temp_c: null,
+    mem_used_bytes: 1,
+    mem_total_bytes: 2,
+    process_rss_bytes: 1,
+    frames: 2,
+    failed: 1,
+    escalated: 0,
+    fraction_low: 1,
+    outbox_depth: 0,
+    outbox_dropped: 0,
+    sources: { cam: { produced: 1, dropped: 0, errors: 0 } },
+  };
   pub.publishTelemetry(telemetry);
   await inbox.waitFor((m) => m.some((x) => x.topic === topics.telemetry(BASE)), 'telemetry');
   assert.deepEqual(JSON.parse(inbox.on(topics.telemetry(BASE))[0]!.payload), telemetry);
@@ -141,7 +179,8 @@ test('messages a previous run left in the outbox are published at start, oldest 
   const logger = capturingLogger().logger;
   const previous = new Outbox({ dir, max_messages: 100 }, logger);
   await previous.open();
-  for (let i = 1; i <= 5; i++) await previous.append({ topic: topics.result(BASE, 'cam'), payload: JSON.stringify(result(i)), qos: 1, retain: false });
+  for (let i = 1; i <= 5; i++)
+    await previous.append({ topic: topics.result(BASE, 'cam'), payload: JSON.stringify(result(i)), qos: 1, retain: false });
   await previous.close();
 
   const outbox = new Outbox({ dir, max_messages: 100 }, logger);
@@ -150,7 +189,10 @@ test('messages a previous run left in the outbox are published at start, oldest 
   await pub.start();
   assert.equal(await pub.flush(15_000), true);
   await inbox.waitFor((m) => m.length >= 5, 'the 5 leftover results');
-  assert.deepEqual(inbox.messages.map((m) => (JSON.parse(m.payload) as ResultPayload).frame), ['cam#1', 'cam#2', 'cam#3', 'cam#4', 'cam#5']);
+  assert.deepEqual(
+    inbox.messages.map((m) => (JSON.parse(m.payload) as ResultPayload).frame),
+    ['cam#1', 'cam#2', 'cam#3', 'cam#4', 'cam#5'],
+  );
 });
 
 test('the broker publishes the retained offline will when the publisher process dies', async (t) => {
@@ -191,7 +233,10 @@ test('broker away: messages queue on disk and all arrive in order once it is bac
   await inbox.waitFor((m) => new Set(m.map((x) => x.payload)).size === 21, 'all 21 results');
   // At-least-once: a reconnect may repeat a message, but first arrivals keep the order they were queued in.
   const firstSeen = [...new Set(inbox.messages.map((m) => (JSON.parse(m.payload) as ResultPayload).frame))];
-  assert.deepEqual(firstSeen, Array.from({ length: 21 }, (_, i) => `cam#${i}`));
+  assert.deepEqual(
+    firstSeen,
+    Array.from({ length: 21 }, (_, i) => `cam#${i}`),
+  );
   assert.ok(pub.stats().reconnects >= 1);
   const down = lines.filter((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying');
   assert.ok(down.length >= 1, 'the outage is logged');
@@ -203,21 +248,36 @@ test('stop() while the broker is unreachable returns and keeps the queue on disk
   const dir = await mkdtemp(join(tmpdir(), 'pivot-offline-stop-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const logger = capturingLogger().logger;
-  const pub = new MqttPublisher({ mqtt: MqttSchema.parse({ url: `mqtt://127.0.0.1:${unreachable}`, reconnect_s: 0.2 }), device: DEVICE, outbox: new Outbox({ dir, max_messages: 100 }, logger), logger });
+  const pub = new MqttPublisher({
+    mqtt: MqttSchema.parse({ url: `mqtt://127.0.0.1:${unreachable}`, reconnect_s: 0.2 }),
+    device: DEVICE,
+    outbox: new Outbox({ dir, max_messages: 100 }, logger),
+    logger,
+  });
   await pub.start();
   await pub.enqueue('result', 'cam', result(1));
   assert.equal(await pub.flush(300), false, 'nothing can be acknowledged');
   await pub.stop();
   const reopened = new Outbox({ dir, max_messages: 100 }, logger);
   await reopened.open();
-  assert.deepEqual(reopened.peek(10).map((e) => JSON.parse(e.payload) as ResultPayload), [{ ...result(1), seq: 1 }]);
+  assert.deepEqual(
+    reopened.peek(10).map((e) => JSON.parse(e.payload) as ResultPayload),
+    [{ ...result(1), seq: 1 }],
+  );
   await reopened.close();
 });
 
 test('Home Assistant discovery is retained and re-sent when Home Assistant comes online', async (t) => {
   const b = await broker(t);
   const sources = ['cam', 'door'];
-  const expected = discoveryMessages({ device: DEVICE, base: BASE, sources, prefix: 'homeassistant', model: 'fmnist-vit', swVersion: '0.1.0' });
+  const expected = discoveryMessages({
+    device: DEVICE,
+    base: BASE,
+    sources,
+    prefix: 'homeassistant',
+    model: 'fmnist-vit',
+    swVersion: '0.1.0',
+  });
   const configs = await collector(t, b.url, 'homeassistant/sensor/#');
   const { pub } = await publisher(t, { url: b.url }, { sources });
   await pub.start();
@@ -257,7 +317,10 @@ test('bad credentials: the reason is logged with the URL, never the password; th
   await byConfig.pub.start();
   await byUrl.pub.start();
 
-  const refusals = () => lines.filter((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying' && /not authorized/i.test(String(l.reason)));
+  const refusals = () =>
+    lines.filter(
+      (l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying' && /not authorized/i.test(String(l.reason)),
+    );
   await waitFor(() => refusals().length >= 2, 'both publishers to log the refusal');
   assert.equal(refusals().length, 2, 'logged once each, not at every retry');
   for (const line of refusals()) assert.match(String(line.url), new RegExp(`127\\.0\\.0\\.1:${b.port}`));
@@ -287,10 +350,16 @@ test('a broker cluster: an unreachable first URL is skipped; credentials may com
 test('an unreadable TLS file is a ConfigError naming the file', async (t) => {
   const missing = join(tmpdir(), 'pivot-no-such-dir', 'ca.pem');
   const { pub } = await publisher(t, { url: 'mqtts://127.0.0.1:8883', tls: { ca: missing, reject_unauthorized: true } });
-  await assert.rejects(pub.start(), (err: Error) => err instanceof ConfigError && err.message.includes(missing) && err.message.includes('mqtt.tls.ca'));
+  await assert.rejects(
+    pub.start(),
+    (err: Error) => err instanceof ConfigError && err.message.includes(missing) && err.message.includes('mqtt.tls.ca'),
+  );
 });
 
 test('a malformed broker URL is a ConfigError that does not echo its password', async (t) => {
   const { pub } = await publisher(t, { url: 'mqtt://bob:hunter2@' });
-  await assert.rejects(pub.start(), (err: Error) => err instanceof ConfigError && err.message.includes('mqtt.url') && !err.message.includes('hunter2'));
+  await assert.rejects(
+    pub.start(),
+    (err: Error) => err instanceof ConfigError && err.message.includes('mqtt.url') && !err.message.includes('hunter2'),
+  );
 });

@@ -40,7 +40,9 @@ function result(i: number): ResultPayload {
   };
 }
 
-test(`${TOTAL} results, the broker down in the middle and the publisher restarted meanwhile: none lost, seq gap-free`, { timeout: 300_000 }, async (t) => {
+test(`${TOTAL} results, the broker down in the middle and the publisher restarted meanwhile: none lost, seq gap-free`, {
+  timeout: 300_000,
+}, async (t) => {
   const broker = await startMosquitto({ persistence: true });
   t.after(() => broker.stop());
   const inbox = await subscribe(broker.url, topics.result(BASE, 'cam'), { session: 'outage-results' });
@@ -54,7 +56,13 @@ test(`${TOTAL} results, the broker down in the middle and the publisher restarte
   let next = 0;
   const send = async (pub: MqttPublisher, upTo: number) => {
     for (; next < upTo; next += BATCH) {
-      await pub.enqueueMany(Array.from({ length: Math.min(BATCH, upTo - next) }, (_, k) => ({ kind: 'result' as const, source: 'cam', payload: result(next + k) })));
+      await pub.enqueueMany(
+        Array.from({ length: Math.min(BATCH, upTo - next) }, (_, k) => ({
+          kind: 'result' as const,
+          source: 'cam',
+          payload: result(next + k),
+        })),
+      );
     }
   };
 

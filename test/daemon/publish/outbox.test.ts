@@ -44,11 +44,17 @@ test('keeps messages in order, forgets acknowledged ones, and deletes a segment 
   // Appends issued concurrently still queue in call order.
   await Promise.all([1, 2, 3, 4, 5].map((i) => outbox.append(message(i))));
   assert.equal(outbox.depth, 5);
-  assert.deepEqual(outbox.peek(3).map((e) => e.topic), ['t/1', 't/2', 't/3']);
+  assert.deepEqual(
+    outbox.peek(3).map((e) => e.topic),
+    ['t/1', 't/2', 't/3'],
+  );
   const [first, second] = outbox.peek(2);
   await outbox.ack(second!.id);
   await outbox.ack(first!.id);
-  assert.deepEqual(outbox.peek(10).map((e) => e.topic), ['t/3', 't/4', 't/5']);
+  assert.deepEqual(
+    outbox.peek(10).map((e) => e.topic),
+    ['t/3', 't/4', 't/5'],
+  );
   // Then 10 more: with 100-byte segments the journal rolls over to new segments.
   for (let i = 6; i <= 15; i++) await outbox.append(message(i));
   const before = await segments(dir);
@@ -96,11 +102,17 @@ test('a group commit (appendMany) keeps call order, between single appends and a
   await first.open();
   await Promise.all([first.append(message(1)), first.appendMany([2, 3, 4, 5].map(message)), first.append(message(6))]);
   await first.appendMany([]);
-  assert.deepEqual(first.peek(10).map((e) => e.topic), ['t/1', 't/2', 't/3', 't/4', 't/5', 't/6']);
+  assert.deepEqual(
+    first.peek(10).map((e) => e.topic),
+    ['t/1', 't/2', 't/3', 't/4', 't/5', 't/6'],
+  );
   await first.close();
   const second = new Outbox({ dir, max_messages: 100 }, silent());
   await second.open();
-  assert.deepEqual(second.peek(10).map((e) => e.topic), ['t/1', 't/2', 't/3', 't/4', 't/5', 't/6']);
+  assert.deepEqual(
+    second.peek(10).map((e) => e.topic),
+    ['t/1', 't/2', 't/3', 't/4', 't/5', 't/6'],
+  );
   await second.close();
 });
 
@@ -112,7 +124,10 @@ test('the bound (messages and bytes) drops the oldest, counts them and warns; th
   for (let i = 1; i <= 7; i++) await outbox.append(message(i));
   assert.equal(outbox.depth, 3);
   assert.equal(outbox.dropped, 4);
-  assert.deepEqual(outbox.peek(10).map((e) => e.topic), ['t/5', 't/6', 't/7']);
+  assert.deepEqual(
+    outbox.peek(10).map((e) => e.topic),
+    ['t/5', 't/6', 't/7'],
+  );
   const warning = lines.find((l) => l.level === 40 && String(l.msg).includes('outbox full'));
   assert.ok(warning, 'a warning says messages are being dropped');
   assert.equal(warning.max_messages, 3);
@@ -128,7 +143,10 @@ test('the bound (messages and bytes) drops the oldest, counts them and warns; th
   assert.ok(byBytes.bytes <= 800, `queued bytes ${byBytes.bytes} within max_bytes`);
   assert.equal(byBytes.depth, 2, 'two 300-byte payloads (plus record headers) fit in 800 bytes, three do not');
   assert.equal(byBytes.dropped, 3);
-  assert.deepEqual(byBytes.peek(10).map((e) => e.topic), ['t/4', 't/5']);
+  assert.deepEqual(
+    byBytes.peek(10).map((e) => e.topic),
+    ['t/4', 't/5'],
+  );
   await byBytes.close();
 });
 
@@ -141,7 +159,10 @@ test('a truncated segment (torn tail after a power cut): the intact records load
   const { logger, lines } = capturingLogger();
   const outbox = new Outbox({ dir, max_messages: 100 }, logger);
   await outbox.open();
-  assert.deepEqual(outbox.peek(10).map((e) => e.seq), [1, 2, 3, 4]);
+  assert.deepEqual(
+    outbox.peek(10).map((e) => e.seq),
+    [1, 2, 3, 4],
+  );
   assert.equal(outbox.corrupt, 1);
   const warning = lines.find((l) => String(l.msg).includes('torn'));
   assert.ok(warning, 'the torn tail is logged');
@@ -171,9 +192,16 @@ test('a bit-flipped record (payload or length) is skipped and counted; the recor
     const { logger, lines } = capturingLogger();
     const outbox = new Outbox({ dir, max_messages: 100 }, logger);
     await outbox.open();
-    assert.deepEqual(outbox.peek(10).map((e) => e.seq), [1, 2, 4, 5], `flipped ${where}`);
+    assert.deepEqual(
+      outbox.peek(10).map((e) => e.seq),
+      [1, 2, 4, 5],
+      `flipped ${where}`,
+    );
     assert.equal(outbox.corrupt, 1, `flipped ${where}`);
-    assert.ok(lines.some((l) => String(l.msg).includes('corrupt records')), 'logged');
+    assert.ok(
+      lines.some((l) => String(l.msg).includes('corrupt records')),
+      'logged',
+    );
     assert.equal(outbox.nextSeq('cam'), 6, 'seq goes on after the highest durable one');
     await outbox.close();
   }
@@ -227,7 +255,10 @@ test('seq is gap-free per stream across restarts, also once every segment has be
     await outbox.close();
     assert.deepEqual(await segments(dir), [], 'all acknowledged: no segment left, only the state file');
   }
-  assert.deepEqual(seen, Array.from({ length: 21 }, (_, i) => i + 1));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 21 }, (_, i) => i + 1),
+  );
 });
 
 test('bytes written per message stay close to the payload size', async (t) => {
@@ -235,9 +266,24 @@ test('bytes written per message stay close to the payload size', async (t) => {
   const outbox = new Outbox({ dir, max_messages: 10_000 }, silent());
   await outbox.open();
   // A result payload is about 450 bytes of JSON.
-  const payload = JSON.stringify({ device: 'kitchen-pi', source: 'inbox', seq: 1, frame: '/var/lib/pivot-edge/inbox/a.png', pad: 'x'.repeat(330) });
+  const payload = JSON.stringify({
+    device: 'kitchen-pi',
+    source: 'inbox',
+    seq: 1,
+    frame: '/var/lib/pivot-edge/inbox/a.png',
+    pad: 'x'.repeat(330),
+  });
   for (let b = 0; b < 50; b++) {
-    await outbox.appendMany(Array.from({ length: 8 }, () => ({ topic: 'pivot-edge/kitchen-pi/inbox/result', payload, qos: 1 as const, retain: false, stream: 'inbox', seq: outbox.nextSeq('inbox') })));
+    await outbox.appendMany(
+      Array.from({ length: 8 }, () => ({
+        topic: 'pivot-edge/kitchen-pi/inbox/result',
+        payload,
+        qos: 1 as const,
+        retain: false,
+        stream: 'inbox',
+        seq: outbox.nextSeq('inbox'),
+      })),
+    );
   }
   for (const entry of outbox.peek(10_000)) await outbox.ack(entry.id);
   await outbox.close();
@@ -254,10 +300,16 @@ test('an older one-file-per-message outbox is moved into the journal; unusable f
   const { logger, lines } = capturingLogger();
   const outbox = new Outbox({ dir, max_messages: 100 }, logger);
   await outbox.open();
-  assert.deepEqual(outbox.peek(10).map((e) => e.topic), ['t/1', 't/3']);
+  assert.deepEqual(
+    outbox.peek(10).map((e) => e.topic),
+    ['t/1', 't/3'],
+  );
   assert.deepEqual(await readdir(join(dir, REJECTED_DIR)), ['0000000000000002.json']);
   assert.ok(lines.some((l) => String(l.msg).includes('set aside')));
-  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.json') && n !== 'state.json'), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((n) => n.endsWith('.json') && n !== 'state.json'),
+    [],
+  );
   await outbox.close();
 });
 
@@ -270,6 +322,9 @@ test('an empty segment left by a crash just after it was created is removed at o
   await outbox.open();
   assert.equal(outbox.depth, 5);
   await outbox.appendMany(sequenced(outbox, 2));
-  assert.deepEqual(outbox.peek(10).map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    outbox.peek(10).map((e) => e.seq),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
   await outbox.close();
 });

@@ -23,7 +23,14 @@ async function certificates(dir: string) {
   const ca = await generate([{ name: 'commonName', value: 'pivot test CA' }], {
     ...common,
     extensions: caExtensions,
-    clientCertificate: { cn: 'pivot-client', keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: days(-1), notAfterDate: days(2) },
+    clientCertificate: {
+      cn: 'pivot-client',
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notBeforeDate: days(-1),
+      notAfterDate: days(2),
+    },
   });
   const server = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
     ...common,
@@ -75,13 +82,30 @@ test('TLS: connects with the CA and a client certificate; a wrong CA is refused 
   const good = await start(files.ca, 'good');
   await waitFor(() => good.publisher.connected, 'a TLS connection');
   await good.publisher.enqueue('result', 'cam', {
-    device: DEVICE, source: 'cam', frame: 'cam#1', input: 'cam#1', captured_at: new Date().toISOString(), label: 'Bag', class_index: 8,
-    probability: 0.8, entropy: 0.2, effort: 1, escalated: false, latency_ms: { preprocess: 1 }, model: 'm', low: 1, high: 6, threshold: 0.3,
+    device: DEVICE,
+    source: 'cam',
+    frame: 'cam#1',
+    input: 'cam#1',
+    captured_at: new Date().toISOString(),
+    label: 'Bag',
+    class_index: 8,
+    probability: 0.8,
+    entropy: 0.2,
+    effort: 1,
+    escalated: false,
+    latency_ms: { preprocess: 1 },
+    model: 'm',
+    low: 1,
+    high: 6,
+    threshold: 0.3,
   });
   assert.equal(await good.publisher.flush(15_000), true, 'published over TLS');
 
   const bad = await start(files.otherCa, 'bad');
-  await waitFor(() => bad.lines.some((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying'), 'a logged TLS failure');
+  await waitFor(
+    () => bad.lines.some((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying'),
+    'a logged TLS failure',
+  );
   const failure = bad.lines.find((l) => l.msg === 'MQTT broker unavailable; queuing to the outbox and retrying');
   assert.match(String(failure?.reason), /certificate/i);
   assert.equal(bad.publisher.connected, false);

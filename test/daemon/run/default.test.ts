@@ -29,13 +29,20 @@ describe('pivot run with no config: the built-in default', () => {
 
   it('seeds the inbox with every bundled sample, publishes one result each on the embedded broker, and stops cleanly', async () => {
     const port = await getPort({ host: '127.0.0.1' });
-    const daemon = pivotRun([], { cwd: dir, env: { PIVOT_STATE_DIR: state, PIVOT_MQTT_PORT: String(port), PIVOT_HTTP_PORT: '0', PIVOT_LOG_LEVEL: 'debug' } });
+    const daemon = pivotRun([], {
+      cwd: dir,
+      env: { PIVOT_STATE_DIR: state, PIVOT_MQTT_PORT: String(port), PIVOT_HTTP_PORT: '0', PIVOT_LOG_LEVEL: 'debug' },
+    });
     const sub = await (async () => {
       await waitForLog(daemon, 'embedded MQTT broker listening');
       return mosquittoSub(port, 'pivot-edge/#');
     })();
     try {
-      const results = () => sub.messages().filter((m) => m.topic.endsWith('/inbox/result')).map((m) => JSON.parse(m.payload) as ResultPayload);
+      const results = () =>
+        sub
+          .messages()
+          .filter((m) => m.topic.endsWith('/inbox/result'))
+          .map((m) => JSON.parse(m.payload) as ResultPayload);
       await waitFor(() => new Set(results().map((r) => r.input)).size >= SAMPLES, `${SAMPLES} results`, 120_000).catch((err: Error) => {
         throw new Error(`${err.message} (got ${results().length})\nlog:\n${daemon.err().slice(-2000)}`);
       });
@@ -53,7 +60,10 @@ describe('pivot run with no config: the built-in default', () => {
       assert.equal((JSON.parse(config.payload) as { policy: string }).policy, 'cascade');
       await waitFor(() => readdirSync(join(state, '.done')).length === SAMPLES, 'every sample moved to state/.done');
       assert.equal(await stop(daemon, 'SIGINT'), 0, daemon.err().slice(-2000));
-      await waitFor(() => sub.messages().some((m) => m.topic.endsWith('/status') && m.payload === 'offline'), 'offline on the status topic');
+      await waitFor(
+        () => sub.messages().some((m) => m.topic.endsWith('/status') && m.payload === 'offline'),
+        'offline on the status topic',
+      );
       assert.deepEqual(readdirSync(join(state, 'inbox')), []);
       assert.ok(existsSync(join(state, 'outbox')));
     } finally {
@@ -69,7 +79,10 @@ describe('pivot run with no config: the built-in default', () => {
     const daemon = pivotRun([], { cwd: dir, env: { PIVOT_STATE_DIR: state, PIVOT_MQTT_PORT: String(port), PIVOT_HTTP_PORT: '0' } });
     try {
       await waitForLog(daemon, 'daemon running');
-      const line = daemon.err().split('\n').find((l) => l.includes(`port ${port} is taken`));
+      const line = daemon
+        .err()
+        .split('\n')
+        .find((l) => l.includes(`port ${port} is taken`));
       assert.ok(line, `one line saying port ${port} is taken:\n${daemon.err().slice(-2000)}`);
       const used = (JSON.parse(line) as { used: number }).used;
       assert.ok(used > port);

@@ -70,14 +70,24 @@ describe("the README's commands, literally", () => {
     assert.match(watchCommand[0]!, /^mosquitto_sub -h 127\.0\.0\.1 -t 'pivot-edge\/#' -v$/);
     const port = await getPort({ host: '127.0.0.1' });
     // `npm ci` is done already (node_modules is linked); the port, state folder and sample count are moved for the test.
-    const env = { PIVOT_STATE_DIR: join(copy, 'npm-start-state'), PIVOT_MQTT_PORT: String(port), PIVOT_HTTP_PORT: '0', PIVOT_SEED_SAMPLES: '10', PIVOT_LOG_LEVEL: 'debug' };
+    const env = {
+      PIVOT_STATE_DIR: join(copy, 'npm-start-state'),
+      PIVOT_MQTT_PORT: String(port),
+      PIVOT_HTTP_PORT: '0',
+      PIVOT_SEED_SAMPLES: '10',
+      PIVOT_LOG_LEVEL: 'debug',
+    };
     const daemon = start('npm', ['start'], { cwd: copy, env: { PIVOT_LOG_FORMAT: 'json', PIVOT_CONFIG: '', ...env }, detached: true });
     let watch: Proc | undefined;
     try {
       await waitForLog(daemon, 'embedded MQTT broker listening');
       // exec: the sh becomes mosquitto_sub, so stopping it stops the client.
       watch = shell(`exec ${watchCommand[0]} -p ${port}`, copy);
-      const results = () => watch!.out().split('\n').filter((l) => / pivot-edge\/[^ ]+\/inbox\/result /.test(` ${l}`) || l.includes('/inbox/result '));
+      const results = () =>
+        watch!
+          .out()
+          .split('\n')
+          .filter((l) => / pivot-edge\/[^ ]+\/inbox\/result /.test(` ${l}`) || l.includes('/inbox/result '));
       await waitFor(() => results().length >= 10, '10 results in mosquitto_sub', 60_000).catch((err: Error) => {
         throw new Error(`${err.message}\nsub: ${watch!.out().slice(-500)}\nlog: ${daemon.err().slice(-2000)}`);
       });
@@ -93,13 +103,16 @@ describe("the README's commands, literally", () => {
     const [copyCommand, checkCommand, runCommand, ...rest] = commandsAfter('## The daemon');
     assert.equal(rest.length, 0);
     assert.equal(copyCommand, 'cp deploy/daemon.example.yaml daemon.yaml');
-    assert.equal((await shell(copyCommand, copy).exited), 0);
+    assert.equal(await shell(copyCommand, copy).exited, 0);
     // The README's "edit sources and mqtt.url": point it at this test's broker (and a free HTTP port).
     const broker = await startMosquitto();
     const yaml = join(copy, 'daemon.yaml');
     const original = readFileSync(yaml, 'utf8');
     assert.match(original, /^ {2}url: mqtt:\/\/127\.0\.0\.1:1883$/m);
-    writeFileSync(yaml, original.replace(/^ {2}url: mqtt:\/\/127\.0\.0\.1:1883$/m, `  url: ${broker.url}`).replace(/^ {2}port: 9464/m, '  port: 0'));
+    writeFileSync(
+      yaml,
+      original.replace(/^ {2}url: mqtt:\/\/127\.0\.0\.1:1883$/m, `  url: ${broker.url}`).replace(/^ {2}port: 9464/m, '  port: 0'),
+    );
     const watch = await subscribe(broker.url, 'pivot-edge/#');
     let daemon: Proc | undefined;
     try {
@@ -110,7 +123,11 @@ describe("the README's commands, literally", () => {
       await waitForLog(daemon, 'daemon running');
       const sample = sampleFiles()[0]!.source as string;
       copyFileSync(sample, join(copy, 'state', 'inbox', basename(sample)));
-      await watch.waitFor((m) => m.some((x) => x.topic.endsWith('/inbox/result') && x.payload.includes(basename(sample))), 'the result', 60_000);
+      await watch.waitFor(
+        (m) => m.some((x) => x.topic.endsWith('/inbox/result') && x.payload.includes(basename(sample))),
+        'the result',
+        60_000,
+      );
       await waitFor(() => readdirSync(join(copy, 'state', '.done')).includes(basename(sample)), 'the file moved to state/.done');
       await interrupt(daemon);
       await watch.waitFor((m) => m.some((x) => x.topic.endsWith('/status') && x.payload === 'offline'), 'offline');

@@ -25,13 +25,24 @@ describe('pivot run: SIGHUP reloads the config file', () => {
   const write = (sources: string, deploy = DEPLOY) =>
     writeFileSync(
       file(),
-      [`deploy: ${deploy}`, 'device_id: hup', `sources: ${sources}`, `mqtt: { url: "${broker.url}", reconnect_s: 0.5 }`, 'telemetry: { interval_s: 0 }', 'http: { enabled: false }'].join('\n'),
+      [
+        `deploy: ${deploy}`,
+        'device_id: hup',
+        `sources: ${sources}`,
+        `mqtt: { url: "${broker.url}", reconnect_s: 0.5 }`,
+        'telemetry: { interval_s: 0 }',
+        'http: { enabled: false }',
+      ].join('\n'),
     );
   const results = (source: string) => watch.on(`${BASE}/${source}/result`).map((m) => JSON.parse(m.payload) as ResultPayload);
   /** Drops a sample into `folder` and waits for its result on `source`. */
   async function classified(folder: string, source: string, sample: string): Promise<ResultPayload> {
     copyFileSync(sample, join(dir, folder, basename(sample)));
-    await watch.waitFor(() => results(source).some((r) => basename(r.input) === basename(sample)), `the result of ${basename(sample)} on ${source}`, 60_000);
+    await watch.waitFor(
+      () => results(source).some((r) => basename(r.input) === basename(sample)),
+      `the result of ${basename(sample)} on ${source}`,
+      60_000,
+    );
     return results(source).find((r) => basename(r.input) === basename(sample))!;
   }
   const hup = async (logged: string | RegExp) => {
@@ -64,7 +75,10 @@ describe('pivot run: SIGHUP reloads the config file', () => {
     write('[{ name: b, type: directory, path: ./b }]', deploy);
     const ha = await subscribe(broker.url, 'homeassistant/+/hup/#');
     const log = await hup('config reloaded');
-    const line = JSON.parse(log.split('\n').find((l) => l.includes('config reloaded'))!) as { sources: string[]; settings: { threshold: number } };
+    const line = JSON.parse(log.split('\n').find((l) => l.includes('config reloaded'))!) as {
+      sources: string[];
+      settings: { threshold: number };
+    };
     assert.deepEqual(line.sources, ['b (directory)']);
     assert.equal(line.settings.threshold, 0.1);
     const result = await classified('b', 'b', samples[1]!);
@@ -73,7 +87,10 @@ describe('pivot run: SIGHUP reloads the config file', () => {
     // Home Assistant: the removed source's entities are deleted (empty retained config), the new one's announced.
     try {
       await ha.waitFor((m) => m.some((x) => x.topic === 'homeassistant/sensor/hup/b_label/config' && x.payload !== ''), 'discovery of b');
-      assert.ok(ha.messages.some((x) => x.topic === 'homeassistant/sensor/hup/a_label/config' && x.payload === ''), 'a_label removed');
+      assert.ok(
+        ha.messages.some((x) => x.topic === 'homeassistant/sensor/hup/a_label/config' && x.payload === ''),
+        'a_label removed',
+      );
     } finally {
       await ha.close();
     }

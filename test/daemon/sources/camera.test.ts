@@ -146,7 +146,24 @@ describe('MJPEG passthrough (real ffmpeg)', () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     // ffmpeg's test source encoded as MJPEG stands in for a USB camera's MJPEG stream.
     const file = join(dir, 'camera.mjpeg');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '30', '-c:v', 'mjpeg', '-q:v', '7', '-f', 'mjpeg', file]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=10',
+      '-frames:v',
+      '30',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '7',
+      '-f',
+      'mjpeg',
+      file,
+    ]);
     const originals = new Set(new JpegSplitter().push(await readFile(file)).map((jpeg) => jpeg.toString('base64')));
     assert.equal(originals.size, 30, 'thirty distinct frames (the test source has a running counter)');
 
@@ -167,7 +184,8 @@ describe('MJPEG passthrough (real ffmpeg)', () => {
     const input = { input: file, format: 'mjpeg', input_args: ['-re'], fps: 60, restart_delay_s: 0.1 };
     const copy = camera({ ...input, passthrough: true });
     assert.deepEqual(copy.ffmpegArgs(true).slice(-6), ['-an', '-c:v', 'copy', '-f', 'mjpeg', '-']);
-    for (const frame of await takeFrames(copy, 5)) assert.ok(originals.has(frame.toString('base64')), 'a passed-through frame is one of the input’s JPEGs, byte for byte');
+    for (const frame of await takeFrames(copy, 5))
+      assert.ok(originals.has(frame.toString('base64')), 'a passed-through frame is one of the input’s JPEGs, byte for byte');
 
     for (const frame of await takeFrames(camera({ ...input, passthrough: false }), 3)) {
       assert.ok(!originals.has(frame.toString('base64')), 'an encoded frame differs from the input’s');
@@ -177,10 +195,44 @@ describe('MJPEG passthrough (real ffmpeg)', () => {
   it('asks a V4L2 camera for MJPEG (-input_format mjpeg) when it offers it, and encodes when it offers only raw formats', () => {
     const usb = camera({ input: '/dev/video0', input_args: ['-video_size', '1280x720'] });
     assert.deepEqual(usb.ffmpegArgs(true), [
-      '-hide_banner', '-loglevel', 'error', '-nostdin', '-video_size', '1280x720', '-f', 'v4l2', '-input_format', 'mjpeg', '-i', '/dev/video0', '-an', '-c:v', 'copy', '-f', 'mjpeg', '-',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-video_size',
+      '1280x720',
+      '-f',
+      'v4l2',
+      '-input_format',
+      'mjpeg',
+      '-i',
+      '/dev/video0',
+      '-an',
+      '-c:v',
+      'copy',
+      '-f',
+      'mjpeg',
+      '-',
     ]);
     assert.deepEqual(usb.ffmpegArgs(false), [
-      '-hide_banner', '-loglevel', 'error', '-nostdin', '-video_size', '1280x720', '-i', '/dev/video0', '-an', '-vf', 'fps=1', '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3', '-',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-video_size',
+      '1280x720',
+      '-i',
+      '/dev/video0',
+      '-an',
+      '-vf',
+      'fps=1',
+      '-f',
+      'image2pipe',
+      '-vcodec',
+      'mjpeg',
+      '-q:v',
+      '3',
+      '-',
     ]);
     // What `ffmpeg -f v4l2 -list_formats all -i /dev/video0` prints for a typical UVC webcam, and for a raw-only one.
     const uvc = [

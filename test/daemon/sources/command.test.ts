@@ -41,26 +41,78 @@ function alive(pid: number): boolean {
 
 describe('presets expand to the documented commands', () => {
   it('rpicam: rpicam-vid (else libcamera-vid) writing MJPEG to stdout', () => {
-    const config = RpicamSourceSchema.parse({ name: 'pi', type: 'rpicam', camera: 1, width: 1280, height: 720, fps: 2, args: ['--rotation', '180'] });
+    const config = RpicamSourceSchema.parse({
+      name: 'pi',
+      type: 'rpicam',
+      camera: 1,
+      width: 1280,
+      height: 720,
+      fps: 2,
+      args: ['--rotation', '180'],
+    });
     assert.deepEqual(rpicamPlan(config), {
       programs: [
         { name: 'rpicam-vid', install: 'sudo apt install rpicam-apps' },
         { name: 'libcamera-vid', install: 'sudo apt install libcamera-apps' },
       ],
-      args: ['-t', '0', '--codec', 'mjpeg', '--nopreview', '--width', '1280', '--height', '720', '--framerate', '2', '--camera', '1', '--rotation', '180', '-o', '-'],
+      args: [
+        '-t',
+        '0',
+        '--codec',
+        'mjpeg',
+        '--nopreview',
+        '--width',
+        '1280',
+        '--height',
+        '720',
+        '--framerate',
+        '2',
+        '--camera',
+        '1',
+        '--rotation',
+        '180',
+        '-o',
+        '-',
+      ],
     });
     // Defaults: camera 0, 640x480, 1 fps.
     assert.deepEqual(rpicamPlan(RpicamSourceSchema.parse({ name: 'pi', type: 'rpicam' })).args, [
-      '-t', '0', '--codec', 'mjpeg', '--nopreview', '--width', '640', '--height', '480', '--framerate', '1', '--camera', '0', '-o', '-',
+      '-t',
+      '0',
+      '--codec',
+      'mjpeg',
+      '--nopreview',
+      '--width',
+      '640',
+      '--height',
+      '480',
+      '--framerate',
+      '1',
+      '--camera',
+      '0',
+      '-o',
+      '-',
     ]);
   });
 
   it('jetson-csi: nvarguscamerasrc -> nvjpegenc -> fdsink through gst-launch-1.0', () => {
     const plan = jetsonCsiPlan(JetsonCsiSourceSchema.parse({ name: 'csi', type: 'jetson-csi', sensor_id: 1 }));
-    assert.deepEqual(plan.programs.map((p) => p.name), ['gst-launch-1.0']);
+    assert.deepEqual(
+      plan.programs.map((p) => p.name),
+      ['gst-launch-1.0'],
+    );
     assert.match(plan.programs[0]!.install!, /gstreamer1\.0-tools.*nvidia-l4t-gstreamer/);
     assert.deepEqual(plan.args, [
-      '-q', 'nvarguscamerasrc', 'sensor-id=1', '!', 'video/x-raw(memory:NVMM),width=1280,height=720,framerate=30/1', '!', 'nvjpegenc', '!', 'fdsink', 'fd=1',
+      '-q',
+      'nvarguscamerasrc',
+      'sensor-id=1',
+      '!',
+      'video/x-raw(memory:NVMM),width=1280,height=720,framerate=30/1',
+      '!',
+      'nvjpegenc',
+      '!',
+      'fdsink',
+      'fd=1',
     ]);
   });
 
@@ -91,16 +143,26 @@ describe('command source with a fake camera program', () => {
       const meta = await sharp(frame.image as Buffer).metadata();
       assert.equal(meta.format, 'jpeg');
       assert.equal(meta.width, 56);
-      await waitFor(() => lines.some((l) => String(l.msg).includes('no frame for 5 s')), 'the watchdog to restart the stalled program', 20_000);
+      await waitFor(
+        () => lines.some((l) => String(l.msg).includes('no frame for 5 s')),
+        'the watchdog to restart the stalled program',
+        20_000,
+      );
       await waitFor(() => lines.some((l) => String(l.msg).includes('exited (code 3)')), 'the exit of the second run', 20_000);
       await waitFor(async () => (await pidsIn(pids)).length >= 3, 'a third start', 30_000);
       // The third run streams: frames keep coming.
       const produced = src.stats().produced;
       for (let i = 0; i < 3; i++) assert.equal((await src.take(1, within(20_000))).length, 1);
       assert.ok(src.stats().produced >= produced + 3);
-      assert.ok(lines.some((l) => l.level === 20 && String(l.msg) === 'node: fake camera run 1: stall'), 'stderr is logged at debug');
+      assert.ok(
+        lines.some((l) => l.level === 20 && String(l.msg) === 'node: fake camera run 1: stall'),
+        'stderr is logged at debug',
+      );
       // Each run delivered frames before failing, so each restart waited the first delay again.
-      assert.deepEqual(lines.filter((l) => typeof l.retry_s === 'number').map((l) => l.retry_s), [0.2, 0.2]);
+      assert.deepEqual(
+        lines.filter((l) => typeof l.retry_s === 'number').map((l) => l.retry_s),
+        [0.2, 0.2],
+      );
     } finally {
       await src.stop();
     }
@@ -146,7 +208,10 @@ describe('command source with a fake camera program', () => {
     await src.start();
     assert.equal((await src.take(1, within(20_000))).length, 1);
     await src.stop();
-    assert.ok(lines.some((l) => String(l.msg).includes('fake camera ignores SIGTERM')), 'it got SIGTERM first');
+    assert.ok(
+      lines.some((l) => String(l.msg).includes('fake camera ignores SIGTERM')),
+      'it got SIGTERM first',
+    );
     assert.deepEqual((await pidsIn(pids)).filter(alive), [], 'and is gone after stop()');
   });
 
@@ -194,7 +259,11 @@ describe('daemon with a command source and a camera whose program is missing', (
     );
     t.after(() => daemon.stop());
     await daemon.start();
-    await inbox.waitFor((m) => m.filter((x) => x.topic === topics.result(base, 'fake')).length >= 3, 'three results from the fake camera', 60_000);
+    await inbox.waitFor(
+      (m) => m.filter((x) => x.topic === topics.result(base, 'fake')).length >= 3,
+      'three results from the fake camera',
+      60_000,
+    );
     await inbox.waitFor((m) => m.some((x) => x.topic === topics.error(base, 'pi')), 'the error of the rpicam source', 30_000);
 
     const results = inbox.on(topics.result(base, 'fake')).map((m) => JSON.parse(m.payload) as PayloadOf['result']);

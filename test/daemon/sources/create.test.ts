@@ -25,7 +25,20 @@ describe('createSource', () => {
     assert.ok(cam instanceof CameraSource && cam.name === 'cam' && cam.type === 'camera');
     assert.ok(snap instanceof SnapshotSource && snap.name === 'porch' && snap.type === 'snapshot');
     assert.deepEqual(cam.ffmpegArgs().slice(-14), [
-      '-f', 'v4l2', '-i', '/dev/video0', '-an', '-vf', 'fps=1', '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '3', '-',
+      '-f',
+      'v4l2',
+      '-i',
+      '/dev/video0',
+      '-an',
+      '-vf',
+      'fps=1',
+      '-f',
+      'image2pipe',
+      '-vcodec',
+      'mjpeg',
+      '-q:v',
+      '3',
+      '-',
     ]);
     for (const source of [dir, cam, snap]) assert.deepEqual(source!.stats(), { produced: 0, dropped: 0, errors: 0 });
   });
@@ -33,8 +46,14 @@ describe('createSource', () => {
   it('refuses a done_dir that is the watched folder', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pivot-create-'));
     try {
-      const { config } = validateDaemonConfig({ sources: [{ name: 'inbox', type: 'directory', path: 'in', done_dir: '.' }] }, join(root, 'in', 'pivot.yaml'));
-      await assert.rejects(createSource(config.sources[0]!, silentLogger()).start(), (err: unknown) => err instanceof ConfigError && /done_dir/.test(err.message));
+      const { config } = validateDaemonConfig(
+        { sources: [{ name: 'inbox', type: 'directory', path: 'in', done_dir: '.' }] },
+        join(root, 'in', 'pivot.yaml'),
+      );
+      await assert.rejects(
+        createSource(config.sources[0]!, silentLogger()).start(),
+        (err: unknown) => err instanceof ConfigError && /done_dir/.test(err.message),
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -50,13 +50,18 @@ async function takeAll(src: DirectorySource, count: number): Promise<Frame[]> {
 /** Asserts nothing more is handed out within a few stability periods. */
 async function assertNothingMore(src: DirectorySource): Promise<void> {
   const more = await src.take(10, within(STABILITY_MS * 4));
-  assert.deepEqual(more.map((f) => f.name), []);
+  assert.deepEqual(
+    more.map((f) => f.name),
+    [],
+  );
 }
 
 describe('directory source', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'pivot-dir-source-'));
-    png = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 30, b: 90 } } }).png().toBuffer();
+    png = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+      .png()
+      .toBuffer();
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -71,7 +76,10 @@ describe('directory source', () => {
     try {
       await waitFor(() => src.backlog() === 2, 'the two existing files');
       const first = await src.take(10, within(5000));
-      assert.deepEqual(first.map((f) => basename(f.name)), ['z-older.png', 'a-newer.png']);
+      assert.deepEqual(
+        first.map((f) => basename(f.name)),
+        ['z-older.png', 'a-newer.png'],
+      );
       assert.equal(first[0]!.capturedAt.toISOString(), '2020-01-01T00:00:00.000Z');
       assert.equal(first[0]!.image, join(dir, 'z-older.png'));
       assert.equal(first[0]!.id, join(dir, 'z-older.png'));
@@ -175,7 +183,9 @@ describe('directory source', () => {
 
   it('does not take a file while it is still being written, and takes it once', async () => {
     const dir = freshDir();
-    const big = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    const big = await sharp({
+      create: { width: 256, height: 256, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
       .png()
       .toBuffer();
     const stabilityMs = 1500;
@@ -237,7 +247,10 @@ describe('directory source', () => {
     await second.start();
     try {
       const again = await takeAll(second, 1);
-      assert.deepEqual(again.map((f) => basename(f.name)), ['y.png']);
+      assert.deepEqual(
+        again.map((f) => basename(f.name)),
+        ['y.png'],
+      );
       await assertNothingMore(second);
     } finally {
       await second.stop();
@@ -256,7 +269,10 @@ describe('directory source', () => {
     await src.start();
     try {
       const frames = await takeAll(src, 1);
-      assert.deepEqual(frames.map((f) => basename(f.name)), ['UPPER.PNG']);
+      assert.deepEqual(
+        frames.map((f) => basename(f.name)),
+        ['UPPER.PNG'],
+      );
       await assertNothingMore(src);
     } finally {
       await src.stop();

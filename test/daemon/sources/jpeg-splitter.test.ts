@@ -4,7 +4,9 @@ import sharp from 'sharp';
 import { JpegSplitter } from '../../../src/daemon/sources/jpeg-splitter.js';
 
 const jpeg = (r: number) =>
-  sharp({ create: { width: 16, height: 8, channels: 3, background: { r, g: 0, b: 0 } } }).jpeg().toBuffer();
+  sharp({ create: { width: 16, height: 8, channels: 3, background: { r, g: 0, b: 0 } } })
+    .jpeg()
+    .toBuffer();
 
 describe('JPEG stream splitter', () => {
   it('cuts back-to-back JPEGs at any chunk boundary, skipping leading garbage', async () => {

@@ -51,7 +51,9 @@ const authUrl = () => base.replace('http://', `http://${USER}:${encodeURICompone
 
 describe('snapshot source (local HTTP server)', () => {
   before(async () => {
-    png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 120, b: 240 } } }).png().toBuffer();
+    png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 120, b: 240 } } })
+      .png()
+      .toBuffer();
     server = createServer(handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

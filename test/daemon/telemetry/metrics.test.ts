@@ -28,7 +28,12 @@ function classified(index: number, escalated: boolean, latencyMs: Classification
   };
 }
 
-const failed = (index: number): Failure => ({ ok: false, index, input: `cam#${index}`, error: new InputError(`cam#${index}`, 'not an image') });
+const failed = (index: number): Failure => ({
+  ok: false,
+  index,
+  input: `cam#${index}`,
+  error: new InputError(`cam#${index}`, 'not an image'),
+});
 
 /** One batch as the cascade reports it: 2 answered low, 1 escalated, 1 undecodable. */
 function batch(): { report: BatchReport; results: CascadeResult[] } {
@@ -73,7 +78,11 @@ describe('PipelineMetrics', () => {
     const metrics = new PipelineMetrics('dev');
     assert.deepEqual(metrics.snapshot(), { frames: 0, failed: 0, escalated: 0, fraction_low: null });
     metrics.recordBatch('cam', { count: 1, failed: 1, escalated: 0, latencyMs: { preprocess: 1 } }, [failed(0)]);
-    assert.deepEqual(metrics.snapshot(), { frames: 1, failed: 1, escalated: 0, fraction_low: null }, 'no classified frame yet: F_L unknown');
+    assert.deepEqual(
+      metrics.snapshot(),
+      { frames: 1, failed: 1, escalated: 0, fraction_low: null },
+      'no classified frame yet: F_L unknown',
+    );
     const { report, results } = batch();
     metrics.recordBatch('cam', report, results);
     assert.deepEqual(metrics.snapshot(), { frames: 5, failed: 2, escalated: 1, fraction_low: 2 / 3 });
@@ -135,7 +144,9 @@ describe('PipelineMetrics', () => {
     const run = async (threshold: number) => {
       const metrics = new PipelineMetrics('dev');
       const cascade = await Cascade.create(runtime, { low, high, threshold }, { batchSize: 4 });
-      const results = await cascade.classifyAll(inputs, { onBatch: (report, batchResults) => metrics.recordBatch('samples', report, batchResults) });
+      const results = await cascade.classifyAll(inputs, {
+        onBatch: (report, batchResults) => metrics.recordBatch('samples', report, batchResults),
+      });
       return { metrics, results, body: await text(metrics) };
     };
 

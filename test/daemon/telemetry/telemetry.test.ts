@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../../src/errors.js';
 import type { TelemetryPayload } from '../../../src/daemon/publish/topics.js';
-import { DeviceReader, PipelineMetrics, Telemetry, readDevice, type DeviceReading, type TelemetryOptions } from '../../../src/daemon/telemetry/index.js';
+import {
+  DeviceReader,
+  PipelineMetrics,
+  Telemetry,
+  readDevice,
+  type DeviceReading,
+  type TelemetryOptions,
+} from '../../../src/daemon/telemetry/index.js';
 import type { SourceStats } from '../../../src/daemon/types.js';
 import { capturingLogger } from '../../helpers/log.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -52,7 +59,18 @@ describe('Telemetry', () => {
   it('publishes a full payload every interval', async () => {
     const { telemetry, published, metrics } = recording();
     metrics.recordBatch('cam', { count: 2, failed: 1, escalated: 0, latencyMs: { preprocess: 1, low: 2 } }, [
-      { ok: true, index: 0, input: 'cam#0', label: 'bag', classIndex: 8, probability: 0.9, entropy: 0.1, effort: 1, escalated: false, latencyMs: { preprocess: 1, low: 2 } },
+      {
+        ok: true,
+        index: 0,
+        input: 'cam#0',
+        label: 'bag',
+        classIndex: 8,
+        probability: 0.9,
+        entropy: 0.1,
+        effort: 1,
+        escalated: false,
+        latencyMs: { preprocess: 1, low: 2 },
+      },
       { ok: false, index: 1, input: 'cam#1', error: new InputError('cam#1', 'truncated JPEG') },
     ]);
     await telemetry.start();
@@ -141,7 +159,11 @@ describe('Telemetry', () => {
     assert.match(counted, /reading="memory"[^\n]* 3$/m);
     const warned = warnings();
     assert.equal(warned.filter((m) => m.includes('systeminformation blew up')).length, 1);
-    assert.equal(warned.filter((m) => m.includes('memory') && m.includes('EACCES')).length, 1, `memory failure logged once: ${warned.join(' | ')}`);
+    assert.equal(
+      warned.filter((m) => m.includes('memory') && m.includes('EACCES')).length,
+      1,
+      `memory failure logged once: ${warned.join(' | ')}`,
+    );
     assert.ok(lines.some((l) => l.msg.includes('memory readable again')));
   });
 

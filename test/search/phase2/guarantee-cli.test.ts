@@ -44,7 +44,10 @@ describe('pivot search --max-drop (real model, Fashion-MNIST test split)', () =>
     const cmp = json.score_comparison;
     assert.deepEqual(cmp.pair, { low: g.pair.low, high: g.pair.high });
     assert.equal(cmp.fraction_low, json.chosen.fraction_low);
-    assert.deepEqual(cmp.rows.map((r: { score: string }) => r.score), ['entropy', 'max_prob', 'margin']);
+    assert.deepEqual(
+      cmp.rows.map((r: { score: string }) => r.score),
+      ['entropy', 'max_prob', 'margin'],
+    );
     for (const r of cmp.rows) assert.ok(r.auroc > 0.5 && r.auroc < 1, `${r.score} AUROC ${r.auroc}`);
   });
 
@@ -62,7 +65,8 @@ describe('pivot search --max-drop (real model, Fashion-MNIST test split)', () =>
       assert.equal(binomialPValue(k, IMAGES, 0.02), g.p_value_at_threshold);
       const grid = thresholdGrid(0.01);
       const next = grid[grid.indexOf(g.certified_threshold) + 1];
-      if (next !== undefined) assert.ok(binomialPValue(lossCount(low, indicators, next), IMAGES, 0.02) > g.alpha_per_pair, 'the next threshold fails');
+      if (next !== undefined)
+        assert.ok(binomialPValue(lossCount(low, indicators, next), IMAGES, 0.02) > g.alpha_per_pair, 'the next threshold fails');
       for (const th of grid.filter((t) => t <= g.certified_threshold))
         assert.ok(binomialPValue(lossCount(low, indicators, th), IMAGES, 0.02) <= g.alpha_per_pair, `Th ${th} passes`);
     } finally {
@@ -77,7 +81,20 @@ describe('pivot search --max-drop (real model, Fashion-MNIST test split)', () =>
     assert.match(evalRun.stdout, /guarantee \(labelled loss, 1000 calibration images .*\): with probability >= 90\.0% .* <= 2\.00%/);
     assert.match(evalRun.stdout, /this data contains those 1000 calibration images/);
     assert.doesNotMatch(evalRun.stdout, /NOT in force/);
-    const over = await runPivot(['eval', '--deploy', out, '--data', FASHION_MNIST_DIR, '--limit', '64', '--threshold', '1', '--threads', '1', '--json']);
+    const over = await runPivot([
+      'eval',
+      '--deploy',
+      out,
+      '--data',
+      FASHION_MNIST_DIR,
+      '--limit',
+      '64',
+      '--threshold',
+      '1',
+      '--threads',
+      '1',
+      '--json',
+    ]);
     assert.equal(over.code, 0, over.stderr);
     const summary = JSON.parse(over.stdout);
     assert.match(summary.guarantee, /NOT in force: it certifies \(\d,\d\) at Th <= [\d.]+, this runs \(\d,\d\) at Th 1/);
@@ -87,7 +104,10 @@ describe('pivot search --max-drop (real model, Fashion-MNIST test split)', () =>
   it('an eps no calibration of this size can certify fails with exit 2, the counts per constraint and the drop that could be certified', async () => {
     const miss = await runPivot(['search', ...GUARANTEE, '--max-drop', '0.001', '--images', '300', '--out', join(dir, 'never.json')]);
     assert.equal(miss.code, 2, miss.stderr);
-    assert.match(miss.stderr, /no effort pair meets the guarantee, the LEC and the delay target: \d+ pair\(s\) have no threshold certified at a drop <= 0\.10%/);
+    assert.match(
+      miss.stderr,
+      /no effort pair meets the guarantee, the LEC and the delay target: \d+ pair\(s\) have no threshold certified at a drop <= 0\.10%/,
+    );
     assert.match(miss.stderr, /closest: \(\d,\d\) at Th [\d.]+ \(its LEC point\) certifies a drop <= [\d.]+%.*raise --max-drop/);
     assert.match(miss.stdout, /no certified Th/);
   });

@@ -22,19 +22,49 @@ describe('fixed-sequence testing', () => {
   it('certifies the thresholds before the first failure and looks at nothing after it', () => {
     const p = [0.01, 0.02, 0.2, 0.01, 0.001];
     const looked: number[] = [];
-    const r = fixedSequence([0, 0.1, 0.2, 0.3, 0.4], (i) => (looked.push(i), i), (k) => p[k]!, 0.05);
+    const r = fixedSequence(
+      [0, 0.1, 0.2, 0.3, 0.4],
+      (i) => (looked.push(i), i),
+      (k) => p[k]!,
+      0.05,
+    );
     assert.deepEqual(looked, [0, 1, 2], 'thresholds after the first failure are never evaluated');
     assert.equal(r.tests.length, 3);
-    assert.deepEqual(r.tests.map((t) => t.rejected), [true, true, false]);
+    assert.deepEqual(
+      r.tests.map((t) => t.rejected),
+      [true, true, false],
+    );
     assert.equal(r.certified?.threshold, 0.1, 'the later small p-values (0.01, 0.001) do not count');
   });
 
   it('certifies nothing when the safest threshold fails, everything when none does', () => {
-    assert.equal(fixedSequence([0, 0.5], () => 0, () => 0.5, 0.1).certified, undefined);
-    const all = fixedSequence([0, 0.5, 1], () => 0, () => 0.01, 0.1);
+    assert.equal(
+      fixedSequence(
+        [0, 0.5],
+        () => 0,
+        () => 0.5,
+        0.1,
+      ).certified,
+      undefined,
+    );
+    const all = fixedSequence(
+      [0, 0.5, 1],
+      () => 0,
+      () => 0.01,
+      0.1,
+    );
     assert.equal(all.certified?.threshold, 1);
     assert.equal(all.tests.length, 3);
-    assert.throws(() => fixedSequence([0], () => 0, () => 0, 0), RangeError);
+    assert.throws(
+      () =>
+        fixedSequence(
+          [0],
+          () => 0,
+          () => 0,
+          0,
+        ),
+      RangeError,
+    );
   });
 });
 
@@ -73,7 +103,11 @@ describe('pair certification (hand-worked)', () => {
     const indicators = lossIndicators(low, wrongHigh, labels, 'labelled', high);
     assert.equal(lossCount(low, indicators, 0.4), 1, 'escalated to a wrong high effort');
     assert.equal(lossCount(low, indicators, 0.5), 1, 'answered by a wrong low effort');
-    assert.equal(lossCount(low, lossIndicators(low, high, labels, 'labelled'), 0.4), 0, 'the high effort as reference: escalation is never a loss');
+    assert.equal(
+      lossCount(low, lossIndicators(low, high, labels, 'labelled'), 0.4),
+      0,
+      'the high effort as reference: escalation is never a loss',
+    );
   });
 });
 
@@ -83,7 +117,13 @@ describe('pair choice under the guarantee, the LEC and the delay', () => {
   const labels = new Int32Array(n);
   // Effort 0 is wrong on a quarter of the images (all with E 0.6), effort 1 on none, effort 2 never.
   const predictions = new Map<number, EffortPredictions>([
-    [0, { classes: Int32Array.from({ length: n }, (_, i) => (i % 4 ? 0 : 1)), entropies: Float64Array.from({ length: n }, (_, i) => (i % 4 ? 0.1 : 0.6)) }],
+    [
+      0,
+      {
+        classes: Int32Array.from({ length: n }, (_, i) => (i % 4 ? 0 : 1)),
+        entropies: Float64Array.from({ length: n }, (_, i) => (i % 4 ? 0.1 : 0.6)),
+      },
+    ],
     [1, { classes: new Int32Array(n), entropies: new Float64Array(n).fill(0.2) }],
     [2, { classes: new Int32Array(n), entropies: new Float64Array(n) }],
   ]);
@@ -105,7 +145,14 @@ describe('pair choice under the guarantee, the LEC and the delay', () => {
     const s = selectGuaranteed(order, { predictions, labels, delays, lec: 0.5, grid, target }, spec);
     assert.equal(s.pairs_tested, 2, '(1,2) has D_L = 2 > 1.5 and is never tested');
     assert.equal(s.alpha, 0.05);
-    assert.deepEqual(s.tried.map((t) => [t.low, t.high, t.tested, t.failed]), [[1, 2, false, 'delay'], [0, 2, true, 'delay'], [0, 1, true, undefined]]);
+    assert.deepEqual(
+      s.tried.map((t) => [t.low, t.high, t.tested, t.failed]),
+      [
+        [1, 2, false, 'delay'],
+        [0, 2, true, 'delay'],
+        [0, 1, true, undefined],
+      ],
+    );
     // Effort 0's mistakes all have E 0.6: every threshold below is loss-free, 0.6 itself has 100 losses.
     assert.equal(s.chosen?.point?.threshold, 0.55);
     assert.equal(s.chosen?.point?.fraction_low, 0.75);
@@ -116,11 +163,17 @@ describe('pair choice under the guarantee, the LEC and the delay', () => {
     const target = resolveTarget({ delay: 1.5, tolerance: 0 }, delays);
     const lec = selectGuaranteed(order, { predictions, labels, delays, lec: 0.8, grid, target }, spec);
     assert.equal(lec.chosen, undefined);
-    assert.deepEqual(lec.tried.map((t) => t.failed), ['delay', 'lec', 'lec']);
+    assert.deepEqual(
+      lec.tried.map((t) => t.failed),
+      ['delay', 'lec', 'lec'],
+    );
     assert.deepEqual([lec.closest?.low, lec.closest?.high], [0, 2]);
     // 0.999^400 = 0.67: not even a loss-free batch certifies 0.1%.
     const strict = selectGuaranteed(order, { predictions, labels, delays, lec: 0.5, grid, target }, { ...spec, maxDrop: 0.001 });
-    assert.deepEqual(strict.tried.map((t) => t.failed), ['delay', 'guarantee', 'guarantee']);
+    assert.deepEqual(
+      strict.tried.map((t) => t.failed),
+      ['delay', 'guarantee', 'guarantee'],
+    );
     assert.ok(strict.closest?.drop_bound_at_lec);
     assert.ok(strict.closest.drop_bound_at_lec.bound > 0.001);
     assert.equal(strict.closest.drop_bound_at_lec.losses, 0);
@@ -180,7 +233,8 @@ describe('the guarantee holds by simulation (real model, Fashion-MNIST test spli
     return { dropExceeds: dropExceeds / DRAWS, lossExceeds: lossExceeds / DRAWS, certified: certified / DRAWS };
   }
 
-  const ltt = (calLow: EffortPredictions, indicators: Uint8Array) => certifyPair(calLow, indicators, grid, spec, spec.delta).certified?.threshold;
+  const ltt = (calLow: EffortPredictions, indicators: Uint8Array) =>
+    certifyPair(calLow, indicators, grid, spec, spec.delta).certified?.threshold;
 
   it(`over ${DRAWS} calibration draws of ${N} images, the drop (and the loss rate) exceeds eps in at most delta of them`, (t) => {
     const r = simulate(ltt);
@@ -194,7 +248,9 @@ describe('the guarantee holds by simulation (real model, Fashion-MNIST test spli
     const labelFree = (calLow: EffortPredictions, indicators: Uint8Array) =>
       certifyPair(calLow, indicators, grid, { ...spec, loss: 'label-free' }, spec.delta).certified?.threshold;
     const r = simulate(labelFree, 'label-free');
-    t.diagnostic(`label-free: certified in ${r.certified} of the draws; drop > eps in ${r.dropExceeds}, loss rate > eps in ${r.lossExceeds}`);
+    t.diagnostic(
+      `label-free: certified in ${r.certified} of the draws; drop > eps in ${r.dropExceeds}, loss rate > eps in ${r.lossExceeds}`,
+    );
     assert.ok(r.lossExceeds <= spec.delta, `label-free loss rate > eps in ${r.lossExceeds} of the draws`);
     const all = lossIndicators(low, high, labels, 'labelled');
     const free = lossIndicators(low, high, labels, 'label-free');

@@ -39,7 +39,8 @@ describe('routing scores', () => {
     assert.ok(Math.abs(routingScore('max_prob', p, row, K, 0) - 0.4) < 1e-9);
     assert.ok(Math.abs(routingScore('margin', p, row, K, 0) - 0.7) < 1e-9);
     const broken = [NaN, ...Array(K - 1).fill(0)];
-    for (const s of ['entropy', 'max_prob', 'margin'] as const) assert.ok(Number.isNaN(routingScore(s, predict(broken, K, 0), broken, K, 0)), s);
+    for (const s of ['entropy', 'max_prob', 'margin'] as const)
+      assert.ok(Number.isNaN(routingScore(s, predict(broken, K, 0), broken, K, 0)), s);
   });
 });
 
@@ -53,12 +54,23 @@ describe('--compare-scores', () => {
   const labels = new Int32Array(n);
   const kind = (i: number) => (i % 4 === 0 ? 'A' : i % 4 === 1 ? 'B' : 'right');
   const low = predictionsOf(
-    Array.from({ length: n }, (_, i) => (kind(i) === 'A' ? logitsOf([0.55, 0.45], 1) : kind(i) === 'B' ? logitsOf([0.72, 0.27], 1) : logitsOf([0.7], 0))),
+    Array.from({ length: n }, (_, i) =>
+      kind(i) === 'A' ? logitsOf([0.55, 0.45], 1) : kind(i) === 'B' ? logitsOf([0.72, 0.27], 1) : logitsOf([0.7], 0),
+    ),
   );
   const high = predictionsOf(Array.from({ length: n }, () => logitsOf([0.9], 0)));
 
   it('ranks the scores as constructed: margin > max_prob > entropy', () => {
-    const c = compareScores(new Map([[0, low], [1, high]]), labels, { low: 0, high: 1 }, 0.5, { rounds: 50 });
+    const c = compareScores(
+      new Map([
+        [0, low],
+        [1, high],
+      ]),
+      labels,
+      { low: 0, high: 1 },
+      0.5,
+      { rounds: 50 },
+    );
     const row = Object.fromEntries(c.rows.map((r) => [r.score, r]));
     assert.equal(row.entropy!.auroc, 0);
     assert.equal(row.max_prob!.auroc, 0.5);
@@ -69,7 +81,10 @@ describe('--compare-scores', () => {
     assert.equal(row.entropy!.accuracy, 0.5);
     assert.equal(row.max_prob!.accuracy, 0.75);
     assert.ok(row.margin!.accuracy_ci.lower < 1 && row.margin!.accuracy_ci.upper === 1);
-    assert.deepEqual(c.by_effort.map((e) => e.effort), [0]);
+    assert.deepEqual(
+      c.by_effort.map((e) => e.effort),
+      [0],
+    );
     assert.equal(c.by_effort[0]!.accuracy, 0.5);
   });
 

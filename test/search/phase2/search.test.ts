@@ -50,7 +50,13 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
     assert.deepEqual(meta.data, { source: FASHION_MNIST_DIR, split: 'train', images: 64, seed: 1 });
     assert.equal((meta.batch.accuracy * 100).toFixed(2), printed[4]);
     assert.ok(meta.pairs_tried.length >= 1 && meta.pairs_tried.at(-1).meets);
-    assert.deepEqual(meta.pairs_tried.slice(0, 2).map((p: { low: number; high: number }) => [p.low, p.high]), [[5, 6], [4, 6]].slice(0, meta.pairs_tried.length));
+    assert.deepEqual(
+      meta.pairs_tried.slice(0, 2).map((p: { low: number; high: number }) => [p.low, p.high]),
+      [
+        [5, 6],
+        [4, 6],
+      ].slice(0, meta.pairs_tried.length),
+    );
     assert.equal(meta.delay.cost, 'sim');
     assert.equal(meta.delay.hardware, 'zcu102');
     assert.ok(meta.delay.predicted_ms <= meta.delay.target_ms * 1.05);
@@ -90,7 +96,7 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
     assert.throws(() => readFileSync(join(dir, 'never.json')), /ENOENT/);
   });
 
-  it('refuses bad options readably, with typed errors (exit code by class) or commander\'s usage errors', async () => {
+  it("refuses bad options readably, with typed errors (exit code by class) or commander's usage errors", async () => {
     const parse = async (args: string[]) => {
       const program = new Command('pivot').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
       register(program);
@@ -114,7 +120,11 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
       [[...BASE, '--delay', '1', '--delta', '0.1'], 2, /--delta: applies with --max-drop only/],
       [[...BASE, '--delay', '1', '--max-drop', '2', '--delta', '0.1'], 2, /--max-drop: 2 is not a fraction in \(0, 1\)/],
       [[...BASE, '--delay', '1', '--max-drop', '0.02', '--delta', '1'], 2, /--delta: 1 is not a number in \(0, 1\)/],
-      [[...BASE, '--delay', '1', '--max-drop', '0.02', '--delta', '0.1', '--labels-free', '--loss', 'labelled'], 2, /--labels-free and --loss labelled contradict/],
+      [
+        [...BASE, '--delay', '1', '--max-drop', '0.02', '--delta', '0.1', '--labels-free', '--loss', 'labelled'],
+        2,
+        /--labels-free and --loss labelled contradict/,
+      ],
     ];
     for (const [args, code, message] of typed)
       await assert.rejects(parse(args), (err: PivotError) => {

@@ -20,7 +20,12 @@ describe('pair order', () => {
   it('starts from the most active efforts and never grows', () => {
     const order = pairOrder(EFFORTS);
     assert.equal(order.length, 21);
-    assert.deepEqual(order.slice(0, 4), [{ low: 5, high: 6 }, { low: 4, high: 6 }, { low: 3, high: 6 }, { low: 4, high: 5 }]);
+    assert.deepEqual(order.slice(0, 4), [
+      { low: 5, high: 6 },
+      { low: 4, high: 6 },
+      { low: 3, high: 6 },
+      { low: 4, high: 5 },
+    ]);
     assert.deepEqual(order.at(-1), { low: 0, high: 1 });
     for (const [i, p] of order.entries()) {
       assert.ok(p.low < p.high);
@@ -51,7 +56,7 @@ describe('pair selection on PIVOT-Sim delays', () => {
   const labels = new Int32Array(10);
   const grid = thresholdGrid(0.01);
 
-  it('charges D = D_L + F_H * D_H, PIVOT-Sim\'s pair delay with the low effort simulated with entropy', () => {
+  it("charges D = D_L + F_H * D_H, PIVOT-Sim's pair delay with the low effort simulated with entropy", () => {
     const costs = simulateEfforts(resolveVit(MODEL), loadHardware('zcu102'));
     const target = resolveTarget({ delayRatio: 10, tolerance: 0 }, delays);
     const order = pairOrder(EFFORTS);
@@ -77,13 +82,20 @@ describe('pair selection on PIVOT-Sim delays', () => {
     assert.equal(chosen, tried.at(-1));
     assert.ok(chosen.delay_ms! <= target.ms * 1.05);
     for (const t of tried.slice(0, -1)) assert.ok(t.delay_ms! > target.ms * 1.05 && !t.meets);
-    assert.deepEqual(tried.map(({ low, high }) => ({ low, high })), order.slice(0, tried.length));
+    assert.deepEqual(
+      tried.map(({ low, high }) => ({ low, high })),
+      order.slice(0, tried.length),
+    );
   });
 
   it('pick "accurate" tries every pair and keeps the most accurate that meets the target (earliest on a tie)', () => {
     // Efforts 5 and 4 are confidently wrong on some images (never escalated); the others are right.
     const preds = predictions(10);
-    for (const [effort, wrong] of [[5, 3], [4, 1]] as const) for (let i = 0; i < wrong; i++) preds.get(effort)!.classes[i] = 1;
+    for (const [effort, wrong] of [
+      [5, 3],
+      [4, 1],
+    ] as const)
+      for (let i = 0; i < wrong; i++) preds.get(effort)!.classes[i] = 1;
     const target = resolveTarget({ delayRatio: 10, tolerance: 0 }, delays);
     const first = selectPair(pairOrder(EFFORTS), preds, labels, delays, 0.5, grid, target, 'first');
     assert.deepEqual([first.chosen!.low, first.chosen!.high], [5, 6]);
@@ -105,7 +117,13 @@ describe('pair selection on PIVOT-Sim delays', () => {
 
   it('refuses targets given twice, not at all, or not positive', () => {
     const d: EffortDelays = delays;
-    for (const opts of [{ tolerance: 0.05 }, { delay: 1, delayRatio: 0.5, tolerance: 0.05 }, { delay: 0, tolerance: 0.05 }, { delayRatio: -1, tolerance: 0.05 }, { delay: 1, tolerance: -1 }])
+    for (const opts of [
+      { tolerance: 0.05 },
+      { delay: 1, delayRatio: 0.5, tolerance: 0.05 },
+      { delay: 0, tolerance: 0.05 },
+      { delayRatio: -1, tolerance: 0.05 },
+      { delay: 1, tolerance: -1 },
+    ])
       assert.throws(() => resolveTarget(opts, d), ConfigError);
   });
 });

@@ -29,7 +29,11 @@ function randomLogits(n: number, seed: number): number[] {
 
 /** A random pair on n images with labels cycling through the classes. */
 function randomPair(n: number, seed: number) {
-  return { low: fromLogits(randomLogits(n, seed)), high: fromLogits(randomLogits(n, seed + 1)), labels: Array.from({ length: n }, (_, i) => i % K) };
+  return {
+    low: fromLogits(randomLogits(n, seed)),
+    high: fromLogits(randomLogits(n, seed + 1)),
+    labels: Array.from({ length: n }, (_, i) => i % K),
+  };
 }
 
 describe('threshold grid', () => {
@@ -44,7 +48,11 @@ describe('threshold grid', () => {
   });
 
   it('refuses steps outside (0, 1]', () => {
-    for (const bad of [0, -0.1, 1.5, NaN]) assert.throws(() => thresholdGrid(bad), (e: Error) => e instanceof ConfigError && /--step/.test(e.message));
+    for (const bad of [0, -0.1, 1.5, NaN])
+      assert.throws(
+        () => thresholdGrid(bad),
+        (e: Error) => e instanceof ConfigError && /--step/.test(e.message),
+      );
   });
 });
 
