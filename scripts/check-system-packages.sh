@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs before `npm test`: the Debian packages the tests use for real (a Mosquitto broker and its
-# clients, ffmpeg, the Fashion-MNIST IDX files). Missing ones are installed when that is possible
+# clients, ffmpeg, the Fashion-MNIST IDX files, and PyTorch with torchvision for the test of the
+# Python fine-tuning script). Missing ones are installed when that is possible
 # (root, or sudo without a password, and apt-get); otherwise one message names them and the
 # command to run, and the tests do not start.
 # PIVOT_SYSTEM_ROOT prefixes the paths looked at (for testing this script).
@@ -11,6 +12,8 @@ missing=""
 [ -x "$root/usr/bin/mosquitto_sub" ] || missing="$missing mosquitto-clients"
 [ -x "$root/usr/bin/ffmpeg" ] || missing="$missing ffmpeg"
 [ -d "$root/usr/share/datasets/fashion-mnist" ] || missing="$missing dataset-fashion-mnist"
+[ -d "$root/usr/lib/python3/dist-packages/torch" ] || missing="$missing python3-torch"
+[ -d "$root/usr/lib/python3/dist-packages/torchvision" ] || missing="$missing python3-torchvision"
 missing="${missing# }"
 [ -z "$missing" ] && exit 0
 

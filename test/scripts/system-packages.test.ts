@@ -22,9 +22,10 @@ test('passes silently on this machine, which has the packages', () => {
 test('names only the missing packages and the command to install them, in one line, and fails', () => {
   const root = mkdtempSync(join(tmpdir(), 'pivot-sysroot-'));
   try {
-    // A system with Mosquitto and the dataset but no mosquitto_sub or ffmpeg, and no apt-get on PATH.
+    // A system with Mosquitto, the dataset and PyTorch but no mosquitto_sub or ffmpeg, and no apt-get on PATH.
     mkdirSync(join(root, 'usr', 'sbin'), { recursive: true });
     mkdirSync(join(root, 'usr', 'share', 'datasets', 'fashion-mnist'), { recursive: true });
+    for (const pkg of ['torch', 'torchvision']) mkdirSync(join(root, 'usr', 'lib', 'python3', 'dist-packages', pkg), { recursive: true });
     writeFileSync(join(root, 'usr', 'sbin', 'mosquitto'), '', { mode: 0o755 });
     const bin = join(root, 'bin');
     mkdirSync(bin);
