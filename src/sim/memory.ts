@@ -10,7 +10,7 @@
  * a staging FIFO between DRAM and the operand SRAMs (Fig. 5): every DRAM byte passes through
  * it, it adds no reuse.
  */
-import type { ArrayDims, Dataflow, Gemm, StreamedOperand } from './dataflow/index.js';
+import type { ArrayDims, Dataflow, Gemm, OperandTraffic, StreamedOperand } from './dataflow/index.js';
 import type { Hardware } from './hardware.js';
 
 export interface GemmTraffic {
@@ -37,9 +37,19 @@ function streamedFromDram(op: StreamedOperand, capacityElems: number): number {
   return op.reuseSet <= capacityElems ? op.elements : op.elements * op.passes;
 }
 
+/** SRAM <-> array traffic: every operand element once per pass; the same in both memory models. */
+function sramTraffic({ input, weight, output }: OperandTraffic): GemmTraffic['sram'] {
+  return {
+    inputReads: input.elements * input.passes,
+    weightReads: weight.elements * weight.passes,
+    outputWrites: output.elements * output.passes,
+  };
+}
+
 export function gemmTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, computeCycles: number): GemmTraffic {
   if (hw.memory === 'scalesim') return scaleSimTraffic(df, g, a, hw, computeCycles);
-  const { input, weight, output } = df.traffic(g, a);
+  const traffic = df.traffic(g, a);
+  const { input, weight, output } = traffic;
   const spills = output.passes > 1 && output.accumulatorSet > halfBufferElems(hw.sram_kb.output, hw.word_bytes);
   const dram = {
     inputReads: streamedFromDram(input, halfBufferElems(hw.sram_kb.input, hw.word_bytes)),
@@ -50,11 +60,7 @@ export function gemmTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, c
   const dramBytes = (dram.inputReads + dram.weightReads + dram.outputReads + dram.outputWrites) * hw.word_bytes;
   const transferCycles = Math.ceil(dramBytes / dramBytesPerCycle(hw));
   return {
-    sram: {
-      inputReads: input.elements * input.passes,
-      weightReads: weight.elements * weight.passes,
-      outputWrites: output.elements * output.passes,
-    },
+    sram: sramTraffic(traffic),
     dram,
     dramBytes,
     stallCycles: Math.max(0, transferCycles - computeCycles),
@@ -84,7 +90,8 @@ export function gemmTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, c
  * within 2% (test/sim/scalesim.test.ts); it is not a cycle-exact replay of its traces.
  */
 function scaleSimTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, computeCycles: number): GemmTraffic {
-  const { input, weight, output } = df.traffic(g, a);
+  const traffic = df.traffic(g, a);
+  const { input, weight, output } = traffic;
   const perCycle = dramBytesPerCycle(hw) / hw.word_bytes;
   const boundaries: { at: number; ready: number }[] = [];
   const dramReads = (op: StreamedOperand, sramKb: number): number => {
@@ -109,11 +116,7 @@ function scaleSimTraffic(df: Dataflow, g: Gemm, a: ArrayDims, hw: Hardware, comp
     if (late > 0) stall += 2 * late;
   }
   return {
-    sram: {
-      inputReads: input.elements * input.passes,
-      weightReads: weight.elements * weight.passes,
-      outputWrites: output.elements * output.passes,
-    },
+    sram: sramTraffic(traffic),
     dram,
     dramBytes: (dram.inputReads + dram.weightReads + dram.outputWrites) * hw.word_bytes,
     stallCycles: Math.round(stall),
