@@ -43,12 +43,19 @@ export function benchJson(report: BenchReport): string {
 
 const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
+/** The first words of either table: the model, this device and how it was timed. */
+function measuredOn(report: BenchReport): string {
+  const s = report.settings;
+  return (
+    `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
+    `${s.rounds} interleaved rounds x ${s.iterations} calls per effort)`
+  );
+}
+
 /** With a device profile: measured vs predicted ms per effort and for the pair, and the error. */
 function predictionTable(report: BenchReport): string {
-  const { settings: s, efforts, pair } = report;
-  const head =
-    `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
-    `${s.rounds} interleaved rounds x ${s.iterations} calls per effort) vs the device profile ${report.hardware}\n`;
+  const { efforts, pair } = report;
+  const head = `${measuredOn(report)} vs the device profile ${report.hardware}\n`;
   const t = new Table({
     head: ['effort', 'active', 'measured ms/img (median)', 'p95', 'predicted ms/img', 'error'],
     style: PLAIN,
@@ -81,11 +88,9 @@ function predictionTable(report: BenchReport): string {
 
 export function benchTable(report: BenchReport): string {
   if (report.hardware_kind === 'cpu') return predictionTable(report);
-  const { settings: s, efforts, pair } = report;
+  const { efforts, pair } = report;
   const full = efforts.full_effort;
-  const head =
-    `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
-    `${s.rounds} interleaved rounds x ${s.iterations} calls per effort) vs PIVOT-Sim on ${report.hardware}\n`;
+  const head = `${measuredOn(report)} vs PIVOT-Sim on ${report.hardware}\n`;
   const t = new Table({
     head: [
       'effort',
