@@ -36,6 +36,12 @@ export function matchLabel(folder: string, labels: readonly string[]): number | 
 
 const visible = (name: string) => !name.startsWith('.');
 
+/** The first few labels' slugs and how many there are: an ImageNet model has 1000, too many for one error message. */
+function someLabels(labels: readonly string[], shown = 6): string {
+  const first = labels.slice(0, shown).map((l) => slug(l));
+  return labels.length <= shown ? first.join(', ') : `${labels.length} labels: ${first.join(', ')}, ...`;
+}
+
 /** Image files under `dir`, recursively, in a stable (sorted) order. */
 export function listImages(dir: string): string[] {
   const found: string[] = [];
@@ -65,7 +71,7 @@ export function loadImageFolder(dir: string, labels: readonly string[]): Labelle
     if (label === undefined)
       throw new InputError(
         join(dir, entry.name),
-        `folder name matches no label; use a label, its slug or its index (${labels.map((l) => slug(l)).join(', ')})`,
+        `folder name matches no label; use a label, its slug or its index 0..${labels.length - 1} (${someLabels(labels)})`,
       );
     perClass.push(listImages(join(dir, entry.name)).map((file) => ({ source: file, name: file, label })));
   }

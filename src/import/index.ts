@@ -25,6 +25,7 @@ import { modelCard } from './card.js';
 import { type Detected, detectVit } from './detect.js';
 import { defaultLabels, readLabels } from './labels.js';
 import { defaultOpset, externalDataFiles, type ModelProto, readOnnx, writeOnnx } from './onnx.js';
+import { claimOutDir, removeStaleEfforts } from './out-dir.js';
 import { buildPreprocess, type PreprocessFlags } from './preprocessing.js';
 import { analysisModel, effortModel, withOutputs } from './surgery.js';
 
@@ -111,6 +112,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const notes: string[] = [];
   const images = o.images ?? 256;
   if (!Number.isInteger(images) || images < 2) throw new ConfigError(`--images: ${images}: CKA needs at least 2 calibration images`);
+  claimOutDir(out);
   const { model, bytes } = readOnnx(file);
   const detected: Detected = detectVit(model, file);
   const depth = detected.blocks.length;
@@ -215,6 +217,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   }
   manifest.efforts = efforts;
   await writeManifest();
+  const stale = removeStaleEfforts(out, manifest);
+  if (stale.length) notes.push(`--out: removed ${stale.join(', ')}, left by an earlier import and not efforts of this one`);
 
   if (calib.labelled) {
     const family = loadModelFamily(out);

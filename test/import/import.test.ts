@@ -5,11 +5,11 @@
  * passes `pivot search`, `pivot classify` and `pivot eval` unchanged.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, InputError } from '../../src/errors.js';
 import { runImport } from '../../src/import/index.js';
 import { encodeOnnx, externalDataFiles, readOnnx } from '../../src/import/onnx.js';
 import { loadModelFamily } from '../../src/model/manifest.js';
@@ -163,6 +163,85 @@ describe('pivot import (library)', () => {
     await assert.rejects(
       runImport({ model: fixture('tv-vit-opset17.onnx'), out: join(tmp, 'mixed-out'), calib: mixed, labels: fixture('labels.txt') }),
       /zebra/,
+    );
+  });
+
+  it('a calibration folder that names none of 1000 labels gets a short error: a few labels and the count', async () => {
+    // The fixture with a 1000-class head (its 5 rows repeated), as an ImageNet classifier has.
+    const { model } = readOnnx(fixture('tv-vit-opset17.onnx'));
+    const graph = model.graph!;
+    const rows = (name: string, width: number) => {
+      const tensor = graph.initializer!.find((t) => t.name === name)!;
+      const bytes = Buffer.from(tensor.rawData!);
+      tensor.rawData = Buffer.concat(
+        Array.from({ length: 1000 }, (_, i) => bytes.subarray((i % 5) * width * 4, ((i % 5) + 1) * width * 4)),
+      );
+      tensor.dims = width === 1 ? [1000] : [1000, width];
+    };
+    rows('heads.head.weight', 32);
+    rows('heads.head.bias', 1);
+    graph.output![0]!.type!.tensorType!.shape!.dim![1] = { dimValue: 1000 };
+    const file = join(tmp, 'vit-1000.onnx');
+    writeFileSync(file, encodeOnnx(model));
+    const labels = join(tmp, 'labels-1000.txt');
+    writeFileSync(labels, `${[...LABELS, ...Array.from({ length: 995 }, (_, i) => `class-${i + 5}`)].join('\n')}\n`);
+    const mixed = join(tmp, 'mixed-1000');
+    for (const folder of ['apple', 'zebra']) {
+      mkdirSync(join(mixed, folder), { recursive: true });
+      symlinkSync(join(CALIB, 'apple', 'apple-0.png'), join(mixed, folder, 'a.png'));
+    }
+    await assert.rejects(runImport({ model: file, out: join(tmp, 'out-1000'), calib: mixed, labels, threads: 1 }), (e) => {
+      assert.ok(e instanceof InputError && e.input === join(mixed, 'zebra'), String(e));
+      assert.match(e.reason, /index 0\.\.999 \(1000 labels: apple, bicycle, cloud, door, eagle, class-5, \.\.\.\)$/);
+      assert.ok(e.message.length < 300, `${e.message.length} characters`);
+      return true;
+    });
+  });
+
+  it('re-importing into the same --out removes the earlier effort files the new import does not write, and nothing else', async () => {
+    const out = join(tmp, 'reimport');
+    const options = { model: fixture('tv-vit-opset17.onnx'), out, calib: CALIB, labels: fixture('labels.txt'), threads: 1 };
+    await runImport(options);
+    const efforts = () =>
+      readdirSync(out)
+        .filter((f) => f.startsWith('effort-'))
+        .sort();
+    assert.deepEqual(efforts(), ['effort-1.onnx', 'effort-2.onnx', 'effort-3.onnx', 'effort-4.onnx']);
+    writeFileSync(join(out, 'deploy.json'), '{}\n'); // a user's file (pivot search --out) stays
+    mkdirSync(join(out, '.taps-interrupted')); // an interrupted import's spilled taps go
+    const again = await runImport({ ...options, efforts: [2] });
+    assert.deepEqual(efforts(), ['effort-2.onnx', 'effort-4.onnx']);
+    assert.ok(
+      again.notes.some((n) => n.includes('removed effort-1.onnx, effort-3.onnx')),
+      again.notes.join('\n'),
+    );
+    assert.ok(existsSync(join(out, 'deploy.json')));
+    assert.ok(!existsSync(join(out, '.taps-interrupted')));
+    assert.deepEqual(
+      loadModelFamily(out).manifest.efforts.map((e) => e.file),
+      ['effort-2.onnx', 'effort-4.onnx'],
+    );
+  });
+
+  it('a non-empty --out that no import wrote is refused before anything is written', async () => {
+    const foreign = join(tmp, 'photos');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'holiday.jpg'), 'not ours');
+    await assert.rejects(
+      runImport({ model: fixture('tv-vit-opset17.onnx'), out: foreign, calib: CALIB, labels: fixture('labels.txt'), threads: 1 }),
+      (e) =>
+        e instanceof ConfigError &&
+        /--out: .*photos is not empty and is not a family written by pivot import \(it holds holiday\.jpg\)/.test(e.message),
+    );
+    assert.deepEqual(readdirSync(foreign), ['holiday.jpg']);
+    // A family this repository ships (its manifest has no `imported`) is not overwritten either.
+    await assert.rejects(
+      runImport({
+        model: fixture('tv-vit-opset17.onnx'),
+        out: join(import.meta.dirname, '..', '..', 'models', 'fmnist-vit'),
+        calib: CALIB,
+      }),
+      ConfigError,
     );
   });
 
