@@ -16,9 +16,13 @@ import { CPU_COSTS, cpuFeatures, nnls, type CpuCosts, type CpuFeatures, type Vit
 import { buildWorkload } from '../sim/workload.js';
 
 export interface FitPoint {
+  /** The model family (its manifest name); the first source of the fit when absent. */
+  model?: string;
   effort: number;
+  /** An extra mask timed in place of the shipped effort's (bits, encoder 1 first); absent for the shipped effort. */
+  mask?: string;
   batch: number;
-  /** Measured median ms per image. */
+  /** Measured ms per image. */
   measured_ms: number;
 }
 
@@ -40,15 +44,32 @@ export interface DeviceFit {
 
 const predictNs = (costs: CpuCosts, f: CpuFeatures): number => CPU_COSTS.reduce((s, c) => s + costs[c] * f[c], 0);
 
-function featuresOf(source: VitSource, effort: number, batch: number): CpuFeatures {
-  const active = source.efforts.get(effort);
-  if (!active) throw new ConfigError(`effort ${effort}: not in ${source.vit.name}'s manifest`);
-  return cpuFeatures(buildWorkload(source.vit, active), batch);
+type Sources = VitSource | readonly VitSource[];
+
+function sourceOf(sources: Sources, model: string | undefined): VitSource {
+  const list: readonly VitSource[] = Array.isArray(sources) ? sources : [sources as VitSource];
+  const found = model === undefined ? list[0] : list.find((s) => s.vit.name === model);
+  if (!found) throw new ConfigError(`model ${model}: not among the fit's families (${list.map((s) => s.vit.name).join(', ')})`);
+  return found;
 }
 
-export function fitDevice(source: VitSource, points: readonly FitPoint[]): DeviceFit {
+/** The active mask a point timed. */
+function activeOf(sources: Sources, p: FitPoint): number[] {
+  const source = sourceOf(sources, p.model);
+  if (p.mask !== undefined) return [...p.mask].map(Number);
+  const active = source.efforts.get(p.effort);
+  if (!active) throw new ConfigError(`effort ${p.effort}: not in ${source.vit.name}'s manifest`);
+  return active;
+}
+
+function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
+  return cpuFeatures(buildWorkload(sourceOf(sources, p.model).vit, activeOf(sources, p)), p.batch);
+}
+
+/** The costs that best explain `points` (each timed on one of `sources`' families). */
+export function fitDevice(sources: Sources, points: readonly FitPoint[]): DeviceFit {
   if (points.length < 2) throw new ConfigError(`a device fit needs at least 2 measurements, got ${points.length}`);
-  const features = points.map((p) => featuresOf(source, p.effort, p.batch));
+  const features = points.map((p) => featuresOf(sources, p));
   // Relative residuals: divide each row and its target by the measured time (ns).
   const rows = features.map((f, i) => CPU_COSTS.map((c) => f[c] / (points[i]!.measured_ms * 1e6)));
   let weights = points.map(() => 1);
@@ -84,17 +105,44 @@ export function fitDevice(source: VitSource, points: readonly FitPoint[]): Devic
   };
 }
 
-/** Refit without every measurement of one effort, then predict that effort at `batch`: an out-of-sample check per effort. */
-export function leaveOneEffortOut(source: VitSource, points: readonly FitPoint[], batch: number): FittedPoint[] {
-  const efforts = [...new Set(points.map((p) => p.effort))].sort((a, b) => a - b);
-  return efforts.flatMap((effort) => {
-    const held = points.find((p) => p.effort === effort && p.batch === batch);
-    if (!held) return [];
-    const { costs } = fitDevice(
-      source,
-      points.filter((p) => p.effort !== effort),
-    );
-    const predicted_ms = predictNs(costs, featuresOf(source, effort, batch)) / 1e6;
-    return [{ ...held, predicted_ms, error: predicted_ms / held.measured_ms - 1 }];
+const attentions = (sources: Sources, p: FitPoint): number => activeOf(sources, p).reduce((a, b) => a + b, 0);
+
+/** Predicts `held` (shipped efforts at `batch`) from a fit on `train`. */
+function predictHeld(sources: Sources, train: readonly FitPoint[], held: readonly FitPoint[]): FittedPoint[] {
+  const { costs } = fitDevice(sources, train);
+  return held.map((p) => {
+    const predicted_ms = predictNs(costs, featuresOf(sources, p)) / 1e6;
+    return { ...p, predicted_ms, error: predicted_ms / p.measured_ms - 1 };
   });
+}
+
+/**
+ * Leave one effort out: for each shipped effort at `batch`, refit without every point of its
+ * family with as many active attentions (the shipped mask, the extra masks and every batch
+ * size: in the operation list they are the same effort) and predict it: an out-of-sample check.
+ */
+export function leaveOneEffortOut(sources: Sources, points: readonly FitPoint[], batch: number): FittedPoint[] {
+  const held = points.filter((p) => p.mask === undefined && p.batch === batch);
+  return held.flatMap((h) => {
+    const count = attentions(sources, h);
+    const same = (p: FitPoint) => p.model === h.model && attentions(sources, p) === count;
+    return predictHeld(
+      sources,
+      points.filter((p) => !same(p)),
+      [h],
+    );
+  });
+}
+
+/** Leave one family out (a fit pooled over several): predict each family's shipped efforts at `batch` from the others' points alone. */
+export function leaveOneModelOut(sources: Sources, points: readonly FitPoint[], batch: number): FittedPoint[] {
+  const models = [...new Set(points.map((p) => p.model))];
+  if (models.length < 2) return [];
+  return models.flatMap((model) =>
+    predictHeld(
+      sources,
+      points.filter((p) => p.model !== model),
+      points.filter((p) => p.model === model && p.mask === undefined && p.batch === batch),
+    ),
+  );
 }

@@ -6,7 +6,7 @@ export type { PairChoice, PairComparison, PairSide } from './pair.js';
 export { BENCH_DEFAULTS, BENCH_NOTE, defaultIterations, runBench } from './run.js';
 export type { BenchOptions, BenchReport } from './run.js';
 export { benchCsv, benchJson, benchTable, CSV_COLUMNS } from './report.js';
-export { fitDevice, leaveOneEffortOut } from './fit.js';
+export { fitDevice, leaveOneEffortOut, leaveOneModelOut } from './fit.js';
 export type { DeviceFit, FitPoint, FittedPoint } from './fit.js';
 export { FIT_DEFAULTS, fitTable, parseBatches, runFit } from './profile.js';
 export type { FitOptions, FitReport } from './profile.js';

@@ -8,20 +8,24 @@ import { basename } from 'node:path';
 import Table from 'cli-table3';
 import { stringify } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { loadModelFamily, ModelRuntime } from '../model/index.js';
+import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
 import { loadDeploy } from '../config/deploy.js';
 import { defaultDataset, openDataset } from '../data/index.js';
-import { checkCount, measureCases, type EffortTiming } from '../latency/index.js';
-import { CpuDeviceSchema, resolveVit, simulateEfforts, type CpuDevice } from '../sim/index.js';
+import { checkCount, driftCorrected, measureCases, type EffortTiming, type TimingCase } from '../latency/index.js';
+import { CpuDeviceSchema, resolveVit, simulateEfforts, type CpuDevice, type VitSource } from '../sim/index.js';
 import { compareEfforts } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
 import { measurePair } from './run.js';
 import { deviceDescription } from './device-info.js';
-import { fitDevice, leaveOneEffortOut, type FittedPoint, type FitPoint } from './fit.js';
+import { fitDevice, leaveOneEffortOut, leaveOneModelOut, type FittedPoint, type FitPoint } from './fit.js';
+import { extraMasks, familyWithMasks, maskBits, maskGraphs } from './masks.js';
 
 export interface FitOptions {
-  /** A model family directory, or (exclusive) a deploy file whose family is fitted and whose pair is checked. */
-  model?: string;
+  /**
+   * Model family directories (one, or several for a fit pooled over architectures), or
+   * (exclusive) a deploy file whose family is fitted and whose pair is checked.
+   */
+  model?: string | string[];
   deploy?: string;
   /** Where the profile is written (YAML). */
   out: string;
@@ -35,21 +39,25 @@ export interface FitOptions {
   warmup?: number;
   /** Optional measured average power in watts, copied into the profile. */
   powerW?: number;
+  /** Extra active masks timed per shipped effort (graphs cut from the full effort); 0 for none. */
+  masks?: number;
 }
 
-export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40 } as const;
+export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2 } as const;
 
 export interface FitReport {
   model: string;
   model_dir: string;
   file: string;
   profile: CpuDevice;
-  settings: { batches: number[]; threads: number; rounds: number; iterations: number };
+  settings: { batches: number[]; threads: number; rounds: number; iterations: number; masks: number };
   points: FittedPoint[];
   /** Robust-fit weight per point (below 1: down-weighted as disturbed). */
   weights: number[];
   /** Each effort at the profile's batch, predicted by a fit that never saw that effort. */
   leave_one_out: FittedPoint[];
+  /** With several families: each family's efforts predicted by a fit on the other families alone. */
+  leave_one_model_out: FittedPoint[];
   /** With a deploy file: the deployed pair, predicted by the new profile vs measured in the same run. */
   pair: PairComparison | null;
   rms_error: number;
@@ -64,6 +72,31 @@ export function parseBatches(text: string): number[] {
   return values;
 }
 
+interface FittedFamily {
+  family: ModelFamily;
+  source: VitSource;
+  runtime: ModelRuntime;
+  cases: (TimingCase & { point: Omit<FitPoint, 'measured_ms'> })[];
+}
+
+/** A family's timing cases: every effort at every batch size, plus the extra masks' graphs. */
+async function prepareFamily(family: ModelFamily, batches: readonly number[], perEffort: number, threads: number): Promise<FittedFamily> {
+  const masks = perEffort > 0 ? await maskGraphs(family, extraMasks(family, perEffort)) : [];
+  const runtime = new ModelRuntime(familyWithMasks(family, masks), { intraOpThreads: threads });
+  const model = family.manifest.name;
+  const effortOfCount = new Map(family.manifest.efforts.map((e) => [e.active.reduce((a: number, b) => a + b, 0), e.effort]));
+  const cases = batches.flatMap((batch) => [
+    ...family.manifest.efforts.map((e) => ({ effort: e.effort, batch, runtime, point: { model, effort: e.effort, batch } })),
+    ...masks.map((g) => ({
+      effort: g.id,
+      batch,
+      runtime,
+      point: { model, effort: effortOfCount.get(g.active.reduce((a, b) => a + b, 0))!, mask: maskBits(g.active), batch },
+    })),
+  ]);
+  return { family, source: resolveVit(family.dir), runtime, cases };
+}
+
 export async function runFit(opts: FitOptions): Promise<FitReport> {
   const batches = opts.batches ?? [...FIT_DEFAULTS.batches];
   const settings = {
@@ -71,35 +104,41 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     threads: checkCount('--threads', opts.threads ?? FIT_DEFAULTS.threads),
     rounds: checkCount('--rounds', opts.rounds ?? FIT_DEFAULTS.rounds),
     iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
+    masks: checkCount('--fit-masks', opts.masks ?? FIT_DEFAULTS.masks, 0),
   };
   if (opts.powerW !== undefined && !(opts.powerW > 0))
     throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
   if ((opts.model === undefined) === (opts.deploy === undefined)) throw new ConfigError('--fit: give --model or --deploy (one of them)');
   const deployment = opts.deploy !== undefined ? loadDeploy(opts.deploy) : undefined;
-  const family = deployment?.family ?? loadModelFamily(opts.model!);
-  const dataPath = deployment ? defaultDataset(family, 'measure') : undefined;
-  const dataset = dataPath === undefined ? undefined : openDataset(dataPath, family.manifest.labels);
-  const source = resolveVit(family.dir);
-  const efforts = family.manifest.efforts.map((e) => e.effort);
-  const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });
+  const families = deployment ? [deployment.family] : [opts.model!].flat().map((dir) => loadModelFamily(dir));
+  const names = families.map((f) => f.manifest.name);
+  if (new Set(names).size !== names.length) throw new ConfigError(`--model: the same family twice (${names.join(', ')})`);
+  const dataPath = deployment ? defaultDataset(families[0]!, 'measure') : undefined;
+  const dataset = dataPath === undefined ? undefined : openDataset(dataPath, families[0]!.manifest.labels);
+  const prepared: FittedFamily[] = [];
   let points: FitPoint[];
   let timings: EffortTiming[];
   let choice: PairChoice | undefined;
   try {
-    const cases = batches.flatMap((batch) => efforts.map((effort) => ({ effort, batch })));
-    timings = await measureCases(runtime, cases, {
+    for (const family of families) prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads));
+    const cases = prepared.flatMap((f) => f.cases);
+    timings = await measureCases(prepared[0]!.runtime, cases, {
       batch: batches[0]!,
       rounds: settings.rounds,
       iterations: settings.iterations,
       warmup: opts.warmup,
     });
-    points = timings.map((t) => ({ effort: t.effort, batch: t.batch, measured_ms: t.medianMs }));
+    // Each case's time in a typical round of the run (drift between rounds removed: src/latency/drift.ts).
+    const level = driftCorrected(timings);
+    timings = timings.map((t, i) => ({ ...t, medianMs: level[i]! }));
+    points = cases.map((c, i) => ({ ...c.point, measured_ms: level[i]! }));
     // Right after the timing, in the same run: the deployed cascade at the profile's batch.
-    if (deployment && dataset) choice = await measurePair(runtime, deployment, dataset, batches[0]!);
+    if (deployment && dataset) choice = await measurePair(prepared[0]!.runtime, deployment, dataset, batches[0]!);
   } finally {
-    await runtime.close();
+    await Promise.all(prepared.map((f) => f.runtime.close()));
   }
-  const fit = fitDevice(source, points);
+  const sources = prepared.map((f) => f.source);
+  const fit = fitDevice(sources, points);
   const profile = CpuDeviceSchema.parse({
     kind: 'cpu',
     name: basename(opts.out).replace(/\.[^.]*$/, ''),
@@ -109,7 +148,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     costs_ns: fit.costs,
     ...(opts.powerW !== undefined ? { power_w: opts.powerW } : {}),
     fit: {
-      model: family.manifest.name,
+      model: names.join(' + '),
       points: points.length,
       batches,
       rms_error: fit.rms_error,
@@ -124,23 +163,25 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   }
   let pair: PairComparison | null = null;
   if (choice) {
-    const costs = simulateEfforts(source, profile);
+    const costs = simulateEfforts(sources[0]!, profile);
+    const shipped = new Set(families[0]!.manifest.efforts.map((e) => e.effort));
     const compared = compareEfforts(
-      timings.filter((t) => t.batch === batches[0]),
+      timings.filter((t) => t.batch === batches[0] && shipped.has(t.effort)),
       costs,
     );
     pair = comparePair(compared, costs, choice);
   }
   return {
-    model: family.manifest.name,
-    model_dir: family.dir,
+    model: names.join(' + '),
+    model_dir: families.map((f) => f.dir).join(', '),
     file: opts.out,
     pair,
     profile,
     settings,
     points: fit.points,
     weights: fit.weights,
-    leave_one_out: leaveOneEffortOut(source, points, batches[0]!),
+    leave_one_out: leaveOneEffortOut(sources, points, batches[0]!),
+    leave_one_model_out: leaveOneModelOut(sources, points, batches[0]!),
     rms_error: fit.rms_error,
     max_error: fit.max_error,
   };
@@ -150,7 +191,21 @@ const PLAIN = { head: [], border: [] };
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
+/** A point's label: family (when several), effort, and the extra mask it timed. */
+function label(p: FitPoint, several: boolean): string {
+  return `${several ? `${p.model} ` : ''}${p.effort}${p.mask !== undefined ? ` (${p.mask})` : ''}`;
+}
+
+function checkTable(title: string, rows: readonly FittedPoint[], several: boolean): string {
+  const t = new Table({ head: ['effort', 'measured ms/img', title, 'error'], style: PLAIN, chars: COMPACT });
+  for (const p of rows) t.push([label(p, several), p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error)]);
+  return t.toString();
+}
+
+const worst = (rows: readonly FittedPoint[]) => pct(Math.max(...rows.map((p) => Math.abs(p.error)))).slice(1);
+
 export function fitTable(r: FitReport): string {
+  const several = r.leave_one_model_out.length > 0;
   const costs = new Table({ head: ['cost', 'ns'], style: PLAIN, chars: COMPACT });
   for (const [k, v] of Object.entries(r.profile.costs_ns)) costs.push([k, v.toPrecision(4)]);
   const pts = new Table({
@@ -159,17 +214,21 @@ export function fitTable(r: FitReport): string {
     chars: COMPACT,
   });
   r.points.forEach((p, i) =>
-    pts.push([p.effort, p.batch, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error), r.weights[i]!.toFixed(2)]),
+    pts.push([label(p, several), p.batch, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error), r.weights[i]!.toFixed(2)]),
   );
-  const loo = new Table({ head: ['effort', 'measured ms/img', 'predicted (effort left out)', 'error'], style: PLAIN, chars: COMPACT });
-  for (const p of r.leave_one_out) loo.push([p.effort, p.measured_ms.toFixed(4), p.predicted_ms.toFixed(4), pct(p.error)]);
   const s = r.settings;
-  const worst = Math.max(...r.leave_one_out.map((p) => Math.abs(p.error)));
+  const extra = r.points.filter((p) => p.mask !== undefined).length / s.batches.length;
   return (
     `${r.model}: device profile ${r.file} (${r.profile.device})\n` +
-    `fitted on ${r.points.length} medians: ${r.points.length / s.batches.length} efforts x batches ${s.batches.join(', ')} (${s.rounds} interleaved rounds)\n` +
+    `fitted on ${r.points.length} drift-corrected medians: ${r.points.length / s.batches.length - extra} efforts and ${extra} extra masks x batches ` +
+    `${s.batches.join(', ')} (${s.rounds} interleaved rounds)\n` +
     `${costs.toString()}\nresiduals (relative): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
-    `leave one effort out, batch ${r.profile.batch}: worst ${pct(worst).slice(1)}\n${loo.toString()}\n` +
+    `leave one effort out (every mask with as many attentions), batch ${r.profile.batch}: worst ${worst(r.leave_one_out)}\n` +
+    `${checkTable('predicted (effort left out)', r.leave_one_out, several)}\n` +
+    (several
+      ? `leave one family out, batch ${r.profile.batch}: worst ${worst(r.leave_one_model_out)}\n` +
+        `${checkTable('predicted (family left out)', r.leave_one_model_out, several)}\n`
+      : '') +
     (r.pair
       ? `deployed pair ${r.pair.low} -> ${r.pair.high} (Th ${r.pair.threshold}), F_L = ${r.pair.f_l.toFixed(4)} on ${r.pair.images} images: ` +
         `D_L + F_H*D_H measured ${r.pair.measured.pair_ms.toFixed(4)} ms/img, predicted ${r.pair.simulated.pair_ms.toFixed(4)} (${pct(r.pair.error)})\n`

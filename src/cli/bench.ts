@@ -24,7 +24,11 @@ export function register(program: Command): void {
     .description(
       "measure each effort's latency on this device (onnxruntime-node) and compare its ratio to the full effort with PIVOT-Sim's",
     )
-    .option('--model <dir>', 'model family directory (per-effort comparison only; no pair)')
+    .option(
+      '--model <dir>',
+      'model family directory (per-effort comparison only; no pair); with --fit it may be repeated for one profile fitted on several families',
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
+    )
     .option('--deploy <file>', 'deploy config: its model family and the pair D_L + F_H*D_H (default: deploy/deploy.json of the package)')
     .option(
       '--hw <preset|file>',
@@ -36,6 +40,7 @@ export function register(program: Command): void {
       'measure every effort at several batch sizes and write a fitted device profile (kind: cpu) for pivot sim/search/bench --hw',
     )
     .option('--fit-batches <list>', "batch sizes measured for --fit; the first is the profile's batch (default 1,2,4)", parseBatches)
+    .option('--fit-masks <n>', 'extra active masks timed per effort for --fit, cut from the full-effort graph (default 2; 0 for none)', integer)
     .option('--power <watts>', 'measured average power for the profile written by --fit (energy = power x delay)', number)
     .option('--batch <n>', `images per onnxruntime call (default ${BENCH_DEFAULTS.batch}, or the device profile's)`, integer)
     .option('--threads <n>', `onnxruntime intra-op threads (default ${BENCH_DEFAULTS.threads}, or the device profile's)`, integer)
@@ -56,8 +61,19 @@ export function register(program: Command): void {
     // The integers' ranges are checked by runBench (so library callers get the same errors).
     .action(
       async (
-        opts: BenchOptions & { json?: boolean; out?: string; chart?: string; fit?: string; fitBatches?: number[]; power?: number },
+        cli: Omit<BenchOptions, 'model'> & {
+          model?: string[];
+          json?: boolean;
+          out?: string;
+          chart?: string;
+          fit?: string;
+          fitBatches?: number[];
+          fitMasks?: number;
+          power?: number;
+        },
       ) => {
+        const { model: models, ...rest } = cli;
+        const opts = { ...rest, model: models?.[0] };
         if (opts.fit !== undefined) {
           for (const [flag, set] of [
             ['--hw', opts.hw ?? opts.hardware],
@@ -69,7 +85,8 @@ export function register(program: Command): void {
           ] as const)
             if (set !== undefined)
               throw new ConfigError(`--fit measures and writes a profile: drop ${flag} (use --fit-batches for the batch sizes)`);
-          const target = opts.model !== undefined ? { model: opts.model } : { deploy: opts.deploy ?? defaultDeployPath() };
+          if (models !== undefined && opts.deploy !== undefined) throw new ConfigError('--model and --deploy: give one or the other');
+          const target = models !== undefined ? { model: models } : { deploy: opts.deploy ?? defaultDeployPath() };
           const report = await runFit({
             ...target,
             out: opts.fit,
@@ -79,12 +96,15 @@ export function register(program: Command): void {
             iterations: opts.iterations,
             warmup: opts.warmup,
             powerW: opts.power,
+            masks: opts.fitMasks,
           });
           process.stderr.write(`wrote ${report.file}\n`);
           process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));
           return;
         }
-        if (opts.fitBatches !== undefined || opts.power !== undefined) throw new ConfigError('--fit-batches and --power go with --fit');
+        if (opts.fitBatches !== undefined || opts.fitMasks !== undefined || opts.power !== undefined)
+          throw new ConfigError('--fit-batches, --fit-masks and --power go with --fit');
+        if ((models?.length ?? 0) > 1) throw new ConfigError('--model: give it once (several families are for --fit)');
         const report = await runBench(opts);
         if (opts.out) {
           try {

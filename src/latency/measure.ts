@@ -30,6 +30,8 @@ export interface EffortTiming {
   medianMs: number;
   /** 95th percentile over the timed calls, in ms per image. */
   p95Ms: number;
+  /** Median per round, in ms per image (round r of every case ran in the same stretch of time: see drift.ts). */
+  roundMs: number[];
 }
 
 /** `value` must be an integer >= min; names the option in the error. */
@@ -50,6 +52,8 @@ export async function measureEfforts(runtime: ModelRuntime, efforts: readonly nu
 export interface TimingCase {
   effort: number;
   batch: number;
+  /** The family the effort belongs to, when not the runtime passed to measureCases (several families timed in one run). */
+  runtime?: ModelRuntime;
 }
 
 /**
@@ -63,24 +67,27 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
   const iterations = checkCount('--iterations', options.iterations);
   const warmup = checkCount('warmup', options.warmup ?? 10, 0);
   for (const c of cases) checkCount('--batch', c.batch);
-  const sessions = await Promise.all(cases.map((c) => runtime.session(c.effort)));
+  const sessions = await Promise.all(cases.map((c) => (c.runtime ?? runtime).session(c.effort)));
   const calls = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)));
   // One fixed, non-constant input per batch size, shared by all efforts (the same work for each).
   const inputs = cases.map((c, k) => new Float32Array(c.batch * (sessions[k]?.sampleSize ?? 0)).map((_, i) => Math.sin(i)));
   for (const [k, session] of sessions.entries()) for (let i = 0; i < warmup; i++) await session.run(inputs[k]!, cases[k]!.batch);
 
   const perCall = sessions.map(() => [] as number[]);
+  const perRound = sessions.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++)
     for (let k = 0; k < sessions.length; k++) {
       // Rotating the order keeps any case from always running right after the same neighbour.
       const s = (k + r) % sessions.length;
       const { batch } = cases[s]!;
+      const round: number[] = [];
       for (let i = 0; i < calls[s]!; i++) {
         const start = process.hrtime.bigint();
         await sessions[s]!.run(inputs[s]!, batch);
-        const ms = Number(process.hrtime.bigint() - start) / 1e6 / batch;
-        perCall[s]!.push(ms);
+        round.push(Number(process.hrtime.bigint() - start) / 1e6 / batch);
       }
+      perCall[s]!.push(...round);
+      perRound[s]!.push(median(round));
     }
   return cases.map(({ effort, batch }, s) => {
     const sorted = [...perCall[s]!].sort((a, b) => a - b);
@@ -90,6 +97,7 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
       calls: sorted.length,
       medianMs: median(sorted),
       p95Ms: quantileSorted(sorted, 0.95),
+      roundMs: perRound[s]!,
     };
   });
 }

@@ -29,7 +29,13 @@ describe('pivot bench --fit / --hw', () => {
     assert.equal(loaded.name, 'this-cpu');
     assert.equal(loaded.power_w, 6);
     assert.equal(loaded.fit?.points, report.points.length);
-    assert.equal(report.points.length, 2 * report.leave_one_out.length);
+    // 7 efforts and 2 extra masks for each of efforts 1..5, at 2 batch sizes; leave-one-out predicts the shipped efforts at batch 1.
+    assert.equal(report.points.length, 2 * (7 + 10));
+    assert.equal(report.points.filter((p) => p.mask !== undefined).length, 2 * 10);
+    assert.deepEqual(
+      report.leave_one_out.map((p) => p.effort),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
     for (const p of report.points) assert.ok(Math.abs(p.predicted_ms / p.measured_ms - 1 - p.error) < 1e-12);
     assert.ok(report.pair && report.pair.low < report.pair.high);
     const costs = simulateEfforts(resolveVit(MODEL_DIR), loaded);
