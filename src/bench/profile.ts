@@ -11,11 +11,11 @@ import { ConfigError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
 import { loadDeploy } from '../config/deploy.js';
 import { defaultDataset, openDataset } from '../data/index.js';
-import { checkCount, driftCorrected, measureCases, type EffortTiming, type TimingCase } from '../latency/index.js';
+import { checkCount, driftCorrected, measureCases, type Clock, type EffortTiming, type TimingCase } from '../latency/index.js';
 import { CpuDeviceSchema, resolveVit, simulateEfforts, type CpuDevice, type VitSource } from '../sim/index.js';
 import { compareEfforts } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
-import { measurePair } from './run.js';
+import { checkClock, measurePair } from './run.js';
 import { deviceDescription } from './device-info.js';
 import { fitDevice, leaveOneEffortOut, leaveOneModelOut, type FittedPoint, type FitPoint } from './fit.js';
 import { extraMasks, familyWithMasks, maskBits, maskGraphs } from './masks.js';
@@ -41,6 +41,8 @@ export interface FitOptions {
   powerW?: number;
   /** Extra active masks timed per shipped effort (graphs cut from the full effort); 0 for none. */
   masks?: number;
+  /** Call time: wall-clock (default) or the process's CPU time (one thread; robust to other jobs on the machine). */
+  clock?: Clock;
 }
 
 export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2 } as const;
@@ -50,7 +52,7 @@ export interface FitReport {
   model_dir: string;
   file: string;
   profile: CpuDevice;
-  settings: { batches: number[]; threads: number; rounds: number; iterations: number; masks: number };
+  settings: { batches: number[]; threads: number; rounds: number; iterations: number; masks: number; clock: Clock };
   points: FittedPoint[];
   /** Robust-fit weight per point (below 1: down-weighted as disturbed). */
   weights: number[];
@@ -105,7 +107,9 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     rounds: checkCount('--rounds', opts.rounds ?? FIT_DEFAULTS.rounds),
     iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
     masks: checkCount('--fit-masks', opts.masks ?? FIT_DEFAULTS.masks, 0),
+    clock: 'wall' as Clock,
   };
+  settings.clock = checkClock(opts.clock ?? 'wall', settings.threads);
   if (opts.powerW !== undefined && !(opts.powerW > 0))
     throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
   if ((opts.model === undefined) === (opts.deploy === undefined)) throw new ConfigError('--fit: give --model or --deploy (one of them)');
@@ -127,6 +131,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
       rounds: settings.rounds,
       iterations: settings.iterations,
       warmup: opts.warmup,
+      clock: settings.clock,
     });
     // Each case's time in a typical round of the run (drift between rounds removed: src/latency/drift.ts).
     const level = driftCorrected(timings);
@@ -144,6 +149,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     name: basename(opts.out).replace(/\.[^.]*$/, ''),
     device: `${deviceDescription()}, onnxruntime-node, ${settings.threads} intra-op thread(s)`,
     threads: settings.threads,
+    clock: settings.clock,
     batch: batches[0],
     costs_ns: fit.costs,
     ...(opts.powerW !== undefined ? { power_w: opts.powerW } : {}),
@@ -221,7 +227,7 @@ export function fitTable(r: FitReport): string {
   return (
     `${r.model}: device profile ${r.file} (${r.profile.device})\n` +
     `fitted on ${r.points.length} drift-corrected medians: ${r.points.length / s.batches.length - extra} efforts and ${extra} extra masks x batches ` +
-    `${s.batches.join(', ')} (${s.rounds} interleaved rounds)\n` +
+    `${s.batches.join(', ')} (${s.rounds} interleaved rounds, ${s.clock} clock)\n` +
     `${costs.toString()}\nresiduals (relative): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
     `leave one effort out (every mask with as many attentions), batch ${r.profile.batch}: worst ${worst(r.leave_one_out)}\n` +
     `${checkTable('predicted (effort left out)', r.leave_one_out, several)}\n` +

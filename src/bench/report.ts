@@ -48,7 +48,7 @@ function measuredOn(report: BenchReport): string {
   const s = report.settings;
   return (
     `${report.model}: measured on ${report.device.cpu} (onnxruntime-node, ${s.threads} thread(s), batch ${s.batch}, ` +
-    `${s.rounds} interleaved rounds x ${s.iterations} calls per effort)`
+    `${s.rounds} interleaved rounds x ${s.iterations} calls per effort${s.clock === 'cpu' ? ', CPU-time clock' : ''})`
   );
 }
 

@@ -9,7 +9,7 @@ import { defaultDeployPath, loadDeploy, type Deployment } from '../config/deploy
 import { defaultDataset, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
 import { ConfigError, InputError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
-import { checkCount, measureEfforts } from '../latency/index.js';
+import { CLOCKS, checkCount, measureEfforts, type Clock } from '../latency/index.js';
 import { isCpuDevice, loadHardware, resolveVit, simulateEfforts, type CpuDevice } from '../sim/index.js';
 import { compareEfforts, type EffortsComparison } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
@@ -25,6 +25,8 @@ export interface BenchOptions {
   batch?: number;
   /** onnxruntime intra-op threads (default 1: the single-core cost, steadier on a shared machine). */
   threads?: number;
+  /** Call time: wall-clock (default) or the process's CPU time (one thread; see src/latency/measure.ts); a profile's own by default. */
+  clock?: Clock;
   rounds?: number;
   iterations?: number;
   warmup?: number;
@@ -45,7 +47,7 @@ export interface BenchReport {
   /** `cpu`: the hardware is a measured device profile, so its ms are predictions of this device's (compare `error`). */
   hardware_kind: 'cpu' | 'accelerator';
   device: { cpu: string; cores: number; node: string };
-  settings: { batch: number; threads: number; rounds: number; iterations: number };
+  settings: { batch: number; threads: number; rounds: number; iterations: number; clock: Clock };
   efforts: EffortsComparison;
   /** Null with --model, or when no labelled set is available. */
   pair: PairComparison | null;
@@ -55,11 +57,19 @@ export interface BenchReport {
 export const BENCH_NOTE =
   'Absolute times differ by design (this CPU is not the simulated accelerator): compare the ratios to the full effort and the rank order.';
 
+/** The CPU clock sums every thread's time, so it measures a call's duration only with one thread. */
+export function checkClock(clock: Clock, threads: number): Clock {
+  if (!CLOCKS.includes(clock)) throw new ConfigError(`--clock: expected ${CLOCKS.join(' or ')}, got ${JSON.stringify(clock)}`);
+  if (clock === 'cpu' && threads !== 1)
+    throw new ConfigError(`--clock cpu: needs --threads 1 (CPU time adds up the ${threads} threads' time), got --threads ${threads}`);
+  return clock;
+}
+
 function profileNote(p: CpuDevice, s: BenchReport['settings']): string {
   const fitted = p.fit ? `fitted on ${p.fit.model}, batch ${p.batch}, ${p.threads} thread(s)` : `batch ${p.batch}, ${p.threads} thread(s)`;
   const mismatch =
-    p.batch !== s.batch || p.threads !== s.threads
-      ? ` Measured at batch ${s.batch} with ${s.threads} thread(s): the profile's predictions are for its own batch and threads.`
+    p.batch !== s.batch || p.threads !== s.threads || p.clock !== s.clock
+      ? ` Measured at batch ${s.batch} with ${s.threads} thread(s), ${s.clock} clock: the profile's predictions are for its own batch, threads and clock (${p.clock}).`
       : '';
   return `Predicted ms come from the device profile ${p.name} (${fitted}); error = predicted / measured - 1.${mismatch}`;
 }
@@ -104,6 +114,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     threads: checkCount('--threads', opts.threads ?? profile?.threads ?? BENCH_DEFAULTS.threads),
     rounds: checkCount('--rounds', opts.rounds ?? BENCH_DEFAULTS.rounds),
     iterations: checkCount('--iterations', opts.iterations ?? defaultIterations(batch)),
+    clock: checkClock(opts.clock ?? profile?.clock ?? 'wall', opts.threads ?? profile?.threads ?? BENCH_DEFAULTS.threads),
   };
   if (opts.limit !== undefined) checkCount('--limit', opts.limit);
   const { family, deployment } = chooseFamily(opts);

@@ -44,6 +44,10 @@ export function register(program: Command): void {
     .option('--power <watts>', 'measured average power for the profile written by --fit (energy = power x delay)', number)
     .option('--batch <n>', `images per onnxruntime call (default ${BENCH_DEFAULTS.batch}, or the device profile's)`, integer)
     .option('--threads <n>', `onnxruntime intra-op threads (default ${BENCH_DEFAULTS.threads}, or the device profile's)`, integer)
+    .option(
+      '--clock <wall|cpu>',
+      "call time: wall-clock, or the process's CPU time (1 thread; robust to other jobs on a shared machine) (default wall, or the device profile's)",
+    )
     .option('--rounds <n>', `interleaved rounds over all efforts (default ${BENCH_DEFAULTS.rounds})`, integer)
     .option('--iterations <n>', 'timed calls per effort per round (default: 200 images per round, at least 10 calls)', integer)
     .option('--warmup <n>', 'untimed calls per effort before the first round (default 10; fewer for large models)', integer)
@@ -97,6 +101,7 @@ export function register(program: Command): void {
             warmup: opts.warmup,
             powerW: opts.power,
             masks: opts.fitMasks,
+            clock: opts.clock,
           });
           process.stderr.write(`wrote ${report.file}\n`);
           process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));

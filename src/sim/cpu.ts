@@ -1,6 +1,6 @@
 /**
  * PIVOT-Sim on a measured device (`kind: cpu`, device.ts): every operation of the simulator's
- * list costs its fitted per-MAC or per-element time plus a per-operation call overhead, and
+ * list costs its fitted per-MAC (and per operand byte) or per-element time plus a per-operation call overhead, and
  * each runtime call a fixed cost; call costs are shared by the images of a batch. The delay is
  * the sum (operations run one after the other on the CPU), energy = power_w x delay.
  */
@@ -12,11 +12,22 @@ export type CpuFeatures = Record<CpuCostName, number>;
 
 const ATTENTION_KINDS = new Set(['qk', 'smv']);
 
-/** The cost that scales op's work (MACs or elements) and how much work it has, per image. */
-function work(op: Op): { cost: CpuCostName | 'entropy'; amount: number } {
-  if (op.unit === 'pl')
-    return { cost: ATTENTION_KINDS.has(op.kind) ? 'attention_mac' : 'gemm_mac', amount: op.gemm.m * op.gemm.k * op.gemm.n * op.repeat };
-  return { cost: op.kind, amount: op.elements };
+type Work = { cost: CpuCostName | 'entropy'; amount: number };
+
+/**
+ * The costs that scale op's work and how much of each it has, per image at `batch` images per
+ * call: a GEMM's MACs and operand bytes (a linear layer's weight is read once per call; the
+ * attention products' second operand is an activation, per image), an element-wise op's elements.
+ */
+function work(op: Op, batch: number): Work[] {
+  if (op.unit === 'host') return [{ cost: op.kind, amount: op.elements }];
+  const { m, k, n } = op.gemm;
+  const attention = ATTENTION_KINDS.has(op.kind);
+  const bytes = 4 * op.repeat * (m * k + m * n + (attention ? k * n : (k * n) / batch));
+  return [
+    { cost: attention ? 'attention_mac' : 'gemm_mac', amount: m * k * n * op.repeat },
+    { cost: 'gemm_byte', amount: bytes },
+  ];
 }
 
 /**
@@ -27,10 +38,7 @@ export function cpuFeatures(ops: readonly Op[], batch: number): CpuFeatures {
   const f = Object.fromEntries(CPU_COSTS.map((c) => [c, 0])) as CpuFeatures;
   f.inference = 1 / batch;
   f.op_call = ops.filter((op) => op.kind !== 'entropy').length / batch;
-  for (const op of ops) {
-    const { cost, amount } = work(op);
-    if (cost !== 'entropy') f[cost] += amount;
-  }
+  for (const op of ops) for (const { cost, amount } of work(op, batch)) if (cost !== 'entropy') f[cost] += amount;
   return f;
 }
 
@@ -49,8 +57,7 @@ export function simulateCpu(ops: readonly Op[], dev: CpuDevice, meta: RunMeta): 
     },
   ];
   for (const op of ops) {
-    const { cost, amount } = work(op);
-    const ns = (op.kind === 'entropy' ? 0 : c.op_call / dev.batch) + c[cost] * amount;
+    const ns = (op.kind === 'entropy' ? 0 : c.op_call / dev.batch) + work(op, dev.batch).reduce((s, w) => s + c[w.cost] * w.amount, 0);
     layers.push({
       name: op.name,
       kind: op.kind,

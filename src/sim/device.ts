@@ -7,6 +7,7 @@
  * Cost of one operation list for `batch` images per runtime call, per image:
  *   inference / batch + op_call x operations / batch
  *   + gemm_mac x linear-layer MACs + attention_mac x QK^T/SMxV MACs
+ *   + gemm_byte x GEMM operand bytes (weights once per call, so / batch)
  *   + softmax, layernorm, gelu, add, entropy (ns per element) x elements.
  */
 import { z } from 'zod';
@@ -22,6 +23,13 @@ export const CpuCostsSchema = z.strictObject({
   gemm_mac: cost,
   /** Per multiply-accumulate of the attention products QK^T and SMxV (small per-head matrices). */
   attention_mac: cost,
+  /**
+   * Per byte of every GEMM's operands (float32 input, weight and output; a weight is read once
+   * per call, so it is shared by the batch): the part of a GEMM's time that scales with the data
+   * it moves rather than its MACs, which is what makes small, low-intensity GEMMs slow per MAC.
+   * Absent in profiles written before it existed (0).
+   */
+  gemm_byte: cost.default(0),
   softmax: cost,
   layernorm: cost,
   gelu: cost,
@@ -31,7 +39,7 @@ export const CpuCostsSchema = z.strictObject({
   entropy: cost.default(0),
 });
 
-export const CPU_COSTS = ['inference', 'op_call', 'gemm_mac', 'attention_mac', 'softmax', 'layernorm', 'gelu', 'add'] as const;
+export const CPU_COSTS = ['inference', 'op_call', 'gemm_mac', 'attention_mac', 'gemm_byte', 'softmax', 'layernorm', 'gelu', 'add'] as const;
 export type CpuCostName = (typeof CPU_COSTS)[number];
 
 const FitSummarySchema = z.object({
@@ -51,6 +59,11 @@ export const CpuDeviceSchema = z.strictObject({
   device: z.string().optional(),
   /** onnxruntime intra-op threads the costs were measured with. */
   threads: z.number().int().positive().default(1),
+  /**
+   * How the fitted call times were measured: wall-clock, or the process's CPU time with one
+   * thread (robust to other jobs on a shared machine; predicts the idle machine's wall-clock time).
+   */
+  clock: z.enum(['wall', 'cpu']).default('wall'),
   /** Images per runtime call the per-image predictions are for. */
   batch: z.number().int().positive().default(1),
   /** Nanoseconds (per call, per operation, per MAC or per element: see CpuCostsSchema). */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { fitDevice, leaveOneEffortOut, type FitPoint } from '../../src/bench/fit.js';
+import { fitDevice, leaveOneEffortOut, leaveOneModelOut, type FitPoint } from '../../src/bench/fit.js';
 import { ConfigError } from '../../src/errors.js';
 import { pairOrder, resolveTarget, selectPair, simDelays, thresholdGrid } from '../../src/search/phase2/index.js';
 import {
@@ -35,6 +35,7 @@ const TRUE_COSTS: CpuCosts = {
   op_call: 900,
   gemm_mac: 0.03,
   attention_mac: 0.2,
+  gemm_byte: 0.005,
   softmax: 2,
   layernorm: 3,
   gelu: 1.5,
@@ -45,6 +46,7 @@ const profile = (costs: CpuCosts = TRUE_COSTS): CpuDevice => ({
   kind: 'cpu',
   name: 'test-cpu',
   threads: 1,
+  clock: 'wall',
   batch: 1,
   costs_ns: costs,
   power_w: 5,
@@ -71,17 +73,55 @@ function synthetic(costs: CpuCosts, batches: number[], amp: number): FitPoint[] 
 }
 
 describe('device profile fit', () => {
+  it("a GEMM's features: MACs, and operand bytes with a linear layer's weight shared by the batch", () => {
+    const gemm = (kind: 'fc1' | 'qk', repeat: number) => [{ unit: 'pl' as const, name: kind, kind, module: 'mlp' as const, gemm: { m: 2, k: 3, n: 4 }, repeat }];
+    const linear = cpuFeatures(gemm('fc1', 1), 2);
+    assert.equal(linear.gemm_mac, 24);
+    assert.equal(linear.gemm_byte, 4 * (2 * 3 + 2 * 4 + (3 * 4) / 2));
+    assert.equal(linear.op_call, 1 / 2);
+    const attention = cpuFeatures(gemm('qk', 2), 2);
+    assert.equal(attention.attention_mac, 48);
+    assert.equal(attention.gemm_byte, 4 * 2 * (2 * 3 + 2 * 4 + 3 * 4));
+  });
+
+  it('pooled over two families: one fit, and each family predicted from the other alone', () => {
+    const deit = resolveVit('deit-t');
+    const points: FitPoint[] = [
+      ...synthetic(TRUE_COSTS, [1, 2], 0).map((p) => ({ ...p, model: source.vit.name })),
+      ...[1, 2].flatMap((batch) =>
+        [1, 6, 12].map((count) => {
+          const active = Array.from({ length: 12 }, (_, i) => (i < count ? 1 : 0));
+          const f = cpuFeatures(buildWorkload(deit.vit, active), batch);
+          return { model: deit.vit.name, effort: count, mask: active.join(''), batch, measured_ms: CPU_COSTS.reduce((s, c) => s + TRUE_COSTS[c] * f[c], 0) / 1e6 };
+        }),
+      ),
+    ];
+    const fit = fitDevice([source, deit], points);
+    assert.ok(fit.max_error < 1e-6, `max residual ${fit.max_error}`);
+    // Only shipped efforts are predicted (the DeiT-T points here are all extra masks).
+    const held = leaveOneModelOut([source, deit], points, 1);
+    assert.deepEqual(
+      held.map((p) => [p.model, p.effort]),
+      [...source.efforts.keys()].map((e) => [source.vit.name, e]),
+    );
+    assert.deepEqual(leaveOneModelOut(source, synthetic(TRUE_COSTS, [1, 2], 0), 1), [], 'one family: nothing to leave out');
+  });
+
   it('recovers the per-call costs and the total per-image work from timings made with known costs (1% noise)', () => {
     const fit = fitDevice(source, synthetic(TRUE_COSTS, [1, 2, 4, 8], 0.01));
     // Per-call costs are told apart by the batch sizes; within one model every encoder has the
     // same shape, so the per-image costs are only identified through what they add up to.
     for (const [effort, active] of source.efforts) {
-      const f = cpuFeatures(buildWorkload(source.vit, active), 1);
-      const sum = (c: CpuCosts, keys: readonly string[]) => CPU_COSTS.filter((k) => keys.includes(k)).reduce((s, k) => s + c[k] * f[k], 0);
-      const perCall = ['inference', 'op_call'];
-      const perImage = CPU_COSTS.filter((k) => !perCall.includes(k));
-      assert.ok(Math.abs(sum(fit.costs, perCall) / sum(TRUE_COSTS, perCall) - 1) < 0.05, `effort ${effort} per call`);
-      assert.ok(Math.abs(sum(fit.costs, perImage) / sum(TRUE_COSTS, perImage) - 1) < 0.05, `effort ${effort} per image`);
+      const ops = buildWorkload(source.vit, active);
+      const ns = (c: CpuCosts, batch: number) => {
+        const f = cpuFeatures(ops, batch);
+        return CPU_COSTS.reduce((s, k) => s + c[k] * f[k], 0);
+      };
+      // ns per image = perCall / batch + perImage.
+      const perImage = (c: CpuCosts) => ns(c, 1e9);
+      const perCall = (c: CpuCosts) => ns(c, 1) - perImage(c);
+      assert.ok(Math.abs(perCall(fit.costs) / perCall(TRUE_COSTS) - 1) < 0.05, `effort ${effort} per call`);
+      assert.ok(Math.abs(perImage(fit.costs) / perImage(TRUE_COSTS) - 1) < 0.05, `effort ${effort} per image`);
     }
     assert.ok(fit.rms_error < 0.01 && fit.max_error < 0.02, `rms ${fit.rms_error}, max ${fit.max_error}`);
     for (const p of leaveOneEffortOut(source, synthetic(TRUE_COSTS, [1, 2, 4, 8], 0.01), 1))
@@ -139,9 +179,13 @@ describe('PIVOT-Sim on a device profile', () => {
     let ns = c.inference;
     for (const op of ops) {
       ns += c.op_call;
-      if (op.unit === 'pl')
-        ns += op.gemm.m * op.gemm.k * op.gemm.n * op.repeat * (op.kind === 'qk' || op.kind === 'smv' ? c.attention_mac : c.gemm_mac);
-      else ns += op.elements * c[op.kind as 'softmax' | 'layernorm' | 'gelu' | 'add'];
+      if (op.unit === 'pl') {
+        const { m, k, n } = op.gemm;
+        const attention = op.kind === 'qk' || op.kind === 'smv';
+        ns += m * k * n * op.repeat * (attention ? c.attention_mac : c.gemm_mac);
+        // Operand bytes at batch 1: input, weight (or second activation) and output, float32.
+        ns += 4 * op.repeat * (m * k + k * n + m * n) * c.gemm_byte;
+      } else ns += op.elements * c[op.kind as 'softmax' | 'layernorm' | 'gelu' | 'add'];
     }
     const out = await runSim({ vit: MODEL, hw: file, effort: 3, json: true });
     const json = out.json as { delay_ms: number; energy_j: number; dataflow: string; layers: { time_ms: number }[] };

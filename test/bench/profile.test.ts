@@ -22,7 +22,8 @@ describe('pivot bench --fit / --hw', () => {
   const file = join(dir, 'this-cpu.yaml');
 
   it('--fit writes a profile that loads back, with the fit, residuals, leave-one-out and the deployed pair', async () => {
-    const report = await runFit({ deploy: DEPLOY, out: file, batches: [1, 2], powerW: 6, ...QUICK });
+    const report = await runFit({ deploy: DEPLOY, out: file, batches: [1, 2], powerW: 6, clock: 'cpu', ...QUICK });
+    assert.equal(report.profile.clock, 'cpu');
     const loaded = loadHardware(file);
     assert.ok(isCpuDevice(loaded));
     assert.deepEqual(loaded, report.profile);
@@ -48,6 +49,7 @@ describe('pivot bench --fit / --hw', () => {
     const report = await runBench({ deploy: DEPLOY, hw: file, limit: 50, ...QUICK });
     assert.equal(report.hardware_kind, 'cpu');
     assert.equal(report.settings.batch, 1, "the profile's batch");
+    assert.equal(report.settings.clock, 'cpu', "the profile's clock");
     for (const r of report.efforts.rows) assert.ok(Math.abs(r.simulated_ms / r.measured_ms - 1 - r.error) < 1e-12);
     assert.ok(report.pair && Math.abs(report.pair.simulated.pair_ms / report.pair.measured.pair_ms - 1 - report.pair.error) < 1e-12);
     assert.match(benchTable(report), /predicted ms\/img[\s\S]*pair error/);
@@ -70,5 +72,8 @@ describe('pivot bench --fit / --hw', () => {
     await assert.rejects(runFit({ model: MODEL_DIR, deploy: DEPLOY, out: file }), /--model or --deploy/);
     await assert.rejects(runFit({ model: MODEL_DIR, out: file, powerW: -1 }), /--power/);
     await assert.rejects(runBench({ model: MODEL_DIR, hw: file, hardware: 'zcu102' }), /same option/);
+    await assert.rejects(runFit({ model: MODEL_DIR, out: file, clock: 'cpu', threads: 2 }), /--clock cpu: needs --threads 1/);
+    await assert.rejects(runBench({ model: MODEL_DIR, clock: 'tsc' as 'cpu' }), /--clock: expected wall or cpu/);
+    await assert.rejects(runFit({ model: [MODEL_DIR, MODEL_DIR], out: file }), /the same family twice/);
   });
 });
