@@ -207,6 +207,10 @@ export const MqttSchema = z
   })
   .strict();
 
+/** Group commit defaults: under load a commit every 500 ms or 64 KiB (about 130 results); an idle daemon commits at once. */
+export const DEFAULT_COMMIT_INTERVAL_MS = 500;
+export const DEFAULT_COMMIT_BYTES = 64 * 1024;
+
 export const OutboxSchema = z
   .object({
     dir: z.string().min(1).default('outbox').describe('On-disk queue of messages not yet acknowledged by the broker.'),
@@ -217,6 +221,20 @@ export const OutboxSchema = z
       .positive()
       .default(64 * 1024 * 1024)
       .describe('Oldest messages are dropped (and counted) beyond this many bytes of queued records (the queue is held in memory too).'),
+    commit_interval_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(DEFAULT_COMMIT_INTERVAL_MS)
+      .describe(
+        'Group commit: at most one write and fsync of results per this many ms (0: as often as the disk keeps up); a result after a quiet spell is written at once. Longer means fewer bytes written per message on an SD card under load, and results published up to that much later.',
+      ),
+    commit_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_COMMIT_BYTES)
+      .describe('Group commit: records are written and fsynced as soon as this many bytes wait, without waiting out commit_interval_ms.'),
   })
   .strict();
 

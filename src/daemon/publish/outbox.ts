@@ -2,8 +2,14 @@
  * The outbox: a bounded, ordered, on-disk queue of messages the broker has not acknowledged
  * yet, kept as an append-only journal (journal.ts) of segment files.
  *
- * - A batch of messages is one write and one fdatasync on the newest segment; batches that
- *   arrive while a write is in progress are committed together by the next one.
+ * - Group commit: records go to the newest segment in one write and one fdatasync, at most one
+ *   commit per `commit_interval_ms` (sooner once `commit_bytes` of records wait). A record that
+ *   arrives after a quiet spell is committed at once; under load, records wait for the next
+ *   commit. Each fdatasync also rewrites the last, partly filled page of the file and the file's
+ *   metadata, so fewer, larger commits write fewer bytes per message (SD card wear). An append
+ *   resolves only once its records are durable: the daemon settles a frame (moves its file to
+ *   .done) after that, so a crash before the commit means the frame is classified again, never
+ *   that its result is lost.
  * - A segment is deleted once every record in it is acknowledged (or dropped by the bound).
  * - A small state file (`state.json`) holds the ack watermark, the next id and each stream's
  *   last `seq`. It is written before segments are deleted and at close, so that together with
@@ -15,10 +21,11 @@
  */
 import { mkdir, open, readdir, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import type { OutboxConfig } from '../config.js';
+import { DEFAULT_COMMIT_BYTES, type OutboxConfig } from '../config.js';
 import { formatIssues } from '../../util/zod.js';
 import { decodeSegment, encodeRecord, recordLength, type DamagedRegion, type JournalRecord } from './journal.js';
 
@@ -78,9 +85,15 @@ interface Queued {
 
 interface PendingBatch {
   entries: OutboxEntry[];
+  /** The entries encoded, in order. */
+  records: Buffer[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
+
+/** What the constructor needs; left out: no byte bound, a commit per append (`commit_interval_ms` 0). */
+type OutboxSettings = Pick<OutboxConfig, 'dir' | 'max_messages'> &
+  Partial<Pick<OutboxConfig, 'max_bytes' | 'commit_interval_ms' | 'commit_bytes'>>;
 
 const segmentName = (firstId: number) => `${String(firstId).padStart(16, '0')}.seg`;
 
@@ -102,17 +115,25 @@ export class Outbox {
   /** Disk work (commits, compaction) runs one task at a time, in order. */
   private chain: Promise<void> = Promise.resolve();
   private pending: PendingBatch[] = [];
+  private pendingBytes = 0;
+  /** Set while a commit task is on the chain: it takes everything pending when it runs. */
   private commitScheduled = false;
+  /** Set while pending records wait for commit_interval_ms to pass since the last commit began. */
+  private commitTimer: NodeJS.Timeout | undefined;
+  private lastCommitAt = -Infinity;
   private compactScheduled = false;
   private readonly segmentBytes: number;
+  private readonly commitIntervalMs: number;
+  private readonly commitBytes: number;
 
   constructor(
-    /** `max_bytes` left out: no byte bound. */
-    private readonly config: Omit<OutboxConfig, 'max_bytes'> & Partial<Pick<OutboxConfig, 'max_bytes'>>,
+    private readonly config: OutboxSettings,
     private readonly logger: Logger,
     private readonly options: OutboxOptions = {},
   ) {
     this.segmentBytes = options.segmentBytes ?? 1024 * 1024;
+    this.commitIntervalMs = config.commit_interval_ms ?? 0;
+    this.commitBytes = config.commit_bytes ?? DEFAULT_COMMIT_BYTES;
   }
 
   /** Messages waiting for the broker's acknowledgement. */
@@ -200,18 +221,21 @@ export class Outbox {
   }
 
   /**
-   * Queues several messages, in order; resolves once all are durably on disk: one write and
-   * one fdatasync for the batch (and for any other batches queued meanwhile).
+   * Queues several messages, in order; resolves once all are durably on disk, committed
+   * together with whatever else arrives within the commit interval (see the file comment).
    */
   appendMany(messages: readonly OutboxMessage[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new Error(`outbox ${this.config.dir} is not open`));
     if (!messages.length) return Promise.resolve();
-    const entries: OutboxEntry[] = messages.map((message) => ({ id: this.nextId++, ...message }));
+    const entries = new Array<OutboxEntry>(messages.length);
+    const records = new Array<Buffer>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const entry = (entries[i] = { id: this.nextId++, ...messages[i]! });
+      this.pendingBytes += (records[i] = encodeRecord(entry)).length;
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ entries, resolve, reject });
-      if (this.commitScheduled) return;
-      this.commitScheduled = true;
-      this.schedule(() => this.commitPending());
+      this.pending.push({ entries, records, resolve, reject });
+      this.requestCommit(this.pendingBytes >= this.commitBytes);
     });
   }
 
@@ -226,7 +250,7 @@ export class Outbox {
   }
 
   /** Forgets a message the broker has acknowledged; its segment goes once all of it is. Unknown ids (dropped) are ignored. */
-  async ack(id: number): Promise<void> {
+  ack(id: number): void {
     const queued = this.queued.get(id);
     if (!queued) return;
     this.release(id, queued);
@@ -239,6 +263,7 @@ export class Outbox {
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closed';
+    if (this.pending.length) this.requestCommit(true);
     this.schedule(async () => {
       const active = this.active;
       this.active = undefined;
@@ -272,13 +297,30 @@ export class Outbox {
       .catch((err: unknown) => this.logger.error({ err, dir: this.config.dir }, 'outbox disk operation failed'));
   }
 
+  /** Puts a commit on the chain now, or once commit_interval_ms has passed since the last one began. */
+  private requestCommit(now: boolean): void {
+    if (this.commitScheduled) return;
+    const wait = this.lastCommitAt + this.commitIntervalMs - performance.now();
+    if (!now && wait > 0) {
+      this.commitTimer ??= setTimeout(() => this.requestCommit(true), wait);
+      return;
+    }
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    this.commitScheduled = true;
+    this.schedule(() => this.commitPending());
+  }
+
   private async commitPending(): Promise<void> {
     this.commitScheduled = false;
+    this.lastCommitAt = performance.now();
     const batches = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
+    if (!batches.length) return;
     try {
       const entries = batches.flatMap((b) => b.entries);
-      const records = entries.map(encodeRecord);
+      const records = batches.flatMap((b) => b.records);
       const data = Buffer.concat(records);
       const { segment, handle } = await this.writable(entries[0]!.id);
       await handle.write(data);

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Outbox, REJECTED_DIR, type OutboxMessage } from '../../../src/daemon/publish/index.js';
@@ -327,4 +328,45 @@ test('an empty segment left by a crash just after it was created is removed at o
     [1, 2, 3, 4, 5, 6, 7],
   );
   await outbox.close();
+});
+
+test('group commit: one write and fsync per interval under load, at once after a quiet spell, early at commit_bytes, and close() commits what waits', async (t) => {
+  const dir = await tempDir(t);
+  let commits = 0;
+  const outbox = new Outbox({ dir, max_messages: 1000, commit_interval_ms: 300, commit_bytes: 4096 }, silent(), {
+    beforeSync: async () => void commits++,
+  });
+  await outbox.open();
+  // Idle: the first batch is committed at once.
+  await outbox.appendMany(sequenced(outbox, 2));
+  assert.equal(commits, 1);
+  // Under load: batches within the interval wait for one commit; none resolves before it is durable.
+  let durable = 0;
+  const batches = [0, 1, 2, 3].map(() => outbox.appendMany(sequenced(outbox, 2)).then(() => durable++));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(durable, 0, 'nothing reported durable before its commit');
+  assert.equal(outbox.depth, 2, 'records waiting for the commit are not queued for sending yet');
+  await Promise.all(batches);
+  assert.equal(commits, 2, 'the four batches went to disk together');
+  // commit_bytes reached: committed without waiting out the interval.
+  const big = Array.from({ length: 12 }, (_, i) => ({ ...message(i), payload: 'x'.repeat(400) }));
+  const started = performance.now();
+  await outbox.appendMany(big);
+  assert.ok(performance.now() - started < 250, 'committed early once 4 KiB waited');
+  assert.equal(commits, 3);
+  // Waiting records are committed by close(), and load at the next open.
+  const last = outbox.appendMany(sequenced(outbox, 3));
+  await outbox.close();
+  await last;
+  assert.equal(commits, 4);
+  const reopened = new Outbox({ dir, max_messages: 1000 }, silent());
+  await reopened.open();
+  assert.deepEqual(
+    reopened
+      .peek(100)
+      .filter((e) => e.stream === 'cam')
+      .map((e) => e.seq),
+    Array.from({ length: 13 }, (_, i) => i + 1),
+  );
+  await reopened.close();
 });
