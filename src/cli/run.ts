@@ -106,7 +106,7 @@ function check(loaded: LoadedDaemonConfig): void {
 }
 
 async function serve(loaded: LoadedDaemonConfig, file: string | undefined, logger: Logger, readable: boolean): Promise<void> {
-  const daemon = new Daemon(loaded, logger, { resultLogLevel: readable ? 'info' : 'debug' });
+  const daemon = new Daemon(loaded, logger, { resultLogLevel: readable ? 'info' : 'debug', httpNextFreePort: !file });
   // A stray rejection is logged, not fatal: one bad frame or broker hiccup must not take the service down.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   process.on('SIGHUP', () => {

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { PivotError } from '../../errors.js';
+import { type ListenError, listenOn, PORT_TRIES } from '../listen.js';
 import type { Component } from '../types.js';
 
 export interface EmbeddedBrokerOptions {
@@ -16,9 +17,6 @@ export interface EmbeddedBrokerOptions {
   port: number;
   logger: Logger;
 }
-
-/** How many ports after a taken one are tried before giving up. */
-const PORT_TRIES = 100;
 
 export class EmbeddedBroker implements Component {
   private aedes: Aedes | undefined;
@@ -43,23 +41,18 @@ export class EmbeddedBroker implements Component {
     const aedes = await Aedes.createBroker();
     aedes.on('clientError', (client, err) => logger.debug({ client: client.id, reason: err.message }, 'MQTT client error'));
     const server = createServer(aedes.handle);
-    let bound: number | undefined;
-    for (let candidate = port; candidate < Math.min(port + PORT_TRIES, 65536); candidate++) {
-      const error = await listen(server, candidate, host);
-      if (!error) {
-        bound = candidate;
-        break;
-      }
-      if (error.code !== 'EADDRINUSE') {
-        aedes.close();
-        throw new PivotError(`embedded MQTT broker: cannot listen on ${host}:${candidate}: ${error.code ?? error.message}`, {
-          cause: error,
-        });
-      }
-    }
-    if (bound === undefined) {
+    let bound: number;
+    try {
+      bound = await listenOn(server, host, port, true);
+    } catch (err) {
       aedes.close();
-      throw new PivotError(`embedded MQTT broker: ports ${port}-${port + PORT_TRIES - 1} on ${host} are all taken`);
+      const { port: last, error, allTaken } = err as ListenError;
+      throw new PivotError(
+        allTaken
+          ? `embedded MQTT broker: ports ${port}-${port + PORT_TRIES - 1} on ${host} are all taken`
+          : `embedded MQTT broker: cannot listen on ${host}:${last}: ${error.code ?? error.message}`,
+        { cause: err },
+      );
     }
     this.aedes = aedes;
     this.server = server;
@@ -81,21 +74,4 @@ export class EmbeddedBroker implements Component {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-/** Resolves undefined once listening, or the listen error (the server stays reusable for another try). */
-function listen(server: Server, port: number, host: string): Promise<NodeJS.ErrnoException | undefined> {
-  return new Promise((resolve) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      resolve(err);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve(undefined);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
 }

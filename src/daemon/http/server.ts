@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { PivotError } from '../../errors.js';
 import type { PipelineMetrics } from '../telemetry/metrics.js';
+import { type ListenError, listenOn } from '../listen.js';
 import type { Component } from '../types.js';
 import type { HealthReport } from './health.js';
 
@@ -17,6 +18,8 @@ export interface HttpServerOptions {
   host?: string;
   /** 0 picks a free port (tests). */
   port: number;
+  /** If `port` is taken, say so in one line and use the next free one (the built-in default). */
+  nextFreePort?: boolean;
   metrics: PipelineMetrics;
   health: () => HealthReport;
   logger: Logger;
@@ -47,16 +50,21 @@ export class HttpServer implements Component {
         res.destroy();
       }),
     );
-    const where = hostPort(this.host, this.options.port);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new PivotError(`http: cannot listen on ${where}: ${describeListenError(err)}`, { cause: err })),
-      );
-      server.listen(this.options.port, this.host, () => resolve());
-    });
+    const wanted = this.options.port;
+    try {
+      await listenOn(server, this.host, wanted, this.options.nextFreePort ?? false);
+    } catch (err) {
+      const { port: last, error } = err as ListenError;
+      throw new PivotError(`http: cannot listen on ${hostPort(this.host, last)}: ${describeListenError(error)}`, { cause: err });
+    }
     server.on('error', (err) => this.options.logger.error({ err }, 'http server error'));
     this.server = server;
     const { host, port } = this.address();
+    if (wanted !== 0 && port !== wanted)
+      this.options.logger.warn(
+        { port: wanted, used: port },
+        `port ${wanted} is taken (another pivot or exporter?): /metrics and /healthz are on ${hostPort(host, port)} instead`,
+      );
     this.options.logger.info({ host, port }, `serving /metrics and /healthz on http://${hostPort(host, port)}`);
   }
 

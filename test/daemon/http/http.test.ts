@@ -5,7 +5,7 @@ import { PivotError } from '../../../src/errors.js';
 import { HealthMonitor, HttpServer, type HealthReport } from '../../../src/daemon/http/index.js';
 import { PipelineMetrics, type PublisherStats } from '../../../src/daemon/telemetry/index.js';
 import type { SourceStats } from '../../../src/daemon/types.js';
-import { silentLogger } from '../../helpers/log.js';
+import { capturingLogger, silentLogger } from '../../helpers/log.js';
 import { sampleValue } from '../telemetry/prom-text.js';
 
 const silent = silentLogger();
@@ -220,6 +220,23 @@ describe('HttpServer', () => {
     });
     await second.stop();
     assert.equal((await call(port, '/healthz')).status, 200, 'the first server is unaffected');
+  });
+
+  it('with nextFreePort (the built-in default), a port in use moves to the next free one and says so in one line', async () => {
+    const log = capturingLogger();
+    const moved = new HttpServer({ port, nextFreePort: true, metrics, health, logger: log.logger });
+    await moved.start();
+    try {
+      const used = moved.address().port;
+      assert.ok(used > port, `moved on from ${port} to ${used}`);
+      assert.deepEqual(log.warnings(), [
+        `port ${port} is taken (another pivot or exporter?): /metrics and /healthz are on 127.0.0.1:${used} instead`,
+      ]);
+      assert.equal((await call(used, '/healthz')).status, 200);
+      assert.equal((await call(port, '/healthz')).status, 200, 'the first server is unaffected');
+    } finally {
+      await moved.stop();
+    }
   });
 
   it('stop() closes the port (and is safe twice)', async () => {

@@ -72,20 +72,33 @@ describe('pivot run with no config: the built-in default', () => {
     }
   });
 
-  it('a later run keeps watching the same inbox without seeding it again; a taken port moves the broker to the next free one', async () => {
+  it('a later run keeps watching the same inbox without seeding it again; taken ports move the broker and HTTP to the next free ones', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
-    const daemon = pivotRun([], { cwd: dir, env: { PIVOT_STATE_DIR: state, PIVOT_MQTT_PORT: String(port), PIVOT_HTTP_PORT: '0' } });
+    const takenHttp = createServer();
+    await new Promise<void>((resolve) => takenHttp.listen(0, '127.0.0.1', resolve));
+    const httpPort = (takenHttp.address() as { port: number }).port;
+    const daemon = pivotRun([], {
+      cwd: dir,
+      env: { PIVOT_STATE_DIR: state, PIVOT_MQTT_PORT: String(port), PIVOT_HTTP_PORT: String(httpPort) },
+    });
     try {
       await waitForLog(daemon, 'daemon running');
-      const line = daemon
-        .err()
-        .split('\n')
-        .find((l) => l.includes(`port ${port} is taken`));
-      assert.ok(line, `one line saying port ${port} is taken:\n${daemon.err().slice(-2000)}`);
-      const used = (JSON.parse(line) as { used: number }).used;
-      assert.ok(used > port);
+      const movedTo = (wanted: number) => {
+        const lines = daemon
+          .err()
+          .split('\n')
+          .filter((l) => l.includes(`port ${wanted} is taken`));
+        assert.equal(lines.length, 1, `one line saying port ${wanted} is taken:\n${daemon.err().slice(-2000)}`);
+        const used = (JSON.parse(lines[0]!) as { used: number }).used;
+        assert.ok(used > wanted);
+        return used;
+      };
+      const used = movedTo(port);
+      const usedHttp = movedTo(httpPort);
+      const health = await fetch(`http://127.0.0.1:${usedHttp}/healthz`);
+      assert.equal(health.headers.get('content-type'), 'application/json; charset=utf-8', '/healthz on the moved HTTP port');
       assert.doesNotMatch(daemon.err(), /first run/);
       assert.deepEqual(readdirSync(join(state, 'inbox')), []);
       const sub = mosquittoSub(used, 'pivot-edge/+/status');
@@ -95,6 +108,7 @@ describe('pivot run with no config: the built-in default', () => {
     } finally {
       await stop(daemon, 'SIGKILL');
       taken.close();
+      takenHttp.close();
     }
   });
 });
