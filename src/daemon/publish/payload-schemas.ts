@@ -4,6 +4,7 @@
  * these and the published types (PayloadOf) ever disagree.
  */
 import { z } from 'zod';
+import { POLICIES } from '../../cascade/index.js';
 import type { PayloadOf } from './topics.js';
 
 const frameFields = {
@@ -35,6 +36,11 @@ export const ResultMessageSchema = z.strictObject({
   low: z.number().int().nonnegative(),
   high: z.number().int().nonnegative(),
   threshold: z.number().min(0).max(1),
+  policy: z
+    .enum(POLICIES)
+    .describe(
+      'Routing policy in force: cascade (low effort, the high one when E(x) > threshold), or low / high (that effort for every frame).',
+    ),
 });
 
 export const ErrorMessageSchema = z.strictObject({

@@ -3,7 +3,7 @@
  * publisher, Home Assistant discovery and the tests share. Topics live under
  * `<topic_prefix>/<device_id>`.
  */
-import type { ClassificationFields } from '../../cascade/index.js';
+import type { ClassificationFields, Policy } from '../../cascade/index.js';
 
 /** Which frame a message is about. */
 export interface FrameFields {
@@ -21,6 +21,8 @@ export interface ResultPayload extends FrameFields, ClassificationFields {
   low: number;
   high: number;
   threshold: number;
+  /** The routing policy in force: `cascade`, or `low` / `high` (one effort for every frame). */
+  policy: Policy;
 }
 
 /** A frame that could not be classified (QoS from config, not retained). */

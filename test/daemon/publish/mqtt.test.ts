@@ -45,6 +45,7 @@ function result(i: number, source = 'cam'): ResultPayload {
     low: 1,
     high: 6,
     threshold: 0.28,
+    policy: 'cascade',
   };
 }
 

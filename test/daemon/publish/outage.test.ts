@@ -37,6 +37,7 @@ function result(i: number): ResultPayload {
     low: 1,
     high: 6,
     threshold: 0.3,
+    policy: 'cascade',
   };
 }
 

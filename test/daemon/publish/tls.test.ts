@@ -98,6 +98,7 @@ test('TLS: connects with the CA and a client certificate; a wrong CA is refused 
     low: 1,
     high: 6,
     threshold: 0.3,
+    policy: 'cascade',
   });
   assert.equal(await good.publisher.flush(15_000), true, 'published over TLS');
 
