@@ -4,10 +4,13 @@
  *
  * Per source:  take frames -> cascade (one batch) -> result/error payload -> outbox (disk)
  *              -> frame.settle()  (so a crash before the outbox write means reprocessing,
- *              never a lost frame). Two batches of a source are in flight at once, like the
- *              bare cascade's prefetch: the next one is decoded and inferred while the previous
- *              one's results are fsynced and its frames settle; results still reach the outbox
- *              in the order the frames were taken.
+ *              never a lost frame). Three batches of a source are in the cascade at once:
+ *              while one is inferred the next two decode (sharp, on libuv threads), a batch
+ *              deeper than the bare cascade's prefetch, so a decode slowed by other work on
+ *              the machine leaves inference waiting less often. A batch leaves the cascade
+ *              as soon as it is inferred: its results queue to the outbox in the order the
+ *              frames were taken, and waiting for the group commit (and its frames settling)
+ *              runs beside the next batches' inference, up to MAX_UNCOMMITTED batches.
  *
  * Live changes (a `set` command over MQTT, a SIGHUP reload) are applied one at a time and
  * between batches: a batch runs to the end with the cascade it started with, and the next
@@ -44,12 +47,16 @@ import type { Frame, FrameSource, SourceStats } from './types.js';
 
 /** How long stop() waits for the outbox to drain to a connected broker before leaving the rest on disk. */
 const FLUSH_ON_STOP_MS = 5_000;
-/** Batches of one source in flight at once (see the file comment). */
-const PIPELINE_DEPTH = 2;
+/** Batches of one source in the cascade at once (see the file comment). */
+const PIPELINE_DEPTH = 3;
+/** Batches of one source inferred and waiting for their outbox commit before the source waits too. */
+const MAX_UNCOMMITTED = 64;
 
 export interface DaemonOptions {
   /** Level of the one line logged per classified frame: `info` for a person at a terminal; default `debug`. */
   resultLogLevel?: 'info' | 'debug';
+  /** If http.port is taken, say so and use the next free port (the built-in default, like its embedded broker). */
+  httpNextFreePort?: boolean;
 }
 
 /** The cascade in use, and the batches still running on it. */
@@ -148,6 +155,7 @@ export class Daemon {
       this.http = new HttpServer({
         host: config.http.host,
         port: config.http.port,
+        nextFreePort: options.httpNextFreePort ?? false,
         metrics: this.metrics,
         health: () => this.health.report(),
         logger: logger.child({ component: 'http' }),
@@ -399,46 +407,55 @@ export class Daemon {
   /** One source's loop: batches of frames through the cascade until the daemon stops. */
   private async serve(source: FrameSource, signal: AbortSignal): Promise<void> {
     const { batch_size } = this.current.config.runtime;
-    const running = new Set<Promise<void>>();
+    /** Batches in the cascade (decoding or inferring). */
+    const inferring = new Set<Promise<void>>();
+    /** Batches inferred, waiting for their commit and settling their frames. */
+    const committing = new Set<Promise<void>>();
     /** Resolves once the previous batch has handed its results to the outbox (or given up). */
     let previousQueued: Promise<void> = Promise.resolve();
     while (!signal.aborted) {
-      if (running.size >= PIPELINE_DEPTH) await Promise.race(running);
+      if (inferring.size >= PIPELINE_DEPTH) await Promise.race(inferring);
+      if (committing.size >= MAX_UNCOMMITTED) await Promise.race(committing);
       const frames = await source.take(batch_size, signal);
       if (!frames.length) continue;
       const active = this.active!;
+      const inferred = this.infer(active, source, frames);
+      const inCascade = inferred.then(
+        () => undefined,
+        () => undefined,
+      );
+      inferring.add(inCascade);
+      // The runtime closes (after a change of deployment) only once its batches are inferred.
+      active.inFlight.add(inCascade);
+      void inCascade.then(() => {
+        inferring.delete(inCascade);
+        active.inFlight.delete(inCascade);
+      });
       let markQueued!: () => void;
       const queued = new Promise<void>((resolve) => (markQueued = resolve));
-      const batch = this.classify(active, source, frames, previousQueued, markQueued)
+      const turn = previousQueued;
+      previousQueued = queued;
+      const batch = inferred
+        .then(async (results) => {
+          await turn;
+          await this.commit(active.settings, source, frames, results, markQueued);
+        })
         .catch((err: unknown) => {
-          // Only an outbox write can get here (classify turns cascade failures into per-frame errors):
+          // Only an outbox write can get here (infer turns cascade failures into per-frame errors):
           // the frames stay unsettled, so a directory source offers them again after a restart.
           this.log.error({ err, source: source.name, frames: frames.length }, 'could not queue results; frames left unsettled');
         })
         .finally(() => {
           markQueued();
-          active.inFlight.delete(batch);
-          running.delete(batch);
+          committing.delete(batch);
         });
-      previousQueued = queued;
-      active.inFlight.add(batch);
-      running.add(batch);
+      committing.add(batch);
     }
-    await Promise.allSettled(running);
+    await Promise.allSettled([...inferring, ...committing]);
   }
 
-  /**
-   * One batch: cascade, then (once the previous batch's results are queued, `turn`) its results
-   * to the outbox, `queued()`, and its frames settle after the outbox has them on disk.
-   */
-  private async classify(
-    { cascade, settings }: Active,
-    source: FrameSource,
-    frames: Frame[],
-    turn: Promise<void>,
-    queued: () => void,
-  ): Promise<void> {
-    const { deployment } = settings;
+  /** One batch through the cascade; a runtime fault becomes a failed result per frame. */
+  private async infer({ cascade }: Active, source: FrameSource, frames: Frame[]): Promise<CascadeResult[]> {
     let results: CascadeResult[];
     let report: BatchReport;
     try {
@@ -451,10 +468,21 @@ export class Daemon {
       report = { count: frames.length, failed: frames.length, escalated: 0, latencyMs: { preprocess: 0 } };
     }
     this.metrics.recordBatch(source.name, report, results);
-    await turn;
-    // One outbox commit for the whole batch, then the frames settle (a folder source moves its files).
+    return results;
+  }
+
+  /** A batch's results to the outbox (`queued()` once they have their place in it), then its frames settle once durable. */
+  private async commit(
+    settings: Settings,
+    source: FrameSource,
+    frames: Frame[],
+    results: CascadeResult[],
+    queued: () => void,
+  ): Promise<void> {
+    const { deployment } = settings;
+    // The frames settle (a folder source moves its files) only once the outbox has the results on disk.
     const committed = this.publisher.enqueueMany(
-      frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, deployment) })),
+      frames.map((frame, i) => ({ source: source.name, ...outcomePayload(this.device, frame, results[i]!, settings) })),
     );
     queued();
     await committed;

@@ -48,7 +48,12 @@ export interface MqttPublisherStats {
 }
 
 /** Outbox messages sent and awaiting PUBACK at once: keeps the link busy without flooding a slow broker. */
-const IN_FLIGHT = 32;
+const IN_FLIGHT = 64;
+/**
+ * Sending resumes once this many PUBACKs came back: publishes made together leave in one socket
+ * write (mqtt.js corks the socket until the next tick), instead of one write per PUBACK.
+ */
+const REFILL = IN_FLIGHT / 4;
 /** How long stop() waits for the `offline` PUBACK and a clean DISCONNECT before closing the socket. */
 const STOP_TIMEOUT_MS = 3_000;
 
@@ -320,6 +325,8 @@ export class MqttPublisher implements Component {
     if (topic === this.options.commands?.topic) {
       // A retained command would be applied again at every reconnect, undoing later changes.
       if (retained) this.log.warn({ topic }, 'ignoring a retained command: publish commands without the retain flag');
+      // An empty message is how a retained command is cleared from the broker, not a command.
+      else if (payload === '') this.log.debug({ topic }, 'empty message on the command topic (a retained command cleared): ignored');
       else this.options.commands.handle(payload);
       return;
     }
@@ -345,12 +352,12 @@ export class MqttPublisher implements Component {
     client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, () => undefined);
   }
 
-  /** Sends outbox messages not yet in flight, oldest first, up to IN_FLIGHT awaiting PUBACK. */
+  /** Sends outbox messages not yet in flight, oldest first, up to IN_FLIGHT awaiting PUBACK, REFILL or more at a time. */
   private pump(): void {
     const client = this.client;
     if (!client?.connected || this.stopped) return;
     const free = IN_FLIGHT - this.inFlight.size;
-    if (free <= 0) return;
+    if (free < REFILL && this.inFlight.size > 0) return;
     let sent = 0;
     // Wide enough to hold every in-flight entry plus `free` unsent ones.
     for (const entry of this.options.outbox.peek(IN_FLIGHT + this.inFlight.size)) {
@@ -358,12 +365,12 @@ export class MqttPublisher implements Component {
       if (this.inFlight.has(entry.id)) continue;
       this.inFlight.add(entry.id);
       sent++;
-      client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (err) => void this.onSent(entry, err));
+      client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (err) => this.onSent(entry, err));
     }
   }
 
   /** Called with the PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0). */
-  private async onSent(entry: OutboxEntry, err: Error | undefined): Promise<void> {
+  private onSent(entry: OutboxEntry, err: Error | undefined): void {
     this.inFlight.delete(entry.id);
     if (err) {
       // Not acknowledged (client ending): it stays in the outbox and goes out after the next connect.
@@ -371,7 +378,7 @@ export class MqttPublisher implements Component {
       this.log.debug({ topic: entry.topic, reason: this.lastError }, 'publish not acknowledged; kept in outbox');
       return;
     }
-    await this.options.outbox.ack(entry.id);
+    this.options.outbox.ack(entry.id);
     this.published++;
     for (const waiter of [...this.flushWaiters]) waiter();
     this.pump();

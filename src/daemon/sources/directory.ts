@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { access, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, isAbsolute } from 'node:path';
+import { basename, dirname, extname, join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
 import type { DirectorySourceConfig } from '../config.js';
@@ -27,10 +27,8 @@ interface Queued {
 }
 
 const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
-const isInside = (path: string, dir: string) => {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
+/** Both paths absolute and normalized (config paths are resolved): a prefix test, as it runs on every folder event. */
+const isInside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 const byAge = (a: Queued, b: Queued) => a.mtime.getTime() - b.mtime.getTime() || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
@@ -48,8 +46,9 @@ export class DirectorySource implements FrameSource {
   readonly #pollMs: number;
   readonly #counters: SourceCounters;
   readonly #wakeup = new Wakeup();
-  /** Files waiting to be taken, oldest (by mtime) first. */
+  /** Files waiting to be taken, oldest (by mtime) first, and their paths. */
   #queue: Queued[] = [];
+  readonly #queued = new Set<string>();
   /**
    * Files taken and not yet settled, and files whose settle failed: those stay out of rotation
    * until restart, so a broken done_dir cannot make a file be classified again and again.
@@ -102,7 +101,11 @@ export class DirectorySource implements FrameSource {
 
   async take(max: number, signal: AbortSignal): Promise<Frame[]> {
     while (max >= 1 && !this.#closed && !signal.aborted) {
-      if (this.#queue.length) return this.#queue.splice(0, max).map((entry) => this.#frame(entry));
+      if (this.#queue.length)
+        return this.#queue.splice(0, max).map((entry) => {
+          this.#queued.delete(entry.path);
+          return this.#frame(entry);
+        });
       await this.#wakeup.wait(signal);
     }
     return [];
@@ -162,7 +165,8 @@ export class DirectorySource implements FrameSource {
 
   #added(path: string, stats: Stats): void {
     if (!IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) return;
-    if (this.#taken.has(path) || this.#queue.some((q) => q.path === path)) return;
+    if (this.#taken.has(path) || this.#queued.has(path)) return;
+    this.#queued.add(path);
     const entry = { path, mtime: stats.mtime };
     // Sorted insert: the queue stays oldest first without re-sorting on every take.
     let at = this.#queue.length;
@@ -172,7 +176,7 @@ export class DirectorySource implements FrameSource {
   }
 
   #removed(path: string): void {
-    this.#queue = this.#queue.filter((q) => q.path !== path);
+    if (this.#queued.delete(path)) this.#queue = this.#queue.filter((q) => q.path !== path);
     this.#taken.delete(path);
   }
 
