@@ -3,9 +3,12 @@
  * (watched folder -> sharp -> cascade -> on-disk outbox -> Mosquitto -> a subscriber) beside
  * the bare cascade on the same files in the same run, the bytes the outbox writes to disk per
  * message beside the payload's size, and the daemon's memory across rounds.
- * Numbers, not a timed test. Needs /usr/sbin/mosquitto.
+ * Numbers, not a timed test. Needs /usr/sbin/mosquitto and mosquitto_sub (mosquitto-clients).
+ * The subscriber is a `mosquitto_sub` process, as a consumer is on another process or machine,
+ * so this process's CPU is the daemon's and the bare cascade's alone.
  *
- * Throughput is timed from the first result to the last: the folder source holds each file
+ * Each daemon round is compared with the mean of the bare passes run just before and just after
+ * it. Throughput is timed from the first result to the last: the folder source holds each file
  * until it has been steady for 2 s (a fixed delay for half-copied files, not a cost per frame),
  * and the files of a round are all copied in well under that, so from the first result on the
  * daemon always has settled files waiting. Files are copied by a child process, so this
@@ -13,7 +16,7 @@
  *
  *   npm run bench:daemon -- [--files 1000] [--rounds 3] [--batch 8]
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +28,7 @@ import { openCascade } from '../src/cascade/index.js';
 import { defaultDeployPath } from '../src/config/deploy.js';
 import { Daemon, validateDaemonConfig } from '../src/daemon/index.js';
 import { listImages } from '../src/data/index.js';
-import { startMosquitto, subscribe } from '../test/helpers/mosquitto.js';
+import { startMosquitto } from '../test/helpers/mosquitto.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,9 +71,44 @@ const copyInChild = async (pairs: [string, string][]) => {
   return Number((await promisify(execFile)(process.execPath, ['-e', COPY, list])).stdout);
 };
 
+/**
+ * `mosquitto_sub` on the result topic: one payload per line. Counts lines as they arrive and
+ * notes when the first one of a round came; `done` resolves once `count` lines are in.
+ */
+function subscriber(port: number, topic: string) {
+  const child = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-q', '1'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  let lines = 0;
+  let first = 0;
+  let waiter: { count: number; resolve: () => void } | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (!first) first = performance.now();
+    text += chunk;
+    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++;
+    if (waiter && lines >= waiter.count) waiter.resolve();
+  });
+  return {
+    payloads: () => text.split('\n').filter(Boolean),
+    lines: () => lines,
+    /** Resets the first-arrival time (call before a round). */
+    round: () => void (first = 0),
+    firstAt: () => first,
+    done: (count: number) =>
+      new Promise<void>((resolve) => {
+        if (lines >= count) resolve();
+        else waiter = { count, resolve };
+      }),
+    close: () => child.kill(),
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'pivot-daemon-bench-'));
 const broker = await startMosquitto();
-const inbox = await subscribe(broker.url, 'pivot-edge/bench/inbox/result');
+const inbox = subscriber(broker.port, 'pivot-edge/bench/inbox/result');
+// mosquitto_sub reports nothing when its subscription is in place: give it a moment before the first round.
+await new Promise((resolve) => setTimeout(resolve, 500));
 const daemon = new Daemon(
   validateDaemonConfig(
     {
@@ -94,35 +132,38 @@ const bare = await openCascade({ deploy }, { intraOpThreads: 1 }, { batchSize: b
 const bareInputs = Array.from({ length: files }, (_, i) => ({ source: pick(i), name: `${i}` }));
 
 process.stderr.write(`daemon bench: ${files} files x ${rounds} rounds, batch ${batch}, 1 onnxruntime thread, broker ${broker.url}\n`);
-const rows: string[] = [];
-for (let round = 1; round <= rounds; round++) {
-  let cpu0 = process.cpuUsage();
-  let t0 = performance.now();
+/** One pass of the bare cascade over the files: images/s and CPU ms per image. */
+const runBare = async () => {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   await bare.cascade.classifyAll(bareInputs);
-  const bareSeconds = (performance.now() - t0) / 1000;
-  const bareCpu = cpuMs(cpu0) / files;
-  cpu0 = process.cpuUsage();
+  return { rate: files / ((performance.now() - t0) / 1000), cpu: cpuMs(cpu0) / files };
+};
 
-  const before = inbox.messages.length;
+// Each daemon round is compared with the bare passes just before and after it (their mean), so
+// load from other processes that drifts during a run weighs on both sides alike.
+const rows: string[] = [];
+let bareBefore = await runBare();
+for (let round = 1; round <= rounds; round++) {
+  const cpu0 = process.cpuUsage();
+
+  const before = inbox.lines();
+  inbox.round();
   const written = { journal: daemon.publisher.stats().outbox_written_bytes, block: blockWrites() };
-  t0 = performance.now();
+  const t0 = performance.now();
   const copying = copyInChild(
     Array.from({ length: files }, (_, i) => [pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`)]),
   );
-  let first = 0;
-  await inbox.waitFor(
-    (m) => {
-      if (!first && m.length > before) first = performance.now();
-      return m.length >= before + files;
-    },
-    `${files} results`,
-    600_000,
-  );
+  await inbox.done(before + files);
   const last = performance.now();
+  const first = inbox.firstAt();
   const steadyRate = (files - 1) / ((last - first) / 1000);
-  const bareRate = files / bareSeconds;
   const daemonCpu = cpuMs(cpu0) / files;
-  const payload = inbox.messages.slice(before, before + files).reduce((sum, m) => sum + Buffer.byteLength(m.payload), 0) / files;
+  const payload =
+    inbox
+      .payloads()
+      .slice(before, before + files)
+      .reduce((sum, p) => sum + Buffer.byteLength(p), 0) / files;
   const journal = (daemon.publisher.stats().outbox_written_bytes - written.journal) / files;
   const copyWrites = await copying;
   const blockAfter = blockWrites();
@@ -130,21 +171,28 @@ for (let round = 1; round <= rounds; round++) {
   // Heap after a full collection (the script runs with --expose-gc), so rounds compare live memory, not GC timing.
   (globalThis as { gc?: () => void }).gc?.();
   const rss = process.memoryUsage().rss;
+  const heap = process.memoryUsage().heapUsed;
+  const bareAfter = await runBare();
+  const bareRate = (bareBefore.rate + bareAfter.rate) / 2;
+  const bareCpu = (bareBefore.cpu + bareAfter.cpu) / 2;
   rows.push(
-    `round ${round}: bare cascade ${bareRate.toFixed(0)} images/s; daemon ${steadyRate.toFixed(0)} frames/s once files settled ` +
+    `round ${round}: bare cascade ${bareBefore.rate.toFixed(0)} / ${bareAfter.rate.toFixed(0)} images/s (before / after); ` +
+      `daemon ${steadyRate.toFixed(0)} frames/s once files settled ` +
       `(${(files / ((last - t0) / 1000)).toFixed(0)} counting the copy and the 2 s wait), ${(steadyRate / bareRate).toFixed(2)}x of bare; ` +
-      `CPU per frame ${daemonCpu.toFixed(2)} ms vs bare ${bareCpu.toFixed(2)} ms (this process; the broker is another); ` +
+      `CPU per frame ${daemonCpu.toFixed(2)} ms vs bare ${bareCpu.toFixed(2)} ms (this process; broker and subscriber are others); ` +
       `per message: payload ${payload.toFixed(0)} B, outbox wrote ${journal.toFixed(0)} B (${(journal / payload).toFixed(2)}x)` +
       `${block === undefined ? '' : `, block-layer writes ${block.toFixed(0)} B (${(block / payload).toFixed(2)}x)`}; ` +
-      `process RSS ${mb(rss)} MiB, live heap ${mb(process.memoryUsage().heapUsed)} MiB`,
+      `process RSS ${mb(rss)} MiB, live heap ${mb(heap)} MiB`,
   );
   process.stderr.write(`${rows.at(-1)}\n`);
+  bareBefore = bareAfter;
 }
-const unique = new Set(inbox.messages.map((m) => (JSON.parse(m.payload) as { input: string }).input)).size;
-process.stdout.write(`${rows.join('\n')}\nresults received: ${inbox.messages.length}, distinct inputs: ${unique} of ${files * rounds}\n`);
+const received = inbox.payloads();
+const unique = new Set(received.map((p) => (JSON.parse(p) as { input: string }).input)).size;
+process.stdout.write(`${rows.join('\n')}\nresults received: ${received.length}, distinct inputs: ${unique} of ${files * rounds}\n`);
 
 await daemon.stop();
 await bare.runtime.close();
-await inbox.close();
+inbox.close();
 await broker.stop();
 rmSync(dir, { recursive: true, force: true });
