@@ -12,35 +12,24 @@
  *              frames were taken, and waiting for the group commit (and its frames settling)
  *              runs beside the next batches' inference, up to MAX_UNCOMMITTED batches.
  *
- * Live changes (a `set` command over MQTT, a SIGHUP reload) are applied one at a time and
- * between batches: a batch runs to the end with the cascade it started with, and the next
+ * Live changes (a `set` command over MQTT: control/live.ts; a SIGHUP reload: reload.ts) are
+ * applied one at a time (cascades.ts) and between batches: a batch runs to the end with the cascade it started with, and the next
  * batch of every source takes the new one, so no frame is lost or classified twice.
  */
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import { Cascade, type BatchReport, type CascadeResult } from '../cascade/index.js';
+import type { BatchReport, CascadeResult } from '../cascade/index.js';
 import { guaranteeLine, type Deployment } from '../config/deploy.js';
 import { PivotError } from '../errors.js';
-import { ModelRuntime } from '../model/index.js';
 import { VERSION } from '../version.js';
 import { EmbeddedBroker } from './broker/index.js';
+import { Cascades, type Active } from './cascades.js';
 import { EMBEDDED, type LoadedDaemonConfig, type MqttConfig, type SourceConfig } from './config.js';
-import {
-  applySetCommand,
-  commandId,
-  configPayload,
-  effectiveSettings,
-  loadOverrides,
-  parseSetCommand,
-  saveOverrides,
-  type ConfigPayload,
-  type ControlOverrides,
-  type SetReply,
-  type Settings,
-} from './control/index.js';
+import { LiveControl, type ConfigPayload, type SetReply, type Settings } from './control/index.js';
 import { HealthMonitor, HttpServer } from './http/index.js';
 import { outcomePayload } from './payloads.js';
-import { MqttPublisher, Outbox, baseTopic, discoveryMessages, discoveryRemovals, topics, type OutboxMessage } from './publish/index.js';
+import { MqttPublisher, Outbox, baseTopic, discoveryMessages, topics } from './publish/index.js';
+import { reloadConfig } from './reload.js';
 import { createSource } from './sources/index.js';
 import { PipelineMetrics, Telemetry } from './telemetry/index.js';
 import type { Frame, FrameSource, SourceStats } from './types.js';
@@ -57,14 +46,6 @@ export interface DaemonOptions {
   resultLogLevel?: 'info' | 'debug';
   /** If http.port is taken, say so and use the next free port (the built-in default, like its embedded broker). */
   httpNextFreePort?: boolean;
-}
-
-/** The cascade in use, and the batches still running on it. */
-interface Active {
-  settings: Settings;
-  runtime: ModelRuntime;
-  cascade: Cascade;
-  inFlight: Set<Promise<void>>;
 }
 
 /** A started source and its classify loop. */
@@ -90,12 +71,8 @@ export class Daemon {
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
   private readonly log: Logger;
-  private active?: Active;
-  private overrides: ControlOverrides = {};
-  /** Runtimes replaced by a new deployment, closing once their last batch is done. */
-  private readonly retiring = new Set<Promise<void>>();
-  /** Live changes, one after another. */
-  private changes: Promise<unknown> = Promise.resolve();
+  private readonly cascades: Cascades;
+  private readonly control: LiveControl;
   private stopping?: Promise<void>;
   private readonly resultLogLevel: 'info' | 'debug';
 
@@ -113,6 +90,7 @@ export class Daemon {
       this.broker = new EmbeddedBroker({ ...config.mqtt.embedded, logger: logger.child({ component: 'broker' }) });
     const sourceStats = () => this.sourceStats();
     const control = config.control.enabled;
+    this.cascades = new Cascades(config.runtime);
     this.publisher = new MqttPublisher({
       mqtt,
       device: this.device,
@@ -125,11 +103,11 @@ export class Daemon {
           base: this.publisher.base,
           sources: this.sourceNames(),
           prefix: config.mqtt.discovery.prefix,
-          model: this.active?.settings.deployment.family.manifest.name ?? 'unknown',
+          model: this.cascades.active?.settings.deployment.family.manifest.name ?? 'unknown',
           swVersion: VERSION,
           control,
         }),
-      announce: () => (this.active ? [this.configMessage()] : []),
+      announce: () => (this.cascades.active ? [this.control.configMessage()] : []),
       ...(control
         ? {
             commands: {
@@ -138,6 +116,14 @@ export class Daemon {
             },
           }
         : {}),
+    });
+    this.control = new LiveControl({
+      device: this.device,
+      cascades: this.cascades,
+      publisher: this.publisher,
+      log: this.log,
+      loaded: () => this.current,
+      sourceNames: () => this.sourceNames(),
     });
     const publisherStats = () => this.publisher.stats();
     this.metrics = new PipelineMetrics(this.device, { publisher: publisherStats, sources: sourceStats });
@@ -169,14 +155,15 @@ export class Daemon {
 
   /** The settings the next batch runs with. */
   get settings(): ConfigPayload | undefined {
-    return this.active ? this.configPayloadNow() : undefined;
+    return this.cascades.active ? this.control.configPayload() : undefined;
   }
 
   /** Loads the model, opens the outbox, connects, starts the sources and their classify loops. */
   async start(): Promise<void> {
     const { config } = this.current;
-    this.active = await this.open(await this.startupSettings());
-    const { deployment, policy } = this.active.settings;
+    const first = await this.cascades.open(await this.control.startupSettings());
+    this.cascades.activate(first);
+    const { deployment, policy } = first.settings;
     this.log.info(
       {
         deploy: deployment.path,
@@ -205,92 +192,35 @@ export class Daemon {
     return this.stopping;
   }
 
-  /**
-   * Applies a `set` command (JSON text) between batches: validated like a deploy.json, saved so it
-   * survives a restart, acknowledged on `set/result`, and the settings re-published on `config`.
-   */
+  /** Applies a `set` command (JSON text) between batches; see LiveControl. */
   set(payload: string): Promise<SetReply> {
-    return this.serially(async () => {
-      let reply: SetReply;
-      const id = commandId(payload);
-      try {
-        const command = parseSetCommand(payload);
-        const overrides = applySetCommand(command, this.overrides, dirname(this.current.path));
-        const next = await this.open(effectiveSettings(this.current.config.deploy, overrides));
-        try {
-          await saveOverrides(this.current.config.control.file, overrides);
-        } catch (err) {
-          await this.dispose(next);
-          throw new PivotError(`cannot save the change to ${this.current.config.control.file}: ${(err as Error).message}`, { cause: err });
-        }
-        this.overrides = overrides;
-        this.activate(next);
-        const { id: _, ...applied } = command;
-        reply = { ok: true, ...(id !== undefined ? { id } : {}), applied, config: this.configPayloadNow() };
-        this.log.info({ applied, settings: this.settingsSummary() }, 'settings changed over MQTT');
-        this.publisher.publishNow(this.configMessage());
-      } catch (err) {
-        const error = err instanceof PivotError ? err.message : `${(err as Error).message}`;
-        reply = { ok: false, ...(id !== undefined ? { id } : {}), error };
-        this.log.warn({ error }, 'set command rejected; nothing changed');
-      }
-      this.publisher.publishNow({ topic: topics.setResult(this.publisher.base), payload: JSON.stringify(reply), qos: 1, retain: false });
-      return reply;
-    });
+    return this.control.set(payload);
   }
 
-  /**
-   * Takes a new config (SIGHUP), already validated: sources added, removed or changed, a new
-   * deployment loaded. Parts that need a restart (broker, outbox, HTTP, ...) are named in a warning.
-   */
+  /** Takes a new config (SIGHUP), already validated; see reloadConfig. */
   reload(next: LoadedDaemonConfig): Promise<void> {
-    return this.serially(async () => {
-      const before = this.current.config;
-      const after = next.config;
-      // Load the new deployment first: if it fails, nothing has changed yet.
-      let deployment: Active | undefined;
-      if (after.deploy !== before.deploy) {
-        if (this.overrides.deploy)
-          this.log.warn(
-            'the config file names a new deploy, but a deployment set over MQTT stays in force (send {"reset": true} to return to the file)',
-          );
-        else deployment = await this.open(effectiveSettings(after.deploy, this.overrides));
-      }
-      const restart = (['device_id', 'mqtt', 'outbox', 'control', 'runtime', 'telemetry', 'http'] as const).filter(
-        (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
-      );
-      if (restart.length) this.log.warn({ keys: restart }, `reload: ${restart.join(', ')} changed; those take effect at the next restart`);
-      const wanted = new Map(after.sources.map((s) => [s.name, s]));
-      const removed: string[] = [];
-      for (const [name, running] of [...this.sources]) {
-        const replacement = wanted.get(name);
-        if (replacement && JSON.stringify(replacement) === JSON.stringify(running.config)) continue;
-        await this.stopSource(name);
-        if (!replacement) removed.push(name);
-      }
-      this.current = { path: next.path, config: { ...before, deploy: after.deploy, sources: after.sources } };
-      if (deployment) this.activate(deployment);
-      for (const source of after.sources) {
-        if (this.sources.has(source.name)) continue;
-        try {
-          await this.startSource(source);
-        } catch (err) {
-          this.log.error(
-            { err, source: source.name },
-            `reload: source '${source.name}' could not start; it stays off until the next reload`,
-          );
-        }
-      }
-      this.publisher.publishDiscovery(discoveryRemovals({ prefix: before.mqtt.discovery.prefix, device: this.device }, removed));
-      this.publisher.publishNow(this.configMessage());
-      this.log.info({ path: next.path, sources: this.sourceLabels(), settings: this.settingsSummary() }, 'config reloaded');
-    });
+    return reloadConfig(
+      {
+        device: this.device,
+        cascades: this.cascades,
+        control: this.control,
+        publisher: this.publisher,
+        log: this.log,
+        loaded: () => this.current,
+        replace: (loaded) => void (this.current = loaded),
+        running: () => new Map([...this.sources].map(([name, { config }]) => [name, config])),
+        startSource: (config) => this.startSource(config),
+        stopSource: (name) => this.stopSource(name),
+        sourceLabels: () => this.sourceLabels(),
+      },
+      next,
+    );
   }
 
   private async shutdown(): Promise<void> {
     this.log.info('stopping');
     await Promise.allSettled([...this.sources.keys()].map((name) => this.stopSource(name)));
-    await this.changes.catch(() => undefined);
+    await this.cascades.idle();
     await this.telemetry.stop();
     await this.http?.stop();
     const drained = await this.publisher.flush(FLUSH_ON_STOP_MS);
@@ -301,71 +231,8 @@ export class Daemon {
       );
     await this.publisher.stop();
     await this.broker?.stop();
-    await Promise.allSettled(this.retiring);
-    await this.active?.runtime.close();
+    await this.cascades.close();
     this.log.info('stopped');
-  }
-
-  /** The config file's deployment with the saved overrides; overrides that no longer validate are reported and dropped. */
-  private async startupSettings(): Promise<Settings> {
-    const { config } = this.current;
-    if (!config.control.enabled) return effectiveSettings(config.deploy, {});
-    try {
-      const overrides = await loadOverrides(config.control.file);
-      const settings = effectiveSettings(config.deploy, overrides);
-      this.overrides = overrides;
-      if (Object.keys(overrides).length)
-        this.log.info({ file: config.control.file, overrides: Object.keys(overrides) }, 'settings changed over MQTT earlier are in force');
-      return settings;
-    } catch (err) {
-      this.log.warn(
-        { file: config.control.file, reason: (err as Error).message },
-        'ignoring the saved control settings: they no longer validate',
-      );
-      return effectiveSettings(config.deploy, {});
-    }
-  }
-
-  /** A cascade for `settings`, reusing the current runtime (and its open sessions) when the model family is the same. */
-  private async open(settings: Settings): Promise<Active> {
-    const { deployment, policy } = settings;
-    const same = this.active && this.active.runtime.family.dir === deployment.family.dir ? this.active.runtime : undefined;
-    const { runtime: runtimeConfig } = this.current.config;
-    const runtime =
-      same ??
-      new ModelRuntime(
-        deployment.family,
-        runtimeConfig.intra_op_threads !== undefined ? { intraOpThreads: runtimeConfig.intra_op_threads } : {},
-      );
-    const { low, high, threshold } = deployment.config;
-    try {
-      const cascade = await Cascade.create(runtime, { low, high, threshold, policy }, { batchSize: runtimeConfig.batch_size });
-      return { settings, runtime, cascade, inFlight: new Set() };
-    } catch (err) {
-      if (!same) await runtime.close();
-      throw err;
-    }
-  }
-
-  /** Closes what `open` made for a change that was then abandoned. */
-  private async dispose(unused: Active): Promise<void> {
-    if (unused.runtime !== this.active?.runtime) await unused.runtime.close();
-  }
-
-  /** From now on, batches use `next`; the previous runtime closes after its last batch if `next` has its own. */
-  private activate(next: Active): void {
-    const previous = this.active;
-    this.active = next;
-    if (!previous || previous.runtime === next.runtime) return;
-    const closing = Promise.allSettled([...previous.inFlight]).then(() => previous.runtime.close());
-    this.retiring.add(closing);
-    void closing.finally(() => this.retiring.delete(closing));
-  }
-
-  private serially<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.changes.then(change, change);
-    this.changes = run.catch(() => undefined);
-    return run;
   }
 
   private async startSource(config: SourceConfig): Promise<void> {
@@ -418,7 +285,7 @@ export class Daemon {
       if (committing.size >= MAX_UNCOMMITTED) await Promise.race(committing);
       const frames = await source.take(batch_size, signal);
       if (!frames.length) continue;
-      const active = this.active!;
+      const active = this.cascades.active!;
       const inferred = this.infer(active, source, frames);
       const inCascade = inferred.then(
         () => undefined,
@@ -516,21 +383,6 @@ export class Daemon {
       },
       `${source}: ${basename(frame.name)} -> ${result.label} (p ${result.probability.toFixed(2)}, ${route})`,
     );
-  }
-
-  private configPayloadNow(): ConfigPayload {
-    const { config } = this.current;
-    return configPayload(this.device, this.active!.settings, this.overrides, config.control.enabled, this.sourceNames());
-  }
-
-  private configMessage(): OutboxMessage {
-    return { topic: topics.config(this.publisher.base), payload: JSON.stringify(this.configPayloadNow()), qos: 1, retain: true };
-  }
-
-  private settingsSummary(): Record<string, unknown> {
-    const { deployment, policy } = this.active!.settings;
-    const { low, high, threshold } = deployment.config;
-    return { deploy: deployment.path, low, high, threshold, policy };
   }
 
   private sourceNames(): string[] {

@@ -2,3 +2,4 @@
 export { applySetCommand, commandId, parseSetCommand } from './commands.js';
 export { effectiveSettings, loadOverrides, saveOverrides, type ControlOverrides, type Settings } from './settings.js';
 export { configPayload, type ConfigPayload, type SetReply } from './payloads.js';
+export { LiveControl } from './live.js';
