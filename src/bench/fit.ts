@@ -134,6 +134,32 @@ export function leaveOneEffortOut(sources: Sources, points: readonly FitPoint[],
   });
 }
 
+export interface Transfer {
+  /** The family whose points alone were fitted. */
+  from: string;
+  /** The family whose shipped efforts were predicted. */
+  to: string;
+  rows: FittedPoint[];
+}
+
+/** Each family's efforts at `batch` predicted by a profile fitted on one other family alone (every ordered pair). */
+export function crossModel(sources: Sources, points: readonly FitPoint[], batch: number): Transfer[] {
+  const models = [...new Set(points.map((p) => p.model))];
+  return models.flatMap((from) =>
+    models
+      .filter((to) => to !== from)
+      .map((to) => ({
+        from: from ?? '',
+        to: to ?? '',
+        rows: predictHeld(
+          sources,
+          points.filter((p) => p.model === from),
+          points.filter((p) => p.model === to && p.mask === undefined && p.batch === batch),
+        ),
+      })),
+  );
+}
+
 /** Leave one family out (a fit pooled over several): predict each family's shipped efforts at `batch` from the others' points alone. */
 export function leaveOneModelOut(sources: Sources, points: readonly FitPoint[], batch: number): FittedPoint[] {
   const models = [...new Set(points.map((p) => p.model))];

@@ -17,7 +17,7 @@ import { compareEfforts } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
 import { checkClock, measurePair } from './run.js';
 import { deviceDescription } from './device-info.js';
-import { fitDevice, leaveOneEffortOut, leaveOneModelOut, type FittedPoint, type FitPoint } from './fit.js';
+import { crossModel, fitDevice, leaveOneEffortOut, leaveOneModelOut, type FittedPoint, type FitPoint, type Transfer } from './fit.js';
 import { extraMasks, familyWithMasks, maskBits, maskGraphs } from './masks.js';
 
 export interface FitOptions {
@@ -60,6 +60,8 @@ export interface FitReport {
   leave_one_out: FittedPoint[];
   /** With several families: each family's efforts predicted by a fit on the other families alone. */
   leave_one_model_out: FittedPoint[];
+  /** With several families: each family's efforts predicted by a fit on one other family alone (every ordered pair). */
+  cross_model: Transfer[];
   /** With a deploy file: the deployed pair, predicted by the new profile vs measured in the same run. */
   pair: PairComparison | null;
   rms_error: number;
@@ -188,6 +190,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     weights: fit.weights,
     leave_one_out: leaveOneEffortOut(sources, points, batches[0]!),
     leave_one_model_out: leaveOneModelOut(sources, points, batches[0]!),
+    cross_model: crossModel(sources, points, batches[0]!),
     rms_error: fit.rms_error,
     max_error: fit.max_error,
   };
@@ -233,7 +236,9 @@ export function fitTable(r: FitReport): string {
     `${checkTable('predicted (effort left out)', r.leave_one_out, several)}\n` +
     (several
       ? `leave one family out, batch ${r.profile.batch}: worst ${worst(r.leave_one_model_out)}\n` +
-        `${checkTable('predicted (family left out)', r.leave_one_model_out, several)}\n`
+        `${checkTable('predicted (family left out)', r.leave_one_model_out, several)}\n` +
+        `fitted on one family alone, predicting another's efforts at batch ${r.profile.batch} (worst error):\n` +
+        r.cross_model.map((t) => `  ${t.from} -> ${t.to}: ${worst(t.rows)} (${t.rows.map((p) => pct(p.error)).join(', ')})\n`).join('')
       : '') +
     (r.pair
       ? `deployed pair ${r.pair.low} -> ${r.pair.high} (Th ${r.pair.threshold}), F_L = ${r.pair.f_l.toFixed(4)} on ${r.pair.images} images: ` +

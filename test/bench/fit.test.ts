@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { fitDevice, leaveOneEffortOut, leaveOneModelOut, type FitPoint } from '../../src/bench/fit.js';
+import { crossModel, fitDevice, leaveOneEffortOut, leaveOneModelOut, type FitPoint } from '../../src/bench/fit.js';
 import { ConfigError } from '../../src/errors.js';
 import { pairOrder, resolveTarget, selectPair, simDelays, thresholdGrid } from '../../src/search/phase2/index.js';
 import {
@@ -105,6 +105,14 @@ describe('device profile fit', () => {
       [...source.efforts.keys()].map((e) => [source.vit.name, e]),
     );
     assert.deepEqual(leaveOneModelOut(source, synthetic(TRUE_COSTS, [1, 2], 0), 1), [], 'one family: nothing to leave out');
+    // Every ordered pair: DeiT-T's points alone predict fmnist-vit's efforts (its own shipped efforts: none here).
+    assert.deepEqual(
+      crossModel([source, deit], points, 1).map((t) => [t.from, t.to, t.rows.length]),
+      [
+        [source.vit.name, deit.vit.name, 0],
+        [deit.vit.name, source.vit.name, source.efforts.size],
+      ],
+    );
   });
 
   it('recovers the per-call costs and the total per-image work from timings made with known costs (1% noise)', () => {
