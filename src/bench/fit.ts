@@ -72,10 +72,14 @@ export function fitDevice(sources: Sources, points: readonly FitPoint[]): Device
   const features = points.map((p) => featuresOf(sources, p));
   // Relative residuals: divide each row and its target by the measured time (ns).
   const rows = features.map((f, i) => CPU_COSTS.map((c) => f[c] / (points[i]!.measured_ms * 1e6)));
+  // Every family weighs the same in a pooled fit, however many points it has.
+  const perFamily = new Map<string | undefined, number>();
+  for (const p of points) perFamily.set(p.model, (perFamily.get(p.model) ?? 0) + 1);
+  const share = points.map((p) => points.length / perFamily.size / perFamily.get(p.model)!);
   let weights = points.map(() => 1);
   let x: number[] = [];
   for (let iteration = 0; iteration < 10; iteration++) {
-    const sw = weights.map(Math.sqrt);
+    const sw = weights.map((w, i) => Math.sqrt(w * share[i]!));
     ({ x } = nnls(
       rows.map((r, i) => r.map((v) => v * sw[i]!)),
       sw,

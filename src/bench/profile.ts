@@ -83,18 +83,25 @@ interface FittedFamily {
   cases: (TimingCase & { point: Omit<FitPoint, 'measured_ms'> })[];
 }
 
-/** A family's timing cases: every effort at every batch size, plus the extra masks' graphs. */
-async function prepareFamily(family: ModelFamily, batches: readonly number[], perEffort: number, threads: number): Promise<FittedFamily> {
+/** A family's timing cases: every effort at every batch size, plus the extra masks' graphs; `repeat` times the calls per round. */
+async function prepareFamily(
+  family: ModelFamily,
+  batches: readonly number[],
+  perEffort: number,
+  threads: number,
+  repeat: number,
+): Promise<FittedFamily> {
   const masks = perEffort > 0 ? await maskGraphs(family, extraMasks(family, perEffort)) : [];
   const runtime = new ModelRuntime(familyWithMasks(family, masks), { intraOpThreads: threads });
   const model = family.manifest.name;
   const effortOfCount = new Map(family.manifest.efforts.map((e) => [e.active.reduce((a: number, b) => a + b, 0), e.effort]));
   const cases = batches.flatMap((batch) => [
-    ...family.manifest.efforts.map((e) => ({ effort: e.effort, batch, runtime, point: { model, effort: e.effort, batch } })),
+    ...family.manifest.efforts.map((e) => ({ effort: e.effort, batch, runtime, repeat, point: { model, effort: e.effort, batch } })),
     ...masks.map((g) => ({
       effort: g.id,
       batch,
       runtime,
+      repeat,
       point: { model, effort: effortOfCount.get(g.active.reduce((a, b) => a + b, 0))!, mask: maskBits(g.active), batch },
     })),
   ]);
@@ -126,7 +133,12 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   let timings: EffortTiming[];
   let choice: PairChoice | undefined;
   try {
-    for (const family of families) prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads));
+    // Several families: a small one gets more calls per round, about as much time per case as the largest (by MACs, at most 64x).
+    const macs = families.map((f) => Math.max(...f.manifest.efforts.map((e) => e.macs)));
+    for (const [i, family] of families.entries()) {
+      const repeat = Math.min(64, Math.max(1, Math.round(Math.max(...macs) / macs[i]!)));
+      prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads, repeat));
+    }
     const cases = prepared.flatMap((f) => f.cases);
     timings = await measureCases(prepared[0]!.runtime, cases, {
       batch: batches[0]!,

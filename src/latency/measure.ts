@@ -78,6 +78,8 @@ export interface TimingCase {
   batch: number;
   /** The family the effort belongs to, when not the runtime passed to measureCases (several families timed in one run). */
   runtime?: ModelRuntime;
+  /** Times as many calls per round (a small family timed beside a large one gets about as much time per case). */
+  repeat?: number;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
   if (!CLOCKS.includes(clock)) throw new ConfigError(`--clock: expected ${CLOCKS.join(' or ')}, got ${JSON.stringify(clock)}`);
   for (const c of cases) checkCount('--batch', c.batch);
   const sessions = await Promise.all(cases.map((c) => (c.runtime ?? runtime).session(c.effort)));
-  const calls = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)));
+  const calls = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)) * (c.repeat ?? 1));
   // One fixed, non-constant input per batch size, shared by all efforts (the same work for each).
   const inputs = cases.map((c, k) => new Float32Array(c.batch * (sessions[k]?.sampleSize ?? 0)).map((_, i) => Math.sin(i)));
   for (const [k, session] of sessions.entries()) for (let i = 0; i < warmup; i++) await session.run(inputs[k]!, cases[k]!.batch);
