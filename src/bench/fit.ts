@@ -12,7 +12,7 @@
  * answer when nothing is off and down-weights a point that disagrees with all the others.
  */
 import { ConfigError } from '../errors.js';
-import { CPU_COSTS, cpuFeatures, nnls, type CpuCosts, type CpuFeatures, type VitSource } from '../sim/index.js';
+import { CPU_COSTS, cpuFeatures, nnls, type CpuCostName, type CpuCosts, type CpuFeatures, type VitSource } from '../sim/index.js';
 import { buildWorkload } from '../sim/workload.js';
 
 export interface FitPoint {
@@ -66,6 +66,44 @@ function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
   return cpuFeatures(buildWorkload(sourceOf(sources, p.model).vit, activeOf(sources, p)), p.batch);
 }
 
+/**
+ * The costs in two stages: first the per-call, MAC and operand-byte costs, then the element-wise
+ * costs on what those leave. Within one family the features are collinear (every mask's list is
+ * the shipped list with attentions added or removed), so many cost vectors fit equally well and a
+ * single NNLS picks one arbitrarily, often an element-wise cost, which then scales wrongly to
+ * another width (elements grow with the width, MACs with its square). GEMMs are most of a ViT's
+ * work, so they are given the time first; the element-wise costs take only what they cannot
+ * explain (across families of different shapes that is no longer nothing).
+ */
+const STAGES: readonly (readonly CpuCostName[])[] = [
+  ['inference', 'op_call', 'gemm_mac', 'attention_mac', 'gemm_byte'],
+  ['softmax', 'layernorm', 'gelu', 'add'],
+];
+
+const residualNorm = (rows: readonly number[][], rhs: readonly number[], x: readonly number[]) =>
+  Math.hypot(...rows.map((r, i) => r.reduce((s, v, j) => s + v * x[j]!, 0) - rhs[i]!));
+
+/** The staged solution when it fits within 2% of the joint NNLS's residual norm (the data cannot tell them apart), else the joint one. */
+function preferGemms(rows: readonly number[][], rhs: readonly number[]): number[] {
+  const staged = stagedNnls(rows, rhs);
+  const { x: joint } = nnls(rows, rhs);
+  return residualNorm(rows, rhs, staged) <= 1.02 * residualNorm(rows, rhs, joint) ? staged : joint;
+}
+
+function stagedNnls(rows: readonly number[][], rhs: readonly number[]): number[] {
+  const x = new Array<number>(CPU_COSTS.length).fill(0);
+  for (const stage of STAGES) {
+    const cols = stage.map((c) => CPU_COSTS.indexOf(c));
+    const left = rows.map((r, i) => rhs[i]! - r.reduce((s, v, j) => s + v * x[j]!, 0));
+    const { x: part } = nnls(
+      rows.map((r) => cols.map((j) => r[j]!)),
+      left,
+    );
+    cols.forEach((j, k) => (x[j] = part[k]!));
+  }
+  return x;
+}
+
 /** The costs that best explain `points` (each timed on one of `sources`' families). */
 export function fitDevice(sources: Sources, points: readonly FitPoint[]): DeviceFit {
   if (points.length < 2) throw new ConfigError(`a device fit needs at least 2 measurements, got ${points.length}`);
@@ -80,10 +118,10 @@ export function fitDevice(sources: Sources, points: readonly FitPoint[]): Device
   let x: number[] = [];
   for (let iteration = 0; iteration < 10; iteration++) {
     const sw = weights.map((w, i) => Math.sqrt(w * share[i]!));
-    ({ x } = nnls(
+    x = preferGemms(
       rows.map((r, i) => r.map((v) => v * sw[i]!)),
       sw,
-    ));
+    );
     const residuals = rows.map((r) => r.reduce((s, v, j) => s + v * x[j]!, 0) - 1);
     const abs = residuals.map(Math.abs).sort((a, b) => a - b);
     const scale = abs[Math.floor(abs.length / 2)]! / 0.6745;

@@ -4,7 +4,7 @@ export type { ArrayDims, DataflowName, Gemm, GemmCompute } from './dataflow/inde
 export { HardwareSchema, HARDWARE_PRESETS, isCpuDevice, loadHardware, parseHardware, totalPower, ZCU102 } from './hardware.js';
 export type { Device, Hardware, HostCosts } from './hardware.js';
 export { CPU_COSTS, CpuDeviceSchema } from './device.js';
-export type { CpuCosts, CpuDevice } from './device.js';
+export type { CpuCostName, CpuCosts, CpuDevice } from './device.js';
 export { cpuFeatures, simulateCpu } from './cpu.js';
 export type { CpuFeatures } from './cpu.js';
 export { nnls } from './nnls.js';
