@@ -64,11 +64,16 @@ const COPY = `const fs = require('node:fs');
 for (const [a, b] of JSON.parse(fs.readFileSync(process.argv[1], 'utf8'))) fs.copyFileSync(a, b);
 const io = fs.existsSync('/proc/self/io') ? fs.readFileSync('/proc/self/io', 'utf8') : '';
 process.stdout.write(/write_bytes: (\\d+)/.exec(io)?.[1] ?? '0');`;
-const copyInChild = async (pairs: [string, string][]) => {
-  // The list goes through a file: 1,000 pairs of paths outgrow the 128 KiB limit of one argument.
-  const list = join(dir, 'copy-list.json');
+const copyInChild = async (list: string) => Number((await promisify(execFile)(process.execPath, ['-e', COPY, list])).stdout);
+/**
+ * The list goes through a file (1,000 pairs of paths outgrow the 128 KiB limit of one argument),
+ * written before a round's block-layer count starts: its bytes are this process's, not the daemon's.
+ */
+const writeCopyList = (round: number) => {
+  const list = join(dir, `copy-list-${round}.json`);
+  const pairs = Array.from({ length: files }, (_, i) => [pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`)]);
   writeFileSync(list, JSON.stringify(pairs));
-  return Number((await promisify(execFile)(process.execPath, ['-e', COPY, list])).stdout);
+  return list;
 };
 
 /**
@@ -145,15 +150,13 @@ const runBare = async () => {
 const rows: string[] = [];
 let bareBefore = await runBare();
 for (let round = 1; round <= rounds; round++) {
+  const list = writeCopyList(round);
   const cpu0 = process.cpuUsage();
-
   const before = inbox.lines();
   inbox.round();
   const written = { journal: daemon.publisher.stats().outbox_written_bytes, block: blockWrites() };
   const t0 = performance.now();
-  const copying = copyInChild(
-    Array.from({ length: files }, (_, i) => [pick(i), join(dir, 'inbox', `r${round}-${i}-${basename(pick(i))}`)]),
-  );
+  const copying = copyInChild(list);
   await inbox.done(before + files);
   const last = performance.now();
   const first = inbox.firstAt();

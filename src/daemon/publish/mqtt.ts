@@ -51,9 +51,10 @@ export interface MqttPublisherStats {
 const IN_FLIGHT = 64;
 /**
  * Sending resumes once this many PUBACKs came back: publishes made together leave in one socket
- * write (mqtt.js corks the socket until the next tick), instead of one write per PUBACK.
+ * write (mqtt.js corks the socket until the next tick), and the broker takes them in one read,
+ * instead of a write and a wakeup per PUBACK.
  */
-const REFILL = IN_FLIGHT / 4;
+const REFILL = IN_FLIGHT / 2;
 /** How long stop() waits for the `offline` PUBACK and a clean DISCONNECT before closing the socket. */
 const STOP_TIMEOUT_MS = 3_000;
 
