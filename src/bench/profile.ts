@@ -11,7 +11,7 @@ import { ConfigError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
 import { loadDeploy } from '../config/deploy.js';
 import { defaultDataset, openDataset } from '../data/index.js';
-import { checkCount, driftCorrected, measureCases, referenceSession, type Clock, type EffortTiming, type TimingCase } from '../latency/index.js';
+import { checkCount, driftCorrected, measureCases, type Clock, type EffortTiming, type TimingCase } from '../latency/index.js';
 import { CpuDeviceSchema, resolveVit, simulateEfforts, type CpuDevice, type VitSource } from '../sim/index.js';
 import { compareEfforts } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
@@ -132,8 +132,6 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   let points: FitPoint[];
   let timings: EffortTiming[];
   let choice: PairChoice | undefined;
-  let referenceMs: number;
-  const reference = await referenceSession({ intraOpThreads: settings.threads });
   try {
     // Several families: a small one gets more calls per round, about as much time per case as the largest (by MACs, at most 64x).
     const macs = families.map((f) => Math.max(...f.manifest.efforts.map((e) => e.macs)));
@@ -142,8 +140,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
       prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads, repeat));
     }
     const cases = prepared.flatMap((f) => f.cases);
-    // The reference workload, timed with them: bench --hw times it again to tell how fast the device is compared with now.
-    timings = await measureCases(prepared[0]!.runtime, [...cases, { effort: -1, batch: 1, graph: reference }], {
+    timings = await measureCases(prepared[0]!.runtime, cases, {
       batch: batches[0]!,
       rounds: settings.rounds,
       iterations: settings.iterations,
@@ -152,13 +149,12 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     });
     // Each case's time in a typical round of the run (drift between rounds removed: src/latency/drift.ts).
     const level = driftCorrected(timings);
-    referenceMs = level.pop()!;
-    timings = timings.slice(0, -1).map((t, i) => ({ ...t, medianMs: level[i]! }));
+    timings = timings.map((t, i) => ({ ...t, medianMs: level[i]! }));
     points = cases.map((c, i) => ({ ...c.point, measured_ms: level[i]! }));
     // Right after the timing, in the same run: the deployed cascade at the profile's batch.
     if (deployment && dataset) choice = await measurePair(prepared[0]!.runtime, deployment, dataset, batches[0]!);
   } finally {
-    await Promise.all([...prepared.map((f) => f.runtime.close()), reference.release()]);
+    await Promise.all(prepared.map((f) => f.runtime.close()));
   }
   const sources = prepared.map((f) => f.source);
   const fit = fitDevice(sources, points);
@@ -170,7 +166,6 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     clock: settings.clock,
     batch: batches[0],
     costs_ns: fit.costs,
-    reference_ms: referenceMs,
     ...(opts.powerW !== undefined ? { power_w: opts.powerW } : {}),
     fit: {
       model: names.join(' + '),

@@ -83,14 +83,6 @@ function predictionTable(report: BenchReport): string {
     out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
     out += `${p.toString()}\npair error ${signedPct(pair.error)}\n`;
   }
-  const d = report.drift;
-  if (d) {
-    const range = `${signedPct(Math.min(...d.efforts_error))} to ${signedPct(Math.max(...d.efforts_error))}`;
-    out +=
-      `\nreference workload ${fixed(d.reference_ms, 3)} ms now, ${fixed(d.reference_fit_ms, 3)} ms when the profile was fitted: ` +
-      `the device runs ${fixed(d.slowdown, 3)}x as slow as then.\nWith the predictions scaled by it: efforts ${range}` +
-      `${d.pair_error !== null ? `, pair ${signedPct(d.pair_error)}` : ''}\n`;
-  }
   return `${out}${report.note}\n`;
 }
 

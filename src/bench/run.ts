@@ -9,7 +9,7 @@ import { defaultDeployPath, loadDeploy, type Deployment } from '../config/deploy
 import { defaultDataset, limitDataset, openDataset, type LabelledDataset } from '../data/index.js';
 import { ConfigError, InputError } from '../errors.js';
 import { loadModelFamily, ModelRuntime, type ModelFamily } from '../model/index.js';
-import { CLOCKS, checkCount, measureCases, referenceSession, type Clock, type EffortTiming } from '../latency/index.js';
+import { CLOCKS, checkCount, measureEfforts, type Clock } from '../latency/index.js';
 import { isCpuDevice, loadHardware, resolveVit, simulateEfforts, type CpuDevice } from '../sim/index.js';
 import { compareEfforts, type EffortsComparison } from './compare.js';
 import { comparePair, type PairChoice, type PairComparison } from './pair.js';
@@ -51,37 +51,11 @@ export interface BenchReport {
   efforts: EffortsComparison;
   /** Null with --model, or when no labelled set is available. */
   pair: PairComparison | null;
-  /**
-   * With a profile that recorded its reference workload: the device's speed now against the fit's
-   * (reference ms now / at the fit) and the errors once the predictions are scaled by it.
-   */
-  drift: DriftCheck | null;
   note: string;
-}
-
-export interface DriftCheck {
-  reference_fit_ms: number;
-  reference_ms: number;
-  /** reference_ms / reference_fit_ms: above 1, the device is slower now than when the profile was fitted. */
-  slowdown: number;
-  /** Per effort row (same order) and for the pair: (predicted x slowdown) / measured - 1. */
-  efforts_error: number[];
-  pair_error: number | null;
 }
 
 export const BENCH_NOTE =
   'Absolute times differ by design (this CPU is not the simulated accelerator): compare the ratios to the full effort and the rank order.';
-
-function driftCheck(fitMs: number, nowMs: number, compared: EffortsComparison, pair: PairComparison | null): DriftCheck {
-  const slowdown = nowMs / fitMs;
-  return {
-    reference_fit_ms: fitMs,
-    reference_ms: nowMs,
-    slowdown,
-    efforts_error: compared.rows.map((r) => (r.simulated_ms * slowdown) / r.measured_ms - 1),
-    pair_error: pair ? (pair.simulated.pair_ms * slowdown) / pair.measured.pair_ms - 1 : null,
-  };
-}
 
 /** The CPU clock sums every thread's time, so it measures a call's duration only with one thread. */
 export function checkClock(clock: Clock, threads: number): Clock {
@@ -152,19 +126,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });
   try {
     const efforts = family.manifest.efforts.map((e) => e.effort);
-    const reference = profile?.reference_ms !== undefined ? await referenceSession({ intraOpThreads: settings.threads }) : undefined;
-    let timings: EffortTiming[];
-    try {
-      const cases = [...efforts.map((effort) => ({ effort, batch })), ...(reference ? [{ effort: -1, batch: 1, graph: reference }] : [])];
-      timings = await measureCases(runtime, cases, { ...settings, warmup: opts.warmup });
-    } finally {
-      await reference?.release();
-    }
-    const referenceMs = reference ? timings.pop()!.medianMs : undefined;
+    const timings = await measureEfforts(runtime, efforts, { ...settings, warmup: opts.warmup });
     const compared = compareEfforts(timings, costs);
     // After the timing, so the evaluation's allocations do not disturb it.
     const pair = deployment && dataset ? await measurePair(runtime, deployment, dataset, settings.batch) : undefined;
-    const pairComparison = pair ? comparePair(compared, costs, pair) : null;
     return {
       model: family.manifest.name,
       model_dir: family.dir,
@@ -173,11 +138,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       device: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version },
       settings,
       efforts: compared,
-      pair: pairComparison,
-      drift:
-        referenceMs !== undefined && profile?.reference_ms !== undefined
-          ? driftCheck(profile.reference_ms, referenceMs, compared, pairComparison)
-          : null,
+      pair: pair ? comparePair(compared, costs, pair) : null,
       note: profile ? profileNote(profile, settings) : BENCH_NOTE,
     };
   } finally {

@@ -2,5 +2,3 @@
 export { CLOCKS, checkCount, measureCases, measureEfforts } from './measure.js';
 export type { Clock, EffortTiming, MeasureOptions, TimingCase } from './measure.js';
 export { driftCorrected } from './drift.js';
-export { referenceSession } from './reference.js';
-export type { TimedGraph } from './reference.js';

@@ -15,7 +15,6 @@
 import { median, quantileSorted } from 'simple-statistics';
 import { ConfigError } from '../errors.js';
 import type { ModelRuntime } from '../model/index.js';
-import type { TimedGraph } from './reference.js';
 
 export interface MeasureOptions {
   /** Images per onnxruntime call. */
@@ -81,8 +80,6 @@ export interface TimingCase {
   runtime?: ModelRuntime;
   /** Times as many calls per round (a small family timed beside a large one gets about as much time per case). */
   repeat?: number;
-  /** A graph timed in place of an effort (the reference workload, reference.ts); `effort` then only labels it. */
-  graph?: TimedGraph;
 }
 
 /**
@@ -98,7 +95,7 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
   const clock = options.clock ?? 'wall';
   if (!CLOCKS.includes(clock)) throw new ConfigError(`--clock: expected ${CLOCKS.join(' or ')}, got ${JSON.stringify(clock)}`);
   for (const c of cases) checkCount('--batch', c.batch);
-  const sessions: TimedGraph[] = await Promise.all(cases.map((c) => c.graph ?? (c.runtime ?? runtime).session(c.effort)));
+  const sessions = await Promise.all(cases.map((c) => (c.runtime ?? runtime).session(c.effort)));
   const calls = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)) * (c.repeat ?? 1));
   // One fixed, non-constant input per batch size, shared by all efforts (the same work for each).
   const inputs = cases.map((c, k) => new Float32Array(c.batch * (sessions[k]?.sampleSize ?? 0)).map((_, i) => Math.sin(i)));

@@ -68,11 +68,6 @@ export const CpuDeviceSchema = z.strictObject({
   batch: z.number().int().positive().default(1),
   /** Nanoseconds (per call, per operation, per MAC or per element: see CpuCostsSchema). */
   costs_ns: CpuCostsSchema,
-  /**
-   * ms of the fixed reference workload (src/latency/reference.ts) timed beside the fit points:
-   * `pivot bench --hw` times it again and reports how much faster or slower the device is now.
-   */
-  reference_ms: z.number().positive().optional(),
   /** Optional measured average power in watts (a USB power meter, RAPL): energy = power_w x delay. */
   power_w: z.number().positive().optional(),
   /** How the costs were obtained (written by `pivot bench --fit`). */

@@ -24,7 +24,6 @@ describe('pivot bench --fit / --hw', () => {
   it('--fit writes a profile that loads back, with the fit, residuals, leave-one-out and the deployed pair', async () => {
     const report = await runFit({ deploy: DEPLOY, out: file, batches: [1, 2], powerW: 6, clock: 'cpu', ...QUICK });
     assert.equal(report.profile.clock, 'cpu');
-    assert.ok(report.profile.reference_ms! > 0, 'the reference workload timed beside the fit points');
     const loaded = loadHardware(file);
     assert.ok(isCpuDevice(loaded));
     assert.deepEqual(loaded, report.profile);
@@ -54,11 +53,6 @@ describe('pivot bench --fit / --hw', () => {
     for (const r of report.efforts.rows) assert.ok(Math.abs(r.simulated_ms / r.measured_ms - 1 - r.error) < 1e-12);
     assert.ok(report.pair && Math.abs(report.pair.simulated.pair_ms / report.pair.measured.pair_ms - 1 - report.pair.error) < 1e-12);
     assert.match(benchTable(report), /predicted ms\/img[\s\S]*pair error/);
-    // The reference workload timed again: the predictions scaled by the device's slowdown since the fit.
-    const d = report.drift!;
-    assert.equal(d.slowdown, d.reference_ms / d.reference_fit_ms);
-    report.efforts.rows.forEach((r, i) => assert.ok(Math.abs((r.simulated_ms * d.slowdown) / r.measured_ms - 1 - d.efforts_error[i]!) < 1e-12));
-    assert.match(benchTable(report), /reference workload .* ms now/);
     const svg = join(dir, 'bench.svg');
     await writeChart(svg, benchChartSpec(report));
     const text = readFileSync(svg, 'utf8');
