@@ -52,9 +52,10 @@ describe('live control over MQTT', () => {
   async function send(command: Record<string, unknown> | string): Promise<SetReply> {
     const id = ++ids;
     const payload = typeof command === 'string' ? command : JSON.stringify({ id, ...command });
+    // Counted before publishing: the reply can arrive before the publish's own PUBACK.
+    const before = replies().length;
     await client.publishAsync(`${BASE}/set`, payload, { qos: 1 });
     const match = (r: SetReply) => (typeof command === 'string' ? true : r.id === id);
-    const before = replies().length;
     await watch.waitFor(
       () =>
         replies()
