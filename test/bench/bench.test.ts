@@ -38,7 +38,7 @@ describe('pivot bench (library)', () => {
       assert.equal(r.measured_ratio, r.measured_ms / full.measured_ms);
       assert.deepEqual(r.active, family().effort(r.effort).active);
     }
-    assert.deepEqual(report.settings, { batch: 1, threads: 1, rounds: QUICK.rounds, iterations: QUICK.iterations });
+    assert.deepEqual(report.settings, { batch: 1, threads: 1, rounds: QUICK.rounds, iterations: QUICK.iterations, clock: 'wall' });
   });
 
   it("simulated numbers are simulateEfforts' delays on the same preset, ratios consistent", () => {

@@ -68,4 +68,18 @@ describe('pivot bench (CLI)', () => {
     assert.equal(model.code, 3);
     assert.match(model.stderr, /manifest\.json: no such file/);
   });
+
+  it('several --model families and --fit-masks / --clock are refused where they do not apply (exit 2)', async () => {
+    const [twice, masks, clock] = await Promise.all([
+      pivot(['--model', dir, '--model', dir]),
+      pivot(['--fit-masks', '1']),
+      pivot(['--fit', join(dir, 'x.yaml'), '--clock', 'cpu', '--threads', '2']),
+    ]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /--model: give it once/);
+    assert.equal(masks.code, 2);
+    assert.match(masks.stderr, /--fit-masks .* go with --fit/);
+    assert.equal(clock.code, 2);
+    assert.match(clock.stderr, /--clock cpu: needs --threads 1/);
+  });
 });
