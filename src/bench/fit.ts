@@ -4,7 +4,9 @@
  * effort's operation list (cpuFeatures), and the costs are the non-negative least-squares
  * solution (Lawson-Hanson, src/sim/nnls.ts) on relative residuals, so a 0.2 ms effort weighs
  * as much as a 0.4 ms one. Batch sizes are what separate per-call costs (shared by a batch)
- * from per-image work; efforts separate attention work from the rest.
+ * from per-image work; efforts separate attention work from the rest. Points may come from
+ * several families (a pooled fit, where each family weighs the same), and the costs are fitted
+ * in two stages so that collinear features give the time to the GEMMs (STAGES below).
  *
  * On a shared machine a burst of load can spoil one measurement by 2x, so the fit is robust:
  * iteratively reweighted (Huber weights, tuning constant 1.345 times the residuals' scale
