@@ -15,7 +15,7 @@ export async function effortAccuracy(
     let correct = 0;
     for (let start = 0; start < set.count; start += options.batch) {
       const count = Math.min(options.batch, set.count - start);
-      const logits = await session.run(set.pixels.subarray(start * session.sampleSize, (start + count) * session.sampleSize), count);
+      const logits = await session.run(set.batch(start, count), count);
       for (let b = 0; b < count; b++) if (predict(logits, session.classes, b).classIndex === set.labels[start + b]) correct++;
     }
     return correct / set.count;

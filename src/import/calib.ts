@@ -1,14 +1,13 @@
 /**
  * The calibration images of `pivot import`: a folder with one subfolder per class
  * that name the model's labels (labelled: accuracy per effort is measured) or any other
- * folder of images (unlabelled: Phase 1 only). Each is preprocessed once into one float32 NCHW buffer.
+ * folder of images (unlabelled: Phase 1 only). Each is decoded once, onto the model's grid.
  */
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { listImages, matchLabel } from '../data/index.js';
 import type { Manifest } from '../model/manifest.js';
-import { Preprocessor } from '../preprocess/index.js';
-import { loadFolderSet, type ImageSet } from '../search/phase1/images.js';
+import { decodeImageSet, loadFolderSet, type ImageSet } from '../search/phase1/images.js';
 import { readFailure } from '../util/files.js';
 import { classFolders } from './labels.js';
 
@@ -31,8 +30,10 @@ export async function loadCalibration(dir: string, manifest: Manifest, limit: nu
     throw new InputError(dir, readFailure(err, 'no such directory'), { cause: err });
   }
   if (files.length === 0) throw new InputError(dir, 'contains no images');
-  const pre = new Preprocessor(manifest.preprocess);
-  const pixels = new Float32Array(files.length * pre.size);
-  await Promise.all(files.map((file, i) => pre.tensor(file, file, pixels, i * pre.size)));
-  return { source: resolve(dir), count: files.length, pixels, labels: new Int32Array(files.length).fill(-1), labelled: false };
+  const set = await decodeImageSet(
+    files.map((file) => ({ source: file, name: file })),
+    { source: resolve(dir), labels: new Int32Array(files.length).fill(-1) },
+    manifest,
+  );
+  return { ...set, labelled: false };
 }

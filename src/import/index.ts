@@ -17,7 +17,8 @@ import { type Effort, loadModelFamily, type Manifest, ManifestSchema } from '../
 import { writeHeatmap } from '../search/phase1/heatmap.js';
 import { type PathsFile, pathsFile, PathsFileSchema } from '../search/phase1/index.js';
 import { type EffortChoice, selectOptimalPaths } from '../search/phase1/select.js';
-import { measureCkaMatrix } from '../search/phase1/taps.js';
+import { type SpilledTaps, spillTaps } from '../search/phase1/taps.js';
+import { ckaMatrix } from '../search/phase1/cka.js';
 import { effortAccuracy } from './accuracy.js';
 import { effortMacs, measureArchitecture } from './architecture.js';
 import { loadCalibration } from './calib.js';
@@ -106,13 +107,22 @@ function defaultName(model: string): string {
   return basename(model, extname(model)).replace(/[^A-Za-z0-9._-]+/g, '-') || 'imported-vit';
 }
 
-export async function runImport(o: ImportOptions): Promise<ImportResult> {
-  const file = resolve(o.model);
-  const out = resolve(o.out);
-  const notes: string[] = [];
-  const images = o.images ?? 256;
-  if (!Number.isInteger(images) || images < 2) throw new ConfigError(`--images: ${images}: CKA needs at least 2 calibration images`);
-  claimOutDir(out);
+const effortFile = (k: number) => `effort-${k}.onnx`;
+
+/** What the first reading of the source graph yields: the manifest so far (full effort only) and sizes. */
+interface Prepared {
+  manifest: Manifest;
+  labelsSource: string;
+  bytes: number;
+  fullSize: number;
+}
+
+/**
+ * Reads the source graph, detects and measures the ViT, and writes analysis.onnx, the full
+ * effort and a first manifest. The decoded graph (and the file buffer its weights are views
+ * into) is released when this returns, so that Phase 1 runs without it.
+ */
+async function prepare(o: ImportOptions, file: string, out: string, notes: string[]): Promise<Prepared> {
   const { model, bytes } = readOnnx(file);
   const detected: Detected = detectVit(model, file);
   const depth = detected.blocks.length;
@@ -151,9 +161,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const analysis = analysisModel(model, detected.blocks);
   await writeOnnx(join(out, 'analysis.onnx'), analysis.model);
   const fullMask = new Array<number>(depth).fill(1);
-  const effortFile = (k: number) => `effort-${k}.onnx`;
-  const sizes: Record<number, number> = {};
-  sizes[depth] = await writeOnnx(join(out, effortFile(depth)), effortModel(model, detected.blocks, fullMask));
+  const fullSize = await writeOnnx(join(out, effortFile(depth)), effortModel(model, detected.blocks, fullMask));
 
   const manifest: Manifest = {
     format: 'pivot-edge/manifest@1',
@@ -182,39 +190,77 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       calib: { source: resolve(o.calib), images: 1, labelled: false },
     },
   };
+  return { manifest, labelsSource: labels.source, bytes, fullSize };
+}
+
+/**
+ * Writes the effort graphs of `kept` (except the full effort, already written) from a second
+ * reading of the source graph: every effort shares that one decoded copy of the weights.
+ */
+async function writeEffortGraphs(file: string, out: string, kept: readonly EffortChoice[], sizes: Record<number, number>): Promise<void> {
+  const { model } = readOnnx(file);
+  const { blocks } = detectVit(model, file);
+  for (const c of kept)
+    if (c.effort !== blocks.length)
+      sizes[c.effort] = await writeOnnx(join(out, effortFile(c.effort)), effortModel(model, blocks, c.active));
+}
+
+export async function runImport(o: ImportOptions): Promise<ImportResult> {
+  const file = resolve(o.model);
+  const out = resolve(o.out);
+  const notes: string[] = [];
+  const images = o.images ?? 256;
+  if (!Number.isInteger(images) || images < 2) throw new ConfigError(`--images: ${images}: CKA needs at least 2 calibration images`);
+  claimOutDir(out);
+  const memory = (phase: string) => o.logger?.debug({ rss_mib: Math.round(process.memoryUsage.rss() / 2 ** 20) }, `memory: ${phase}`);
+  const { manifest, labelsSource, bytes, fullSize } = await prepare(o, file, out, notes);
+  const { architecture } = manifest;
+  const { depth } = architecture;
+  const batch = manifest.imported!.batch;
+  const sizes: Record<number, number> = { [depth]: fullSize };
   const writeManifest = () => writeFile(join(out, 'manifest.json'), `${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
   await writeManifest();
+  memory('analysis graph and full effort written');
 
   // Phase 1 on the calibration images, through the analysis graph (as `pivot paths` does).
   const calib = await loadCalibration(o.calib, manifest, images);
   if (calib.count < 2) throw new InputError(o.calib, 'needs at least 2 images (CKA compares images with each other)');
   manifest.imported!.calib = { source: calib.source, images: calib.count, labelled: calib.labelled };
-  const runBatch = batch === 'dynamic' ? 32 : batch;
+  memory('calibration images decoded');
+  // Small batches: onnxruntime keeps its peak activation memory. DeiT-S's analysis session (25
+  // taps fetched) peaks at 430 MB at batch 4, 570 MB at 8, 850 MB at 16, for the same CPU time.
+  const runBatch = batch === 'dynamic' ? 4 : batch;
+  // The taps go to disk in one forward pass (DeiT-S: 25 taps x 77 MB); the session is closed before the Gram step.
   const session = await AnalysisModel.open(loadModelFamily(out), { threads: o.threads });
-  let cka: number[][];
+  let spilled: SpilledTaps;
   try {
     o.logger?.info({ images: calib.count, data: calib.source }, 'tapping the residual stream (Phase 1)');
-    // Taps beyond 256 MiB go to disk: one forward pass, one raw tap in memory (DeiT-S: 25 taps x 77 MB).
-    cka = await measureCkaMatrix(session, calib, { batch: batch === 'dynamic' ? 16 : batch, budgetBytes: 256 * 2 ** 20, spillDir: out });
+    spilled = await spillTaps(session, calib, { batch: runBatch, dir: out });
   } finally {
+    memory('taps written');
     await session.close();
   }
+  let cka: number[][];
+  try {
+    const grams = spilled.grams();
+    cka = ckaMatrix(grams.mlp, grams.attn);
+  } finally {
+    spilled.remove();
+  }
+  memory('CKA matrix computed');
   const choices = selectOptimalPaths(cka);
   const kept = pickEfforts(choices, o.efforts ?? 'all', depth, architecture.pooling, notes);
 
-  const efforts: Effort[] = [];
-  for (const c of kept) {
-    if (c.effort !== depth)
-      sizes[c.effort] = await writeOnnx(join(out, effortFile(c.effort)), effortModel(model, detected.blocks, c.active));
-    efforts.push({
-      effort: c.effort,
-      active: c.active as (0 | 1)[],
-      file: effortFile(c.effort),
-      macs: effortMacs(architecture, c.active),
-      accuracy: {},
-      path_score: c.score,
-    });
-  }
+  await writeEffortGraphs(file, out, kept, sizes);
+  memory('effort graphs written');
+  const efforts: Effort[] = kept.map((c) => ({
+    effort: c.effort,
+    active: c.active as (0 | 1)[],
+    file: effortFile(c.effort),
+    macs: effortMacs(architecture, c.active),
+    accuracy: {},
+    path_score: c.score,
+  }));
   manifest.efforts = efforts;
   await writeManifest();
   const stale = removeStaleEfforts(out, manifest);
@@ -227,6 +273,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       o.logger?.info({ effort: e.effort, accuracy: e.accuracy.calib }, 'calibration accuracy');
     }
     manifest.analysis!.accuracy = { calib: efforts.at(-1)!.accuracy.calib };
+    memory('accuracy measured');
   } else
     notes.push(`accuracy: ${calib.source} has no class subfolders named by the labels, so the accuracy of each effort was not measured`);
   await writeManifest();
@@ -235,6 +282,6 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   PathsFileSchema.parse(paths);
   await writeFile(join(out, 'paths.json'), `${JSON.stringify(paths, null, 2)}\n`);
   await writeHeatmap(cka, `${manifest.name}: CKA matrix (${calib.count} calibration images)`, join(out, 'cka'));
-  await writeFile(join(out, 'README.md'), modelCard(manifest, labels.source));
+  await writeFile(join(out, 'README.md'), modelCard(manifest, labelsSource));
   return { dir: out, manifest, paths, sizes: { input: bytes, efforts: sizes }, notes };
 }

@@ -30,7 +30,7 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
     const { mlp_outputs, attn_outputs } = manifest.analysis!;
     assert.equal(mlp_outputs.length, depth + 1);
     assert.equal(attn_outputs.length, depth);
-    const out = await model.run(images.pixels, BATCH, new Array(depth).fill(1), [...mlp_outputs, ...attn_outputs]);
+    const out = await model.run(images.batch(0, BATCH), BATCH, new Array(depth).fill(1), [...mlp_outputs, ...attn_outputs]);
     assert.deepEqual(out.dims[manifest.output.name], [BATCH, classes]);
     for (const name of [...mlp_outputs, ...attn_outputs]) assert.deepEqual(out.dims[name], [BATCH, tokens, dim], name);
     // MLP_0 is the embedding, so it cannot equal the stream after encoder 1's attention.
@@ -41,7 +41,7 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
     // analysis.onnx is the base model before effort fine-tuning, so no shipped effort has its
     // weights; the manifest records the base model's bundled-sample accuracy (torch) instead.
     const labelled = await loadFolderSet(family.file(manifest.samples ?? 'samples'), 600, manifest);
-    const allOn = await model.run(labelled.pixels, labelled.count, new Array(depth).fill(1));
+    const allOn = await model.run(labelled.batch(0, labelled.count), labelled.count, new Array(depth).fill(1));
     assert.equal(allOn.taps.size, 0, 'taps are fetched only on request');
     let correct = 0;
     for (let i = 0; i < labelled.count; i++) if (predict(allOn.logits, classes, i).classIndex === labelled.labels[i]) correct++;
@@ -49,7 +49,7 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
     assert.ok(Math.abs(correct / labelled.count - expected) <= 0.005, `accuracy ${correct / labelled.count} vs manifest ${expected}`);
 
     const gate = Array.from({ length: depth }, (_, i) => (i < depth / 2 ? 1 : 0));
-    const gated = await model.run(labelled.pixels, labelled.count, gate);
+    const gated = await model.run(labelled.batch(0, labelled.count), labelled.count, gate);
     assert.ok(maxAbsDiff(gated.logits, allOn.logits) > 1e-2, 'skipping attentions must change the logits');
   });
 
@@ -63,9 +63,10 @@ describe('analysis graph (real onnxruntime-node, shipped model)', () => {
   });
 
   it('refuses a gate of the wrong length and a pixel buffer of the wrong size', async () => {
-    await assert.rejects(model.run(images.pixels, BATCH, [1, 1]), /attn_gate/);
-    await assert.rejects(model.run(images.pixels.subarray(1), BATCH, new Array(depth).fill(1)), /pixel_values/);
-    await assert.rejects(model.run(images.pixels, BATCH, new Array(depth).fill(1), ['logits_typo']), /logits_typo.*not a tap/);
+    const pixels = images.batch(0, BATCH);
+    await assert.rejects(model.run(pixels, BATCH, [1, 1]), /attn_gate/);
+    await assert.rejects(model.run(pixels.subarray(1), BATCH, new Array(depth).fill(1)), /pixel_values/);
+    await assert.rejects(model.run(pixels, BATCH, new Array(depth).fill(1), ['logits_typo']), /logits_typo.*not a tap/);
   });
 
   it('explains that Phase 1 needs an analysis graph when the manifest has none', async () => {

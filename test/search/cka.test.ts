@@ -96,22 +96,29 @@ describe('linear CKA', () => {
     assert.ok(Math.abs(linearCka(a, b, n) - (sab * sab) / (saa * sbb)) < 1e-12);
   });
 
-  it('builds its Gram matrix as H X X^T H', () => {
-    const k = centeredGram(x, n);
-    const gram = matmul(
-      x,
-      n,
-      Float64Array.from({ length: p * n }, (_, i) => x[(i % n) * p + Math.floor(i / n)]!),
-      p,
-      n,
-    );
-    const rowMean = Array.from({ length: n }, (_, r) => gram.slice(r * n, (r + 1) * n).reduce((s, v) => s + v, 0) / n);
-    const allMean = rowMean.reduce((s, v) => s + v, 0) / n;
-    for (let r = 0; r < n; r++)
-      for (let c = 0; c < n; c++) {
-        const expected = gram[r * n + c]! - rowMean[r]! - rowMean[c]! + allMean;
-        assert.ok(Math.abs(k.values[r * n + c]! - expected) < 1e-9);
-      }
+  it('builds its Gram matrix as H X X^T H, also from float32 features wider than one column block', () => {
+    // 5000 columns: taken in blocks of 2048, the last one partial, as a spilled tap is read.
+    const wide = Float32Array.from({ length: n * 5000 }, () => 3 + gaussian());
+    for (const [features, width] of [
+      [x, p],
+      [Float64Array.from(wide), 5000],
+    ] as const) {
+      const k = centeredGram(width === p ? features : wide, n);
+      const gram = matmul(
+        features,
+        n,
+        Float64Array.from({ length: width * n }, (_, i) => features[(i % n) * width + Math.floor(i / n)]!),
+        width,
+        n,
+      );
+      const rowMean = Array.from({ length: n }, (_, r) => gram.slice(r * n, (r + 1) * n).reduce((s, v) => s + v, 0) / n);
+      const allMean = rowMean.reduce((s, v) => s + v, 0) / n;
+      for (let r = 0; r < n; r++)
+        for (let c = 0; c < n; c++) {
+          const expected = gram[r * n + c]! - rowMean[r]! - rowMean[c]! + allMean;
+          assert.ok(Math.abs(k.values[r * n + c]! - expected) < 1e-9 * Math.max(1, Math.abs(expected)), `[${r}][${c}] of ${width} columns`);
+        }
+    }
   });
 
   it('lays out the (D+1) x D matrix as CKA(MLP_i, A_j)', () => {

@@ -32,35 +32,63 @@ function checkShape(features: FeatureMatrix, n: number, name: string): number {
   return p;
 }
 
+/** Columns centred and multiplied per block: n x 2048 float64 values (4 MiB at 256 examples), never a float64 copy of X. */
+const BLOCK_COLUMNS = 2048;
+
 /**
- * Centred Gram matrix H X X^T H of `features` (n examples x p features).
- *
- * Centring the feature columns first, then taking the Gram matrix, equals
- * double-centring X X^T, and avoids subtracting large, nearly equal numbers.
+ * Writes columns [from, from + count) of an n x p matrix into `block` (n x count, row-major).
+ * A tap spilled to disk is read this way, one block at a time.
  */
-export function centeredGram(features: FeatureMatrix, n: number, name = 'features'): CenteredGram {
-  const p = checkShape(features, n, name);
-  const x = new Float64Array(n * p);
-  for (let f = 0; f < p; f++) {
-    let mean = 0;
-    for (let r = 0; r < n; r++) mean += features[r * p + f]!;
-    mean /= n;
-    for (let r = 0; r < n; r++) x[r * p + f] = features[r * p + f]! - mean;
-  }
+export type ColumnReader = (block: Float64Array, from: number, count: number) => void;
+
+/**
+ * Centred Gram matrix H X X^T H of an n x p matrix whose columns `read` returns.
+ *
+ * Centring the feature columns first, then taking the Gram matrix, equals double-centring
+ * X X^T, and avoids subtracting large, nearly equal numbers. The columns are taken a block at
+ * a time (centring needs a column's n values, not the whole matrix), centred into float64,
+ * and their products added to the n x n sums: memory is one block, whatever p is.
+ */
+export function centeredGramByColumns(read: ColumnReader, n: number, p: number): CenteredGram {
+  const width = Math.min(p, BLOCK_COLUMNS);
+  const x = new Float64Array(n * width);
   const values = new Float64Array(n * n);
+  for (let from = 0; from < p; from += width) {
+    const c = Math.min(width, p - from);
+    read(x, from, c);
+    for (let f = 0; f < c; f++) {
+      let mean = 0;
+      for (let r = 0; r < n; r++) mean += x[r * c + f]!;
+      mean /= n;
+      for (let r = 0; r < n; r++) x[r * c + f]! -= mean;
+    }
+    for (let a = 0; a < n; a++)
+      for (let b = a; b < n; b++) {
+        let dot = 0;
+        for (let f = 0, i = a * c, j = b * c; f < c; f++, i++, j++) dot += x[i]! * x[j]!;
+        values[a * n + b]! += dot;
+      }
+  }
   let sumSquares = 0;
-  for (let a = 0; a < n; a++) {
-    const rowA = x.subarray(a * p, (a + 1) * p);
+  for (let a = 0; a < n; a++)
     for (let b = a; b < n; b++) {
-      const rowB = x.subarray(b * p, (b + 1) * p);
-      let dot = 0;
-      for (let f = 0; f < p; f++) dot += rowA[f]! * rowB[f]!;
-      values[a * n + b] = dot;
+      const dot = values[a * n + b]!;
       values[b * n + a] = dot;
       sumSquares += a === b ? dot * dot : 2 * dot * dot;
     }
-  }
   return { n, values, norm: Math.sqrt(sumSquares) };
+}
+
+/** Centred Gram matrix H X X^T H of `features` (n examples x p features, in memory). */
+export function centeredGram(features: FeatureMatrix, n: number, name = 'features'): CenteredGram {
+  const p = checkShape(features, n, name);
+  return centeredGramByColumns(
+    (block, from, count) => {
+      for (let r = 0; r < n; r++) block.set(features.subarray(r * p + from, r * p + from + count), r * count);
+    },
+    n,
+    p,
+  );
 }
 
 /** CKA between two centred Gram matrices over the same n examples; in [0, 1]. */

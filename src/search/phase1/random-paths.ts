@@ -33,8 +33,7 @@ export async function gatedAccuracy(model: AnalysisModel, images: ImageSet, acti
   let correct = 0;
   for (let start = 0; start < images.count; start += BATCH) {
     const batch = Math.min(BATCH, images.count - start);
-    const pixels = images.pixels.subarray(start * model.imageSize, (start + batch) * model.imageSize);
-    const { logits } = await model.run(pixels, batch, active);
+    const { logits } = await model.run(images.batch(start, batch), batch, active);
     for (let b = 0; b < batch; b++) if (predict(logits, model.classes, b).classIndex === images.labels[start + b]) correct++;
   }
   return correct / images.count;
