@@ -69,20 +69,20 @@ function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
 }
 
 /**
- * The costs in two stages: first the per-call, MAC and operand-byte costs, then the per-operation
- * and element-wise costs on what those leave. Within one family the features are collinear (every
+ * The costs in two stages: first the MAC and operand-byte costs, then the per-call,
+ * per-operation and element-wise costs on what those leave. Within one family the features are collinear (every
  * mask's list is the shipped list with attentions added or removed, and the batch sizes scale
  * every per-call term alike), so many cost vectors fit equally well and a single NNLS picks one
  * arbitrarily, often a per-operation or element-wise cost, which then scales wrongly to another
- * width (DeiT-S's fit alone put 82-93 us on every operation call, for the weight traffic that its
- * per-call operand bytes describe). GEMMs and their data are most of a ViT's work, so they are
+ * width (DeiT-S's fit alone put 82-93 us on every operation call, and DeiT-T's 1.7 ms on every
+ * runtime call, for the weight traffic that the per-call operand bytes describe). GEMMs and their data are most of a ViT's work, so they are
  * given the time first; the per-operation and element-wise costs take only what they cannot
  * explain. Where the data can tell the costs apart (families of different shapes) and the joint
  * fit is clearly better, the joint fit is kept (preferGemms).
  */
 const STAGES: readonly (readonly CpuCostName[])[] = [
-  ['inference', 'gemm_mac', 'attention_mac', 'gemm_byte'],
-  ['op_call', 'softmax', 'layernorm', 'gelu', 'add'],
+  ['gemm_mac', 'attention_mac', 'gemm_byte'],
+  ['inference', 'op_call', 'softmax', 'layernorm', 'gelu', 'add'],
 ];
 
 const residualNorm = (rows: readonly number[][], rhs: readonly number[], x: readonly number[]) =>
