@@ -40,7 +40,11 @@ export function register(program: Command): void {
       'measure every effort at several batch sizes and write a fitted device profile (kind: cpu) for pivot sim/search/bench --hw',
     )
     .option('--fit-batches <list>', "batch sizes measured for --fit; the first is the profile's batch (default 1,2,4)", parseBatches)
-    .option('--fit-masks <n>', 'extra active masks timed per effort for --fit, cut from the full-effort graph (default 2; 0 for none)', integer)
+    .option(
+      '--fit-masks <n>',
+      'extra active masks timed per effort for --fit, cut from the full-effort graph (default 2; 0 for none)',
+      integer,
+    )
     .option('--power <watts>', 'measured average power for the profile written by --fit (energy = power x delay)', number)
     .option('--batch <n>', `images per onnxruntime call (default ${BENCH_DEFAULTS.batch}, or the device profile's)`, integer)
     .option('--threads <n>', `onnxruntime intra-op threads (default ${BENCH_DEFAULTS.threads}, or the device profile's)`, integer)

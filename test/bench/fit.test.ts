@@ -74,7 +74,9 @@ function synthetic(costs: CpuCosts, batches: number[], amp: number): FitPoint[] 
 
 describe('device profile fit', () => {
   it("a GEMM's features: MACs, and operand bytes with a linear layer's weight shared by the batch", () => {
-    const gemm = (kind: 'fc1' | 'qk', repeat: number) => [{ unit: 'pl' as const, name: kind, kind, module: 'mlp' as const, gemm: { m: 2, k: 3, n: 4 }, repeat }];
+    const gemm = (kind: 'fc1' | 'qk', repeat: number) => [
+      { unit: 'pl' as const, name: kind, kind, module: 'mlp' as const, gemm: { m: 2, k: 3, n: 4 }, repeat },
+    ];
     const linear = cpuFeatures(gemm('fc1', 1), 2);
     assert.equal(linear.gemm_mac, 24);
     assert.equal(linear.gemm_byte, 4 * (2 * 3 + 2 * 4 + (3 * 4) / 2));
@@ -92,7 +94,13 @@ describe('device profile fit', () => {
         [1, 6, 12].map((count) => {
           const active = Array.from({ length: 12 }, (_, i) => (i < count ? 1 : 0));
           const f = cpuFeatures(buildWorkload(deit.vit, active), batch);
-          return { model: deit.vit.name, effort: count, mask: active.join(''), batch, measured_ms: CPU_COSTS.reduce((s, c) => s + TRUE_COSTS[c] * f[c], 0) / 1e6 };
+          return {
+            model: deit.vit.name,
+            effort: count,
+            mask: active.join(''),
+            batch,
+            measured_ms: CPU_COSTS.reduce((s, c) => s + TRUE_COSTS[c] * f[c], 0) / 1e6,
+          };
         }),
       ),
     ];

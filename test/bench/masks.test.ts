@@ -37,7 +37,10 @@ describe('extra masks for the device fit', () => {
     assert.equal(statSync(again!.file).mtimeMs, written, 'not rewritten');
     const runtime = new ModelRuntime(familyWithMasks(family, [graph!]), { intraOpThreads: 1 });
     try {
-      const logits = await (await runtime.session(graph!.id)).run(new Float32Array(2 * 28 * 28).map((_, i) => Math.cos(i / 7)), 2);
+      const logits = await (await runtime.session(graph!.id)).run(
+        new Float32Array(2 * 28 * 28).map((_, i) => Math.cos(i / 7)),
+        2,
+      );
       assert.equal(logits.length, 2 * 10);
       const timings = await measureCases(
         runtime,

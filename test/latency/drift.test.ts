@@ -16,14 +16,24 @@ describe('drift-corrected latency (median polish over rounds)', () => {
     const truth = [1, 2, 3, 4];
     // Rounds 2 and 3 ran 1.5x and 2x slower for every case (the machine got busy).
     const speed = [1, 1.5, 2, 1, 1];
-    const timings = truth.map((t, c) => timing(c, speed.map((s) => t * s)));
+    const timings = truth.map((t, c) =>
+      timing(
+        c,
+        speed.map((s) => t * s),
+      ),
+    );
     const level = driftCorrected(timings);
     level.forEach((l, c) => assert.ok(Math.abs(l / truth[c]! - 1) < 1e-9, `case ${c}: ${l}`));
   });
 
   it('one disturbed cell does not move its case', () => {
     const truth = [1, 2, 3, 4];
-    const timings = truth.map((t, c) => timing(c, [t, t * 1.1, t * 0.95, t, t * 1.05].map((v, r) => (c === 2 && r === 1 ? v * 3 : v))));
+    const timings = truth.map((t, c) =>
+      timing(
+        c,
+        [t, t * 1.1, t * 0.95, t, t * 1.05].map((v, r) => (c === 2 && r === 1 ? v * 3 : v)),
+      ),
+    );
     const level = driftCorrected(timings);
     level.forEach((l, c) => assert.ok(Math.abs(l / truth[c]! - 1) < 0.06, `case ${c}: ${l}`));
   });
