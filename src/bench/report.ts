@@ -1,5 +1,6 @@
 /** `pivot bench` output: a readable table, one JSON object, or the per-effort table as CSV. */
 import Table from 'cli-table3';
+import type { PairComparison } from './pair.js';
 import type { BenchReport } from './run.js';
 
 /** No colour, and no separator line between rows. */
@@ -52,6 +53,28 @@ function measuredOn(report: BenchReport): string {
   );
 }
 
+/**
+ * The deployed pair's D_L, D_H and D_L + F_H*D_H, measured and as `predictedBy` gives them, after the
+ * line saying where F_L was measured; with `fullEffort`, a column of ratios to that effort.
+ */
+function pairTable(pair: PairComparison, predictedBy: string, fullEffort?: number): string {
+  const head = [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms'];
+  const t = new Table({
+    head: fullEffort === undefined ? head : [...head, `ratio to effort ${fullEffort}`],
+    style: PLAIN,
+    chars: COMPACT,
+  });
+  for (const [name, side] of [
+    ['measured', pair.measured],
+    [predictedBy, pair.simulated],
+  ] as const) {
+    const row = [name, fixed(side.low_ms, 4), fixed(side.high_ms, 4), fixed(side.pair_ms, 4)];
+    t.push(fullEffort === undefined ? row : [...row, fixed(side.ratio, 3)]);
+  }
+  const fLine = `F_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}`;
+  return `\n${fLine}\n${t.toString()}\n`;
+}
+
 /** With a device profile: measured vs predicted ms per effort and for the pair, and the error. */
 function predictionTable(report: BenchReport): string {
   const { efforts, pair } = report;
@@ -72,17 +95,7 @@ function predictionTable(report: BenchReport): string {
     ]);
   const worst = Math.max(...efforts.rows.map((r) => Math.abs(r.error)));
   let out = `${head}${t.toString()}\nworst effort error ${(worst * 100).toFixed(1)}%\n`;
-  if (pair) {
-    const p = new Table({
-      head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms'],
-      style: PLAIN,
-      chars: COMPACT,
-    });
-    p.push(['measured', fixed(pair.measured.low_ms, 4), fixed(pair.measured.high_ms, 4), fixed(pair.measured.pair_ms, 4)]);
-    p.push(['predicted', fixed(pair.simulated.low_ms, 4), fixed(pair.simulated.high_ms, 4), fixed(pair.simulated.pair_ms, 4)]);
-    out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
-    out += `${p.toString()}\npair error ${signedPct(pair.error)}\n`;
-  }
+  if (pair) out += `${pairTable(pair, 'predicted')}pair error ${signedPct(pair.error)}\n`;
   return `${out}${report.note}\n`;
 }
 
@@ -119,27 +132,8 @@ export function benchTable(report: BenchReport): string {
   let out = `${head}${t.toString()}\n`;
   out += `correlation over ${efforts.rows.length} efforts (measured vs simulated ms): Spearman ${corr(efforts.correlation.spearman)}, Pearson ${corr(efforts.correlation.pearson)}\n`;
   if (pair) {
-    const p = new Table({
-      head: [`pair ${pair.low} -> ${pair.high} (Th ${pair.threshold})`, 'D_L ms', 'D_H ms', 'D_L + F_H*D_H ms', `ratio to effort ${full}`],
-      style: PLAIN,
-      chars: COMPACT,
-    });
-    p.push([
-      'measured',
-      fixed(pair.measured.low_ms, 4),
-      fixed(pair.measured.high_ms, 4),
-      fixed(pair.measured.pair_ms, 4),
-      fixed(pair.measured.ratio, 3),
-    ]);
-    p.push([
-      'PIVOT-Sim',
-      fixed(pair.simulated.low_ms, 4),
-      fixed(pair.simulated.high_ms, 4),
-      fixed(pair.simulated.pair_ms, 4),
-      fixed(pair.simulated.ratio, 3),
-    ]);
-    out += `\nF_L = ${fixed(pair.f_l, 4)} (F_H = ${fixed(pair.f_h, 4)}) measured on ${pair.images} images of ${pair.data}\n`;
-    out += `${p.toString()}\nmeasured/sim pair ratio: ${fixed(pair.ratio_of_ratios, 3)} (the simulated D_L includes Eq. 3's entropy on the host)\n`;
+    out += pairTable(pair, 'PIVOT-Sim', full);
+    out += `measured/sim pair ratio: ${fixed(pair.ratio_of_ratios, 3)} (the simulated D_L includes Eq. 3's entropy on the host)\n`;
   }
   out += `\nmeasured/sim ratio > 1: the effort costs relatively more (of the full effort) on this device than PIVOT-Sim predicts on ${report.hardware}.\n`;
   return `${out}${report.note}\n`;
