@@ -7,6 +7,10 @@
  * from per-image work; efforts separate attention work from the rest. Points may come from
  * several families (a pooled fit, where each family weighs the same), and the costs are fitted
  * in two stages so that collinear features give the time to the GEMMs (STAGES below).
+ * Calibration-ladder points (ladder.ts: synthetic ViTs of other shapes) are rows of the same
+ * NNLS; together they weigh as one family (LADDER_WEIGHT), are never predicted by the checks,
+ * and stay in every check's training set, so a profile fitted on one model spans the shapes of
+ * another.
  *
  * On a shared machine a burst of load can spoil one measurement by 2x, so the fit is robust:
  * iteratively reweighted (Huber weights, tuning constant 1.345 times the residuals' scale
@@ -26,6 +30,8 @@ export interface FitPoint {
   batch: number;
   /** Measured ms per image. */
   measured_ms: number;
+  /** A calibration-ladder probe's point (its `model` is the probe's family). */
+  ladder?: boolean;
 }
 
 export interface FittedPoint extends FitPoint {
@@ -82,7 +88,7 @@ function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
  */
 const STAGES: readonly (readonly CpuCostName[])[] = [
   ['gemm_mac', 'attention_mac', 'gemm_byte'],
-  ['inference', 'op_call', 'softmax', 'layernorm', 'gelu', 'add'],
+  ['inference', 'op_call', 'attention_call', 'softmax', 'layernorm', 'gelu', 'add'],
 ];
 
 const residualNorm = (rows: readonly number[][], rhs: readonly number[], x: readonly number[]) =>
@@ -109,16 +115,30 @@ function stagedNnls(rows: readonly number[][], rhs: readonly number[]): number[]
   return x;
 }
 
+/** The whole ladder's weight in a fit, against 1 for each model family. */
+const LADDER_WEIGHT = 1;
+
+/**
+ * Each point's weight: every family weighs the same however many points it has, and the
+ * ladder's probes share LADDER_WEIGHT among them; the weights average 1.
+ */
+function shares(points: readonly FitPoint[]): number[] {
+  const perGroup = new Map<string | undefined, number>();
+  for (const p of points) perGroup.set(p.model, (perGroup.get(p.model) ?? 0) + 1);
+  const probes = new Set(points.filter((p) => p.ladder).map((p) => p.model)).size;
+  const families = perGroup.size - probes;
+  const groupWeight = (p: FitPoint) => (p.ladder ? LADDER_WEIGHT / probes : 1);
+  const total = families + (probes ? LADDER_WEIGHT : 0);
+  return points.map((p) => (points.length * groupWeight(p)) / total / perGroup.get(p.model)!);
+}
+
 /** The costs that best explain `points` (each timed on one of `sources`' families). */
 export function fitDevice(sources: Sources, points: readonly FitPoint[]): DeviceFit {
   if (points.length < 2) throw new ConfigError(`a device fit needs at least 2 measurements, got ${points.length}`);
   const features = points.map((p) => featuresOf(sources, p));
   // Relative residuals: divide each row and its target by the measured time (ns).
   const rows = features.map((f, i) => CPU_COSTS.map((c) => f[c] / (points[i]!.measured_ms * 1e6)));
-  // Every family weighs the same in a pooled fit, however many points it has.
-  const perFamily = new Map<string | undefined, number>();
-  for (const p of points) perFamily.set(p.model, (perFamily.get(p.model) ?? 0) + 1);
-  const share = points.map((p) => points.length / perFamily.size / perFamily.get(p.model)!);
+  const share = shares(points);
   let weights = points.map(() => 1);
   let x: number[] = [];
   for (let iteration = 0; iteration < 10; iteration++) {
@@ -169,7 +189,7 @@ function predictHeld(sources: Sources, train: readonly FitPoint[], held: readonl
  * size: in the operation list they are the same effort) and predict it: an out-of-sample check.
  */
 export function leaveOneEffortOut(sources: Sources, points: readonly FitPoint[], batch: number): FittedPoint[] {
-  const held = points.filter((p) => p.mask === undefined && p.batch === batch);
+  const held = points.filter((p) => !p.ladder && p.mask === undefined && p.batch === batch);
   return held.flatMap((h) => {
     const count = attentions(sources, h);
     const same = (p: FitPoint) => p.model === h.model && attentions(sources, p) === count;
@@ -182,40 +202,48 @@ export function leaveOneEffortOut(sources: Sources, points: readonly FitPoint[],
 }
 
 export interface Transfer {
-  /** The family whose points alone were fitted. */
+  /** The family whose points alone (with the ladder's, when the fit had one) were fitted; `ladder` for the ladder alone. */
   from: string;
   /** The family whose shipped efforts were predicted. */
   to: string;
   rows: FittedPoint[];
 }
 
-/** Each family's efforts at `batch` predicted by a profile fitted on one other family alone (every ordered pair). */
+const familiesOf = (points: readonly FitPoint[]) => [...new Set(points.filter((p) => !p.ladder).map((p) => p.model))];
+const shippedAt = (points: readonly FitPoint[], model: string | undefined, batch: number) =>
+  points.filter((p) => p.model === model && !p.ladder && p.mask === undefined && p.batch === batch);
+
+/**
+ * Each family's efforts at `batch` predicted by a profile fitted on one other family alone
+ * plus the ladder (every ordered pair), and, with a ladder, by the ladder alone.
+ */
 export function crossModel(sources: Sources, points: readonly FitPoint[], batch: number): Transfer[] {
-  const models = [...new Set(points.map((p) => p.model))];
-  return models.flatMap((from) =>
+  const models = familiesOf(points);
+  const ladder = points.filter((p) => p.ladder);
+  const pairs = models.flatMap((from) =>
     models
       .filter((to) => to !== from)
       .map((to) => ({
         from: from ?? '',
         to: to ?? '',
-        rows: predictHeld(
-          sources,
-          points.filter((p) => p.model === from),
-          points.filter((p) => p.model === to && p.mask === undefined && p.batch === batch),
-        ),
+        rows: predictHeld(sources, [...points.filter((p) => p.model === from), ...ladder], shippedAt(points, to, batch)),
       })),
   );
+  const fromLadder = ladder.length
+    ? models.map((to) => ({ from: 'ladder', to: to ?? '', rows: predictHeld(sources, ladder, shippedAt(points, to, batch)) }))
+    : [];
+  return [...pairs, ...fromLadder];
 }
 
-/** Leave one family out (a fit pooled over several): predict each family's shipped efforts at `batch` from the others' points alone. */
+/** Leave one family out (a fit pooled over several): predict each family's shipped efforts at `batch` from the others' points (and the ladder's). */
 export function leaveOneModelOut(sources: Sources, points: readonly FitPoint[], batch: number): FittedPoint[] {
-  const models = [...new Set(points.map((p) => p.model))];
+  const models = familiesOf(points);
   if (models.length < 2) return [];
   return models.flatMap((model) =>
     predictHeld(
       sources,
       points.filter((p) => p.model !== model),
-      points.filter((p) => p.model === model && p.mask === undefined && p.batch === batch),
+      shippedAt(points, model, batch),
     ),
   );
 }

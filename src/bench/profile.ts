@@ -19,6 +19,7 @@ import { checkClock, measurePair } from './run.js';
 import { deviceDescription } from './device-info.js';
 import { crossModel, fitDevice, leaveOneEffortOut, leaveOneModelOut, type FittedPoint, type FitPoint, type Transfer } from './fit.js';
 import { extraMasks, familyWithMasks, maskBits, maskGraphs } from './masks.js';
+import { DEFAULT_LADDER, loadLadder, probeFamily, probeVit, type Probe } from './ladder.js';
 
 export interface FitOptions {
   /**
@@ -43,6 +44,8 @@ export interface FitOptions {
   masks?: number;
   /** Call time: wall-clock (default) or the process's CPU time (one thread; robust to other jobs on the machine). */
   clock?: Clock;
+  /** The calibration ladder timed with the model (ladder.ts): a ladder file, false for none, absent for the default ladder. */
+  calibration?: string | false;
 }
 
 export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2 } as const;
@@ -52,15 +55,21 @@ export interface FitReport {
   model_dir: string;
   file: string;
   profile: CpuDevice;
-  settings: { batches: number[]; threads: number; rounds: number; iterations: number; masks: number; clock: Clock };
+  settings: { batches: number[]; threads: number; rounds: number; iterations: number; masks: number; clock: Clock; calibration: string };
+  /** The model families' points (the ladder's are in `ladder`). */
   points: FittedPoint[];
   /** Robust-fit weight per point (below 1: down-weighted as disturbed). */
   weights: number[];
+  /** The calibration ladder's points, fitted with the model's, per probe. */
+  ladder: LadderRow[];
   /** Each effort at the profile's batch, predicted by a fit that never saw that effort. */
   leave_one_out: FittedPoint[];
   /** With several families: each family's efforts predicted by a fit on the other families alone. */
   leave_one_model_out: FittedPoint[];
-  /** With several families: each family's efforts predicted by a fit on one other family alone (every ordered pair). */
+  /**
+   * With several families: each family's efforts predicted by a fit on one other family alone
+   * (plus the ladder, when there is one); with a ladder, each family's predicted by the ladder alone.
+   */
   cross_model: Transfer[];
   /** With a deploy file: the deployed pair, predicted by the new profile vs measured in the same run. */
   pair: PairComparison | null;
@@ -74,6 +83,22 @@ export function parseBatches(text: string): number[] {
   if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1) || new Set(values).size !== values.length)
     throw new ConfigError(`--fit-batches: expected distinct positive integers like "1,2,4", got ${JSON.stringify(text)}`);
   return values;
+}
+
+export interface LadderRow {
+  probe: string;
+  tokens: number;
+  dim: number;
+  depth: number;
+  points: FittedPoint[];
+  weights: number[];
+}
+
+/** The ladder the options ask for: none, the default one, or a ladder file's. */
+function ladderOf(calibration: string | false | undefined): { label: string; probes: readonly Probe[] } {
+  if (calibration === false) return { label: 'none', probes: [] };
+  if (calibration === undefined) return { label: 'default', probes: DEFAULT_LADDER };
+  return { label: calibration, probes: loadLadder(calibration) };
 }
 
 interface FittedFamily {
@@ -90,13 +115,20 @@ async function prepareFamily(
   perEffort: number,
   threads: number,
   repeat: number,
+  ladder = false,
 ): Promise<FittedFamily> {
   const masks = perEffort > 0 ? await maskGraphs(family, extraMasks(family, perEffort)) : [];
   const runtime = new ModelRuntime(familyWithMasks(family, masks), { intraOpThreads: threads });
   const model = family.manifest.name;
   const effortOfCount = new Map(family.manifest.efforts.map((e) => [e.active.reduce((a: number, b) => a + b, 0), e.effort]));
   const cases = batches.flatMap((batch) => [
-    ...family.manifest.efforts.map((e) => ({ effort: e.effort, batch, runtime, repeat, point: { model, effort: e.effort, batch } })),
+    ...family.manifest.efforts.map((e) => ({
+      effort: e.effort,
+      batch,
+      runtime,
+      repeat,
+      point: { model, effort: e.effort, batch, ...(ladder ? { ladder } : {}) },
+    })),
     ...masks.map((g) => ({
       effort: g.id,
       batch,
@@ -117,11 +149,14 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
     masks: checkCount('--fit-masks', opts.masks ?? FIT_DEFAULTS.masks, 0),
     clock: 'wall' as Clock,
+    calibration: 'default',
   };
   settings.clock = checkClock(opts.clock ?? 'wall', settings.threads);
   if (opts.powerW !== undefined && !(opts.powerW > 0))
     throw new ConfigError(`--power: must be a positive number of watts, got ${opts.powerW}`);
   if ((opts.model === undefined) === (opts.deploy === undefined)) throw new ConfigError('--fit: give --model or --deploy (one of them)');
+  const ladder = ladderOf(opts.calibration);
+  settings.calibration = ladder.label;
   const deployment = opts.deploy !== undefined ? loadDeploy(opts.deploy) : undefined;
   const families = deployment ? [deployment.family] : [opts.model!].flat().map((dir) => loadModelFamily(dir));
   const names = families.map((f) => f.manifest.name);
@@ -138,6 +173,12 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     for (const [i, family] of families.entries()) {
       const repeat = Math.min(64, Math.max(1, Math.round(Math.max(...macs) / macs[i]!)));
       prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads, repeat));
+    }
+    // The ladder's probes get as many calls as the families' by the same rule (at least one per round).
+    for (const probe of ladder.probes) {
+      const family = await probeFamily(probe);
+      const repeat = Math.min(64, Math.max(1, Math.round(Math.max(...macs) / Math.max(...family.manifest.efforts.map((e) => e.macs)))));
+      prepared.push(await prepareFamily(family, batches, 0, settings.threads, repeat, true));
     }
     const cases = prepared.flatMap((f) => f.cases);
     timings = await measureCases(prepared[0]!.runtime, cases, {
@@ -158,6 +199,20 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   }
   const sources = prepared.map((f) => f.source);
   const fit = fitDevice(sources, points);
+  const isLadder = fit.points.map((p) => p.ladder === true);
+  const ladderRows = ladder.probes.map((probe): LadderRow => {
+    const vit = probeVit(probe);
+    const at = fit.points.flatMap((p, i) => (p.model === vit.name ? [i] : []));
+    return {
+      probe: probe.name,
+      tokens: vit.tokens,
+      dim: vit.dim,
+      depth: vit.depth,
+      points: at.map((i) => fit.points[i]!),
+      weights: at.map((i) => fit.weights[i]!),
+    };
+  });
+  const ladderErrors = fit.points.filter((p) => p.ladder).map((p) => Math.abs(p.error));
   const profile = CpuDeviceSchema.parse({
     kind: 'cpu',
     name: basename(opts.out).replace(/\.[^.]*$/, ''),
@@ -170,6 +225,15 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     fit: {
       model: names.join(' + '),
       points: points.length,
+      calibration: ladder.probes.length
+        ? {
+            ladder: ladder.label,
+            probes: ladder.probes.length,
+            points: ladderErrors.length,
+            rms_error: Math.sqrt(ladderErrors.reduce((s, e) => s + e * e, 0) / ladderErrors.length),
+            max_error: Math.max(...ladderErrors),
+          }
+        : 'none',
       batches,
       rms_error: fit.rms_error,
       max_error: fit.max_error,
@@ -198,8 +262,9 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     pair,
     profile,
     settings,
-    points: fit.points,
-    weights: fit.weights,
+    points: fit.points.filter((_, i) => !isLadder[i]),
+    weights: fit.weights.filter((_, i) => !isLadder[i]),
+    ladder: ladderRows,
     leave_one_out: leaveOneEffortOut(sources, points, batches[0]!),
     leave_one_model_out: leaveOneModelOut(sources, points, batches[0]!),
     cross_model: crossModel(sources, points, batches[0]!),
@@ -225,6 +290,32 @@ function checkTable(title: string, rows: readonly FittedPoint[], several: boolea
 
 const worst = (rows: readonly FittedPoint[]) => pct(Math.max(...rows.map((p) => Math.abs(p.error)))).slice(1);
 
+const transfers = (list: readonly Transfer[]) =>
+  list.map((t) => `  ${t.from} -> ${t.to}: ${worst(t.rows)} (${t.rows.map((p) => pct(p.error)).join(', ')})\n`).join('');
+
+/** The ladder's residuals: per probe, each effort's at every batch size, and the worst. */
+function ladderTable(ladder: readonly LadderRow[], batches: readonly number[]): string {
+  const t = new Table({
+    head: ['probe', 'tokens x dim, depth', ...batches.map((b) => `residuals, batch ${b}`), 'worst'],
+    style: PLAIN,
+    chars: COMPACT,
+  });
+  for (const l of ladder)
+    t.push([
+      l.probe,
+      `${l.tokens} x ${l.dim}, ${l.depth}`,
+      ...batches.map((b) =>
+        l.points
+          .filter((p) => p.batch === b)
+          .map((p) => `${p.effort}: ${pct(p.error)}`)
+          .join(' '),
+      ),
+      worst(l.points),
+    ]);
+  const all = ladder.flatMap((l) => l.points);
+  return `calibration ladder, fitted with the model (residual per effort):\n${t.toString()}\nladder residuals: worst ${worst(all)}`;
+}
+
 export function fitTable(r: FitReport): string {
   const several = r.leave_one_model_out.length > 0;
   const costs = new Table({ head: ['cost', 'ns'], style: PLAIN, chars: COMPACT });
@@ -239,18 +330,25 @@ export function fitTable(r: FitReport): string {
   );
   const s = r.settings;
   const extra = r.points.filter((p) => p.mask !== undefined).length / s.batches.length;
+  const ladderPoints = r.ladder.reduce((n, l) => n + l.points.length, 0);
   return (
     `${r.model}: device profile ${r.file} (${r.profile.device})\n` +
-    `fitted on ${r.points.length} drift-corrected medians: ${r.points.length / s.batches.length - extra} efforts and ${extra} extra masks x batches ` +
+    `fitted on ${r.points.length + ladderPoints} drift-corrected medians: ${r.points.length / s.batches.length - extra} efforts and ${extra} extra masks` +
+    `${ladderPoints ? `, and ${ladderPoints / s.batches.length} calibration graphs of ${r.ladder.length} probes (${s.calibration} ladder),` : ''} x batches ` +
     `${s.batches.join(', ')} (${s.rounds} interleaved rounds, ${s.clock} clock)\n` +
-    `${costs.toString()}\nresiduals (relative): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
+    `${costs.toString()}\nresiduals (relative, every point): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
+    (r.ladder.length ? `${ladderTable(r.ladder, s.batches)}\n` : '') +
     `leave one effort out (every mask with as many attentions), batch ${r.profile.batch}: worst ${worst(r.leave_one_out)}\n` +
     `${checkTable('predicted (effort left out)', r.leave_one_out, several)}\n` +
     (several
-      ? `leave one family out, batch ${r.profile.batch}: worst ${worst(r.leave_one_model_out)}\n` +
+      ? `leave one family out${r.ladder.length ? ' (the ladder kept)' : ''}, batch ${r.profile.batch}: worst ${worst(r.leave_one_model_out)}\n` +
         `${checkTable('predicted (family left out)', r.leave_one_model_out, several)}\n` +
-        `fitted on one family alone, predicting another's efforts at batch ${r.profile.batch} (worst error):\n` +
-        r.cross_model.map((t) => `  ${t.from} -> ${t.to}: ${worst(t.rows)} (${t.rows.map((p) => pct(p.error)).join(', ')})\n`).join('')
+        `fitted on one family alone${r.ladder.length ? ' (+ the ladder)' : ''}, predicting another's efforts at batch ${r.profile.batch} (worst error):\n` +
+        transfers(r.cross_model.filter((t) => t.from !== 'ladder'))
+      : '') +
+    (r.ladder.length
+      ? `fitted on the ladder alone, predicting each family's efforts at batch ${r.profile.batch} (worst error):\n` +
+        transfers(r.cross_model.filter((t) => t.from === 'ladder'))
       : '') +
     (r.pair
       ? `deployed pair ${r.pair.low} -> ${r.pair.high} (Th ${r.pair.threshold}), F_L = ${r.pair.f_l.toFixed(4)} on ${r.pair.images} images: ` +

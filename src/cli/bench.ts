@@ -45,6 +45,11 @@ export function register(program: Command): void {
       'extra active masks timed per effort for --fit, cut from the full-effort graph (default 2; 0 for none)',
       integer,
     )
+    .option(
+      '--calibration <ladder.yaml>',
+      'the calibration ladder timed with the model for --fit: synthetic ViTs of other shapes, so the profile spans them (default: the built-in ladder)',
+    )
+    .option('--no-calibration', 'fit --fit on the model alone, without the calibration ladder')
     .option('--power <watts>', 'measured average power for the profile written by --fit (energy = power x delay)', number)
     .option('--batch <n>', `images per onnxruntime call (default ${BENCH_DEFAULTS.batch}, or the device profile's)`, integer)
     .option('--threads <n>', `onnxruntime intra-op threads (default ${BENCH_DEFAULTS.threads}, or the device profile's)`, integer)
@@ -77,6 +82,7 @@ export function register(program: Command): void {
           fit?: string;
           fitBatches?: number[];
           fitMasks?: number;
+          calibration?: string | false;
           power?: number;
         },
       ) => {
@@ -106,13 +112,14 @@ export function register(program: Command): void {
             powerW: opts.power,
             masks: opts.fitMasks,
             clock: opts.clock,
+            calibration: opts.calibration,
           });
           process.stderr.write(`wrote ${report.file}\n`);
           process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));
           return;
         }
-        if (opts.fitBatches !== undefined || opts.fitMasks !== undefined || opts.power !== undefined)
-          throw new ConfigError('--fit-batches, --fit-masks and --power go with --fit');
+        if (opts.fitBatches !== undefined || opts.fitMasks !== undefined || opts.power !== undefined || opts.calibration !== undefined)
+          throw new ConfigError('--fit-batches, --fit-masks, --calibration, --no-calibration and --power go with --fit');
         if ((models?.length ?? 0) > 1) throw new ConfigError('--model: give it once (several families are for --fit)');
         const report = await runBench(opts);
         if (opts.out) {

@@ -1,6 +1,7 @@
 /**
  * PIVOT-Sim on a measured device (`kind: cpu`, device.ts): every operation of the simulator's
- * list costs its fitted per-MAC (and per operand byte) or per-element time plus a per-operation call overhead, and
+ * list costs its fitted per-MAC (and per operand byte) or per-element time plus a per-operation call overhead (an
+ * attention's softmax also the branch's own call overhead), and
  * each runtime call a fixed cost; call costs are shared by the images of a batch. The delay is
  * the sum (operations run one after the other on the CPU), energy = power_w x delay.
  */
@@ -38,6 +39,8 @@ export function cpuFeatures(ops: readonly Op[], batch: number): CpuFeatures {
   const f = Object.fromEntries(CPU_COSTS.map((c) => [c, 0])) as CpuFeatures;
   f.inference = 1 / batch;
   f.op_call = ops.filter((op) => op.kind !== 'entropy').length / batch;
+  // One softmax per active attention.
+  f.attention_call = ops.filter((op) => op.kind === 'softmax').length / batch;
   for (const op of ops) for (const { cost, amount } of work(op, batch)) if (cost !== 'entropy') f[cost] += amount;
   return f;
 }
@@ -57,7 +60,9 @@ export function simulateCpu(ops: readonly Op[], dev: CpuDevice, meta: RunMeta): 
     },
   ];
   for (const op of ops) {
-    const ns = (op.kind === 'entropy' ? 0 : c.op_call / dev.batch) + work(op, dev.batch).reduce((s, w) => s + c[w.cost] * w.amount, 0);
+    // Call costs, shared by the batch: every listed operation's, and the attention branch's own (carried by its softmax).
+    const call = op.kind === 'entropy' ? 0 : c.op_call + (op.kind === 'softmax' ? c.attention_call : 0);
+    const ns = call / dev.batch + work(op, dev.batch).reduce((s, w) => s + c[w.cost] * w.amount, 0);
     layers.push({
       name: op.name,
       kind: op.kind,

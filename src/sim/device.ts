@@ -5,7 +5,7 @@
  * as hw.yaml (YAML or JSON, strict zod schema, errors naming the field); `kind` tells them apart.
  *
  * Cost of one operation list for `batch` images per runtime call, per image:
- *   inference / batch + op_call x operations / batch
+ *   inference / batch + op_call x operations / batch + attention_call x active attentions / batch
  *   + gemm_mac x linear-layer MACs + attention_mac x QK^T/SMxV MACs
  *   + gemm_byte x GEMM operand bytes (weights once per call, so / batch)
  *   + softmax, layernorm, gelu, add, entropy (ns per element) x elements.
@@ -19,6 +19,14 @@ export const CpuCostsSchema = z.strictObject({
   inference: cost,
   /** Per operation of the simulator's list per runtime call (kernel launch, dispatch), shared by the batch. */
   op_call: cost,
+  /**
+   * Per active attention per runtime call, shared by the batch: what an attention branch runs
+   * beyond the list's operations (splitting QKV into heads and merging them back: Reshape,
+   * Transpose, Gather nodes, a dozen per attention in an exported graph, against the list's 7
+   * operations), which makes a small model's attention cost more per call than its MACs and
+   * elements say. Absent in profiles written before it existed (0).
+   */
+  attention_call: cost.default(0),
   /** Per multiply-accumulate of the linear layers (stem/patch embedding, QKV, projection, MLP, heads). */
   gemm_mac: cost,
   /** Per multiply-accumulate of the attention products QK^T and SMxV (small per-head matrices). */
@@ -39,14 +47,42 @@ export const CpuCostsSchema = z.strictObject({
   entropy: cost.default(0),
 });
 
-export const CPU_COSTS = ['inference', 'op_call', 'gemm_mac', 'attention_mac', 'gemm_byte', 'softmax', 'layernorm', 'gelu', 'add'] as const;
+export const CPU_COSTS = [
+  'inference',
+  'op_call',
+  'attention_call',
+  'gemm_mac',
+  'attention_mac',
+  'gemm_byte',
+  'softmax',
+  'layernorm',
+  'gelu',
+  'add',
+] as const;
 export type CpuCostName = (typeof CPU_COSTS)[number];
 
 const FitSummarySchema = z.object({
   model: z.string(),
   points: z.number().int().positive(),
   batches: z.array(z.number().int().positive()),
-  /** Root mean square of the relative residuals over the fit points. */
+  /**
+   * The calibration ladder fitted with the model (synthetic ViTs of other shapes, so the
+   * profile spans them): which ladder, and its points' relative residuals; `none` when the
+   * fit had none. Absent in profiles written before the ladder existed.
+   */
+  calibration: z
+    .union([
+      z.literal('none'),
+      z.object({
+        ladder: z.string(),
+        probes: z.number().int().positive(),
+        points: z.number().int().positive(),
+        rms_error: z.number().nonnegative(),
+        max_error: z.number().nonnegative(),
+      }),
+    ])
+    .optional(),
+  /** Root mean square of the relative residuals over the fit points (the ladder's included). */
   rms_error: z.number().nonnegative(),
   max_error: z.number().nonnegative(),
   date: z.string().optional(),

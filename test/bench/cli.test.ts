@@ -69,16 +69,22 @@ describe('pivot bench (CLI)', () => {
     assert.match(model.stderr, /manifest\.json: no such file/);
   });
 
-  it('several --model families and --fit-masks / --clock are refused where they do not apply (exit 2)', async () => {
-    const [twice, masks, clock] = await Promise.all([
+  it('several --model families, --fit-masks, --clock and the calibration flags are refused where they do not apply (exit 2)', async () => {
+    const [twice, masks, clock, noLadder, badLadder] = await Promise.all([
       pivot(['--model', dir, '--model', dir]),
       pivot(['--fit-masks', '1']),
       pivot(['--fit', join(dir, 'x.yaml'), '--clock', 'cpu', '--threads', '2']),
+      pivot(['--no-calibration']),
+      pivot(['--fit', join(dir, 'x.yaml'), '--calibration', join(dir, 'no-such-ladder.yaml')]),
     ]);
+    assert.equal(noLadder.code, 2);
+    assert.match(noLadder.stderr, /--calibration, --no-calibration .* go with --fit/);
+    assert.equal(badLadder.code, 2);
+    assert.match(badLadder.stderr, /--calibration: .*no-such-ladder\.yaml: no such file/);
     assert.equal(twice.code, 2);
     assert.match(twice.stderr, /--model: give it once/);
     assert.equal(masks.code, 2);
-    assert.match(masks.stderr, /--fit-masks .* go with --fit/);
+    assert.match(masks.stderr, /--fit-masks.* go with --fit/);
     assert.equal(clock.code, 2);
     assert.match(clock.stderr, /--clock cpu: needs --threads 1/);
   });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { crossModel, fitDevice, leaveOneEffortOut, leaveOneModelOut, type FitPoint } from '../../src/bench/fit.js';
+import { DEFAULT_LADDER, probeVit } from '../../src/bench/ladder.js';
 import { ConfigError } from '../../src/errors.js';
 import { pairOrder, resolveTarget, selectPair, simDelays, thresholdGrid } from '../../src/search/phase2/index.js';
 import {
@@ -33,6 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pivot-device-'));
 const TRUE_COSTS: CpuCosts = {
   inference: 40_000,
   op_call: 900,
+  attention_call: 5000,
   gemm_mac: 0.03,
   attention_mac: 0.2,
   gemm_byte: 0.005,
@@ -149,6 +151,61 @@ describe('device profile fit', () => {
     assert.ok(fit.max_error < 1e-9, `max residual ${fit.max_error}`);
   });
 
+  describe('with the calibration ladder', () => {
+    const probes = DEFAULT_LADDER.map((p) => probeVit(p));
+    const ladderSources = probes.map((vit) => ({
+      vit,
+      efforts: new Map(Array.from({ length: vit.depth + 1 }, (_, e) => [e, Array.from({ length: vit.depth }, (_, i) => (i < e ? 1 : 0))])),
+      origin: 'manifest' as const,
+    }));
+    const sources = [source, ...ladderSources];
+    const timed = (costs: CpuCosts, amp: number): FitPoint[] => {
+      const jitter = noise(amp);
+      const ladder = [1, 2, 4].flatMap((batch) =>
+        ladderSources.flatMap(({ vit, efforts }) =>
+          [...efforts].map(([effort, active]) => {
+            const f = cpuFeatures(buildWorkload(vit, active), batch);
+            const ns = CPU_COSTS.reduce((s, c) => s + costs[c] * f[c], 0);
+            return { model: vit.name, effort, batch, ladder: true, measured_ms: (ns / 1e6) * (1 + jitter()) };
+          }),
+        ),
+      );
+      return [...synthetic(costs, [1, 2, 4], amp).map((p) => ({ ...p, model: source.vit.name })), ...ladder];
+    };
+
+    it('recovers every cost from timings made with known costs: the probes tell them apart', () => {
+      const exact = fitDevice(sources, timed(TRUE_COSTS, 0));
+      // Every LayerNorm of a mean-pooled ViT comes with an add of as many elements: only their sum is identified.
+      const lnAdd = (c: CpuCosts) => c.layernorm + c.add;
+      assert.ok(Math.abs(lnAdd(exact.costs) / lnAdd(TRUE_COSTS) - 1) < 1e-6, `layernorm + add: ${lnAdd(exact.costs)}`);
+      for (const c of CPU_COSTS.filter((c) => c !== 'layernorm' && c !== 'add'))
+        assert.ok(Math.abs(exact.costs[c] / TRUE_COSTS[c] - 1) < 1e-6, `${c}: ${exact.costs[c]} vs ${TRUE_COSTS[c]}`);
+      // With 1% noise: the costs that dominate some probe within 10% (operand bytes, a small share of every point, less exactly).
+      const noisy = fitDevice(sources, timed(TRUE_COSTS, 0.01));
+      for (const c of ['inference', 'op_call', 'attention_call', 'gemm_mac', 'attention_mac', 'softmax', 'gelu'] as const)
+        assert.ok(Math.abs(noisy.costs[c] / TRUE_COSTS[c] - 1) < 0.1, `${c}: ${noisy.costs[c]} vs ${TRUE_COSTS[c]}`);
+      assert.ok(noisy.max_error < 0.02, `max residual ${noisy.max_error}`);
+    });
+
+    it('probes are fitted but never predicted, and stay in every check: the model plus the ladder predicts it', () => {
+      const points = timed(TRUE_COSTS, 0);
+      const loo = leaveOneEffortOut(sources, points, 1);
+      assert.deepEqual(
+        loo.map((p) => p.model),
+        [...source.efforts.keys()].map(() => source.vit.name),
+      );
+      for (const p of loo) assert.ok(Math.abs(p.error) < 1e-6, `effort ${p.effort}: ${p.error}`);
+      assert.deepEqual(leaveOneModelOut(sources, points, 1), [], 'one family and the ladder: nothing to leave out');
+      // The ladder alone predicts the family it never saw (noise-free timings: exactly).
+      const transfers = crossModel(sources, points, 1);
+      assert.deepEqual(
+        transfers.map((t) => [t.from, t.to]),
+        [['ladder', source.vit.name]],
+      );
+      for (const p of transfers[0]!.rows) assert.ok(Math.abs(p.error) < 1e-6, `effort ${p.effort}: ${p.error}`);
+    });
+  });
+
   it('a point spoilt by a burst of load is down-weighted, not followed', () => {
     const points = synthetic(TRUE_COSTS, [1, 2, 4], 0.01);
     points[5] = { ...points[5]!, measured_ms: points[5]!.measured_ms * 2.5 };
@@ -195,6 +252,8 @@ describe('PIVOT-Sim on a device profile', () => {
     let ns = c.inference;
     for (const op of ops) {
       ns += c.op_call;
+      // Each active attention's own call overhead (one softmax per attention).
+      if (op.kind === 'softmax') ns += c.attention_call;
       if (op.unit === 'pl') {
         const { m, k, n } = op.gemm;
         const attention = op.kind === 'qk' || op.kind === 'smv';

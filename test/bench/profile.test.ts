@@ -5,7 +5,7 @@
  * settings are tiny: these check the bookkeeping, never the measured speed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -29,7 +29,23 @@ describe('pivot bench --fit / --hw', () => {
     assert.deepEqual(loaded, report.profile);
     assert.equal(loaded.name, 'this-cpu');
     assert.equal(loaded.power_w, 6);
-    assert.equal(loaded.fit?.points, report.points.length);
+    // The default calibration ladder: 7 probes, 18 graphs (every attention count of each) at 2 batch sizes, fitted with the model.
+    assert.equal(report.ladder.length, 7);
+    const ladderPoints = report.ladder.flatMap((l) => l.points);
+    assert.equal(ladderPoints.length, 2 * 18);
+    assert.equal(loaded.fit?.points, report.points.length + ladderPoints.length);
+    assert.deepEqual(loaded.fit?.calibration, {
+      ladder: 'default',
+      probes: 7,
+      points: 36,
+      rms_error: Math.sqrt(ladderPoints.reduce((s, p) => s + p.error ** 2, 0) / 36),
+      max_error: Math.max(...ladderPoints.map((p) => Math.abs(p.error))),
+    });
+    assert.deepEqual(
+      report.cross_model.map((t) => [t.from, t.to, t.rows.length]),
+      [['ladder', 'fmnist-vit', 7]],
+      'the ladder alone predicts the model',
+    );
     // 7 efforts and 2 extra masks for each of efforts 1..5, at 2 batch sizes; leave-one-out predicts the shipped efforts at batch 1.
     assert.equal(report.points.length, 2 * (7 + 10));
     assert.equal(report.points.filter((p) => p.mask !== undefined).length, 2 * 10);
@@ -42,7 +58,20 @@ describe('pivot bench --fit / --hw', () => {
     const costs = simulateEfforts(resolveVit(MODEL_DIR), loaded);
     assert.equal(report.pair.simulated.high_ms, costs.find((c) => c.effort === report.pair!.high)!.asHigh.delayMs);
     const text = fitTable(report);
-    for (const word of ['gemm_mac', 'leave one effort out', 'deployed pair']) assert.ok(text.includes(word), word);
+    for (const word of ['gemm_mac', 'leave one effort out', 'deployed pair', 'calibration ladder', 't196-d384', 'the ladder alone'])
+      assert.ok(text.includes(word), word);
+  });
+
+  it('--no-calibration fits the model alone and says so', async () => {
+    const alone = join(dir, 'alone.yaml');
+    const report = await runFit({ model: MODEL_DIR, out: alone, batches: [1, 2], masks: 0, calibration: false, ...QUICK });
+    assert.deepEqual(report.ladder, []);
+    assert.deepEqual(report.cross_model, []);
+    assert.equal(report.settings.calibration, 'none');
+    const loaded = loadHardware(alone);
+    assert.ok(isCpuDevice(loaded));
+    assert.equal(loaded.fit?.calibration, 'none');
+    assert.equal(loaded.fit?.points, 14);
   });
 
   it('--hw with the profile: predicted vs measured ms and the error, per effort and for the pair; --chart renders it', async () => {
@@ -75,5 +104,15 @@ describe('pivot bench --fit / --hw', () => {
     await assert.rejects(runFit({ model: MODEL_DIR, out: file, clock: 'cpu', threads: 2 }), /--clock cpu: needs --threads 1/);
     await assert.rejects(runBench({ model: MODEL_DIR, clock: 'tsc' as 'cpu' }), /--clock: expected wall or cpu/);
     await assert.rejects(runFit({ model: [MODEL_DIR, MODEL_DIR], out: file }), /the same family twice/);
+    const ladder = join(dir, 'ladder.yaml');
+    writeFileSync(
+      ladder,
+      'probes:\n  - { name: x, image: 30, patch: 4, channels: 1, dim: 64, heads: 4, mlp_ratio: 2, depth: 1, classes: 10 }\n',
+    );
+    await assert.rejects(
+      runFit({ model: MODEL_DIR, out: file, calibration: ladder }),
+      (e: unknown) =>
+        e instanceof ConfigError && /--calibration: .*ladder\.yaml: probes\.0\.patch: 4 does not divide image 30/.test(e.message),
+    );
   });
 });
