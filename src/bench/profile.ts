@@ -48,7 +48,8 @@ export interface FitOptions {
   calibration?: string | false;
 }
 
-export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2 } as const;
+/** minTurnMs: every case is timed for at least this long per round (src/latency/measure.ts, turnCalls). */
+export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2, minTurnMs: 20 } as const;
 
 export interface FitReport {
   model: string;
@@ -187,6 +188,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
       iterations: settings.iterations,
       warmup: opts.warmup,
       clock: settings.clock,
+      minTurnMs: FIT_DEFAULTS.minTurnMs,
     });
     // Each case's time in a typical round of the run (drift between rounds removed: src/latency/drift.ts).
     const level = driftCorrected(timings);

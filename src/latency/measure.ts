@@ -27,6 +27,11 @@ export interface MeasureOptions {
   warmup?: number;
   /** What a call's time is: wall-clock (default) or the process's CPU time (see above; one intra-op thread only). */
   clock?: Clock;
+  /**
+   * Minimum timed time per case per round, in ms (default 0: off); needs a warm-up. A case whose
+   * calls are shorter gets more timed calls per turn (turnCalls), so `iterations` is then a minimum.
+   */
+  minTurnMs?: number;
 }
 
 export const CLOCKS = ['wall', 'cpu'] as const;
@@ -82,10 +87,34 @@ export interface TimingCase {
   repeat?: number;
 }
 
+export interface TurnCalls {
+  /** Untimed calls at the start of the case's turn. */
+  lead: number;
+  /** Timed calls after them. */
+  timed: number;
+}
+
+/**
+ * The calls in one case's turn of a round, from its shortest warm-up call (`callMs`): at least
+ * `counted` timed calls (the iterations rule), and as many as fill `minTurnMs`; before them,
+ * untimed calls filling a tenth of it. Right after another case ran (a DeiT-S call streams 88 MB
+ * of weights), a short model's first calls find its weights and buffers out of cache: the first
+ * call after a DeiT-S call took about 3x a warm call, the next three 1.2-1.8x. Calls longer than the
+ * lead-in get none (their refill is a small share of them). Without an estimate or a minimum,
+ * `counted` timed calls alone.
+ */
+export function turnCalls(callMs: number | undefined, counted: number, minTurnMs: number): TurnCalls {
+  if (callMs === undefined || !(minTurnMs > 0)) return { lead: 0, timed: counted };
+  // A floor on the estimate bounds the calls when a clock reads (almost) nothing for a tiny call.
+  const call = Math.max(callMs, 0.01);
+  return { lead: Math.floor(minTurnMs / 10 / call), timed: Math.max(counted, Math.ceil(minTurnMs / call)) };
+}
+
 /**
  * Times every (effort, batch) case in interleaved rounds: each round runs every case for
  * `iterations` calls (scaled by the case's batch so each case times about as many images as
- * a batch of `options.batch` would), in an order rotated by one each round.
+ * a batch of `options.batch` would; more with `minTurnMs`: turnCalls), in an order rotated by
+ * one each round.
  */
 export async function measureCases(runtime: ModelRuntime, cases: readonly TimingCase[], options: MeasureOptions): Promise<EffortTiming[]> {
   const base = checkCount('--batch', options.batch);
@@ -94,12 +123,20 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
   const warmup = checkCount('warmup', options.warmup ?? 10, 0);
   const clock = options.clock ?? 'wall';
   if (!CLOCKS.includes(clock)) throw new ConfigError(`--clock: expected ${CLOCKS.join(' or ')}, got ${JSON.stringify(clock)}`);
+  const minTurnMs = options.minTurnMs ?? 0;
   for (const c of cases) checkCount('--batch', c.batch);
   const sessions = await Promise.all(cases.map((c) => (c.runtime ?? runtime).session(c.effort)));
-  const calls = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)) * (c.repeat ?? 1));
+  const counted = cases.map((c) => Math.max(1, Math.round((iterations * base) / c.batch)) * (c.repeat ?? 1));
   // One fixed, non-constant input per batch size, shared by all efforts (the same work for each).
   const inputs = cases.map((c, k) => new Float32Array(c.batch * (sessions[k]?.sampleSize ?? 0)).map((_, i) => Math.sin(i)));
-  for (const [k, session] of sessions.entries()) for (let i = 0; i < warmup; i++) await session.run(inputs[k]!, cases[k]!.batch);
+  const shortest = sessions.map((): number | undefined => undefined);
+  for (const [k, session] of sessions.entries())
+    for (let i = 0; i < warmup; i++) {
+      const elapsed = startTimer(clock);
+      await session.run(inputs[k]!, cases[k]!.batch);
+      shortest[k] = Math.min(shortest[k] ?? Infinity, elapsed());
+    }
+  const turns = cases.map((_, k) => turnCalls(shortest[k], counted[k]!, minTurnMs));
 
   const perCall = sessions.map(() => [] as number[]);
   const perRound = sessions.map(() => [] as number[]);
@@ -109,7 +146,8 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
       const s = (k + r) % sessions.length;
       const { batch } = cases[s]!;
       const round: number[] = [];
-      for (let i = 0; i < calls[s]!; i++) {
+      for (let i = 0; i < turns[s]!.lead; i++) await sessions[s]!.run(inputs[s]!, batch);
+      for (let i = 0; i < turns[s]!.timed; i++) {
         const elapsed = startTimer(clock);
         await sessions[s]!.run(inputs[s]!, batch);
         round.push(elapsed() / batch);
