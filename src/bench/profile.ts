@@ -46,17 +46,27 @@ export interface FitOptions {
   clock?: Clock;
   /** The calibration ladder timed with the model (ladder.ts): a ladder file, false for none, absent for the default ladder. */
   calibration?: string | false;
+  /** Every case timed for at least this many ms per round (src/latency/measure.ts, turnCalls); 0 for off. */
+  minTurnMs?: number;
 }
 
-/** minTurnMs: every case is timed for at least this long per round (src/latency/measure.ts, turnCalls). */
-export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2, minTurnMs: 20 } as const;
+export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2, minTurnMs: 0 } as const;
 
 export interface FitReport {
   model: string;
   model_dir: string;
   file: string;
   profile: CpuDevice;
-  settings: { batches: number[]; threads: number; rounds: number; iterations: number; masks: number; clock: Clock; calibration: string };
+  settings: {
+    batches: number[];
+    threads: number;
+    rounds: number;
+    iterations: number;
+    masks: number;
+    min_turn_ms: number;
+    clock: Clock;
+    calibration: string;
+  };
   /** The model families' points (the ladder's are in `ladder`). */
   points: FittedPoint[];
   /** Robust-fit weight per point (below 1: down-weighted as disturbed). */
@@ -149,6 +159,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
     rounds: checkCount('--rounds', opts.rounds ?? FIT_DEFAULTS.rounds),
     iterations: checkCount('--iterations', opts.iterations ?? FIT_DEFAULTS.iterations),
     masks: checkCount('--fit-masks', opts.masks ?? FIT_DEFAULTS.masks, 0),
+    min_turn_ms: checkCount('--min-turn', opts.minTurnMs ?? FIT_DEFAULTS.minTurnMs, 0),
     clock: 'wall' as Clock,
     calibration: 'default',
   };
@@ -188,7 +199,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
       iterations: settings.iterations,
       warmup: opts.warmup,
       clock: settings.clock,
-      minTurnMs: FIT_DEFAULTS.minTurnMs,
+      minTurnMs: settings.min_turn_ms,
     });
     // Each case's time in a typical round of the run (drift between rounds removed: src/latency/drift.ts).
     const level = driftCorrected(timings);
@@ -337,7 +348,7 @@ export function fitTable(r: FitReport): string {
     `${r.model}: device profile ${r.file} (${r.profile.device})\n` +
     `fitted on ${r.points.length + ladderPoints} drift-corrected medians: ${r.points.length / s.batches.length - extra} efforts and ${extra} extra masks` +
     `${ladderPoints ? `, and ${ladderPoints / s.batches.length} calibration graphs of ${r.ladder.length} probes (${s.calibration} ladder),` : ''} x batches ` +
-    `${s.batches.join(', ')} (${s.rounds} interleaved rounds, ${s.clock} clock)\n` +
+    `${s.batches.join(', ')} (${s.rounds} interleaved rounds, ${s.clock} clock${s.min_turn_ms ? `, at least ${s.min_turn_ms} ms per case per round` : ''})\n` +
     `${costs.toString()}\nresiduals (relative, every point): rms ${pct(r.rms_error).slice(1)}, max ${pct(r.max_error).slice(1)}\n${pts.toString()}\n` +
     (r.ladder.length ? `${ladderTable(r.ladder, s.batches)}\n` : '') +
     `leave one effort out (every mask with as many attentions), batch ${r.profile.batch}: worst ${worst(r.leave_one_out)}\n` +

@@ -50,6 +50,11 @@ export function register(program: Command): void {
       'the calibration ladder timed with the model for --fit: synthetic ViTs of other shapes, so the profile spans them (default: the built-in ladder)',
     )
     .option('--no-calibration', 'fit --fit on the model alone, without the calibration ladder')
+    .option(
+      '--min-turn <ms>',
+      'with --fit: time every case for at least this many ms per round (more calls for short ones, after untimed calls filling a tenth of it) (default 0: off)',
+      integer,
+    )
     .option('--power <watts>', 'measured average power for the profile written by --fit (energy = power x delay)', number)
     .option('--batch <n>', `images per onnxruntime call (default ${BENCH_DEFAULTS.batch}, or the device profile's)`, integer)
     .option('--threads <n>', `onnxruntime intra-op threads (default ${BENCH_DEFAULTS.threads}, or the device profile's)`, integer)
@@ -83,6 +88,7 @@ export function register(program: Command): void {
           fitBatches?: number[];
           fitMasks?: number;
           calibration?: string | false;
+          minTurn?: number;
           power?: number;
         },
       ) => {
@@ -113,13 +119,20 @@ export function register(program: Command): void {
             masks: opts.fitMasks,
             clock: opts.clock,
             calibration: opts.calibration,
+            minTurnMs: opts.minTurn,
           });
           process.stderr.write(`wrote ${report.file}\n`);
           process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));
           return;
         }
-        if (opts.fitBatches !== undefined || opts.fitMasks !== undefined || opts.power !== undefined || opts.calibration !== undefined)
-          throw new ConfigError('--fit-batches, --fit-masks, --calibration, --no-calibration and --power go with --fit');
+        if (
+          opts.fitBatches !== undefined ||
+          opts.fitMasks !== undefined ||
+          opts.power !== undefined ||
+          opts.calibration !== undefined ||
+          opts.minTurn !== undefined
+        )
+          throw new ConfigError('--fit-batches, --fit-masks, --min-turn, --calibration, --no-calibration and --power go with --fit');
         if ((models?.length ?? 0) > 1) throw new ConfigError('--model: give it once (several families are for --fit)');
         const report = await runBench(opts);
         if (opts.out) {

@@ -69,14 +69,20 @@ describe('pivot bench (CLI)', () => {
     assert.match(model.stderr, /manifest\.json: no such file/);
   });
 
-  it('several --model families, --fit-masks, --clock and the calibration flags are refused where they do not apply (exit 2)', async () => {
-    const [twice, masks, clock, noLadder, badLadder] = await Promise.all([
+  it('several --model families, --fit-masks, --clock, --min-turn and the calibration flags are refused where they do not apply (exit 2)', async () => {
+    const [twice, masks, clock, noLadder, badLadder, minTurn, badTurn] = await Promise.all([
       pivot(['--model', dir, '--model', dir]),
       pivot(['--fit-masks', '1']),
       pivot(['--fit', join(dir, 'x.yaml'), '--clock', 'cpu', '--threads', '2']),
       pivot(['--no-calibration']),
       pivot(['--fit', join(dir, 'x.yaml'), '--calibration', join(dir, 'no-such-ladder.yaml')]),
+      pivot(['--min-turn', '20']),
+      pivot(['--fit', join(dir, 'x.yaml'), '--min-turn', '-1']),
     ]);
+    assert.equal(minTurn.code, 2);
+    assert.match(minTurn.stderr, /--min-turn.* go with --fit/);
+    assert.equal(badTurn.code, 2);
+    assert.match(badTurn.stderr, /--min-turn: must be an integer >= 0, got -1/);
     assert.equal(noLadder.code, 2);
     assert.match(noLadder.stderr, /--calibration, --no-calibration .* go with --fit/);
     assert.equal(badLadder.code, 2);
