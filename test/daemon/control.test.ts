@@ -18,6 +18,8 @@ import { startMosquitto, subscribe, type Broker, type Collector } from '../helpe
 import { waitFor } from '../helpers/wait.js';
 import { DEPLOY, MODEL_DIR, sampleFiles } from '../runtime/helpers.js';
 
+/** The shipped deploy.json's pair and threshold: what a reset returns to. */
+const shipped = JSON.parse(readFileSync(DEPLOY, 'utf8')) as { low: number; high: number; threshold: number };
 const DEVICE = 'ctl';
 const BASE = `pivot-edge/${DEVICE}`;
 const files = sampleFiles().map((s) => s.source as string);
@@ -102,9 +104,9 @@ describe('live control over MQTT', () => {
         device: DEVICE,
         model: 'fmnist-vit',
         deploy: 'deploy.json',
-        low: 1,
-        high: 6,
-        threshold: 0.3,
+        low: shipped.low,
+        high: shipped.high,
+        threshold: shipped.threshold,
         policy: 'cascade',
         overridden: [],
         control: true,
@@ -197,8 +199,8 @@ describe('live control over MQTT', () => {
     const reset = await send({ reset: true });
     assert.ok(reset.ok);
     assert.equal(replies().length, repliesBefore + 1, 'the reset is the only command answered since the restart');
-    assert.deepEqual([reset.config.low, reset.config.high, reset.config.threshold, reset.config.overridden], [1, 6, 0.3, []]);
-    for (const r of await classify(3)) assert.deepEqual([r.low, r.high, r.threshold], [1, 6, 0.3]);
+    assert.deepEqual([reset.config.low, reset.config.high, reset.config.threshold, reset.config.overridden], [shipped.low, shipped.high, shipped.threshold, []]);
+    for (const r of await classify(3)) assert.deepEqual([r.low, r.high, r.threshold], [shipped.low, shipped.high, shipped.threshold]);
     await waitFor(() => readdirSync(join(dir, 'inbox')).filter((f) => !f.startsWith('.')).length === 0, 'every file settled');
     // Across every change and the restart: each frame classified once, none lost.
     const inputs = results().map((r) => basename(r.input));
@@ -215,6 +217,6 @@ describe('live control over MQTT', () => {
     await client.publishAsync(`${BASE}/set`, JSON.stringify({ threshold: 0.9 }), { qos: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(replies().length, before);
-    assert.equal(daemon.settings!.threshold, 0.3);
+    assert.equal(daemon.settings!.threshold, shipped.threshold);
   });
 });

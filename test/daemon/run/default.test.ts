@@ -5,18 +5,20 @@
  * temp folder and free ports so the checkout is not touched.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
 import type { ResultPayload } from '../../../src/daemon/publish/index.js';
-import { sampleFiles } from '../../runtime/helpers.js';
+import { DEPLOY, sampleFiles } from '../../runtime/helpers.js';
 import { waitFor } from '../../helpers/wait.js';
 import { mosquittoSub, pivotRun, stop, waitForLog } from './helpers.js';
 
 const SAMPLES = sampleFiles().length;
+/** The shipped deploy.json the built-in default runs. */
+const shipped = JSON.parse(readFileSync(DEPLOY, 'utf8')) as { low: number; high: number; threshold: number };
 
 describe('pivot run with no config: the built-in default', () => {
   let dir: string;
@@ -50,9 +52,9 @@ describe('pivot run with no config: the built-in default', () => {
       assert.equal(inputs.size, SAMPLES);
       for (const r of results()) {
         assert.ok(r.input.startsWith(join(state, 'inbox')), r.input);
-        assert.equal(r.threshold, 0.3);
-        assert.equal(r.low, 1);
-        assert.equal(r.high, 6);
+        assert.equal(r.threshold, shipped.threshold);
+        assert.equal(r.low, shipped.low);
+        assert.equal(r.high, shipped.high);
       }
       assert.ok(sub.messages().some((m) => m.topic.endsWith('/status') && m.payload === 'online'));
       const config = sub.messages().find((m) => m.topic.endsWith('/config'));

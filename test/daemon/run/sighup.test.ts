@@ -69,7 +69,7 @@ describe('pivot run: SIGHUP reloads the config file', () => {
   });
 
   it('a valid file: source a removed, b added, the new deployment used from the next batch', async () => {
-    assert.equal((await classified('a', 'a', samples[0]!)).threshold, 0.3);
+    assert.equal((await classified('a', 'a', samples[0]!)).threshold, JSON.parse(readFileSync(DEPLOY, 'utf8')).threshold);
     const deploy = join(dir, 'deploy-0.1.json');
     writeFileSync(deploy, JSON.stringify({ ...JSON.parse(readFileSync(DEPLOY, 'utf8')), model: MODEL_DIR, threshold: 0.1 }));
     write('[{ name: b, type: directory, path: ./b }]', deploy);
