@@ -199,7 +199,10 @@ describe('live control over MQTT', () => {
     const reset = await send({ reset: true });
     assert.ok(reset.ok);
     assert.equal(replies().length, repliesBefore + 1, 'the reset is the only command answered since the restart');
-    assert.deepEqual([reset.config.low, reset.config.high, reset.config.threshold, reset.config.overridden], [shipped.low, shipped.high, shipped.threshold, []]);
+    assert.deepEqual(
+      [reset.config.low, reset.config.high, reset.config.threshold, reset.config.overridden],
+      [shipped.low, shipped.high, shipped.threshold, []],
+    );
     for (const r of await classify(3)) assert.deepEqual([r.low, r.high, r.threshold], [shipped.low, shipped.high, shipped.threshold]);
     await waitFor(() => readdirSync(join(dir, 'inbox')).filter((f) => !f.startsWith('.')).length === 0, 'every file settled');
     // Across every change and the restart: each frame classified once, none lost.
