@@ -9,9 +9,10 @@
  * (keyed by the probe's description) as a model family that ModelRuntime can time.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -147,13 +148,6 @@ function probeManifest(p: Probe, vit: VitSpec): Manifest {
   };
 }
 
-/** Writes `file` through a temporary name, so an interrupted run never leaves a truncated file under the real one. */
-async function atomically(file: string, write: (partial: string) => unknown): Promise<void> {
-  const partial = `${file}.${process.pid}.partial`;
-  await write(partial);
-  renameSync(partial, file);
-}
-
 /** The probe as a model family (an effort per active-attention count, deepest skipped first), written to the cache if missing. */
 export async function probeFamily(p: Probe, root = join(tmpdir(), 'pivot-edge-ladder')): Promise<ModelFamily> {
   const vit = probeVit(p);
@@ -165,10 +159,9 @@ export async function probeFamily(p: Probe, root = join(tmpdir(), 'pivot-edge-la
   if (!existsSync(manifestPath)) {
     mkdirSync(dir, { recursive: true });
     const manifest = probeManifest(p, vit);
-    // Every graph, then the manifest (which marks the probe complete), each under a temporary name first.
-    for (const e of manifest.efforts)
-      await atomically(join(dir, e.file), (partial) => writeOnnx(partial, probeModel(vit, e.active, key.readUInt32BE(0))));
-    await atomically(manifestPath, (partial) => writeFileSync(partial, JSON.stringify(manifest, null, 2)));
+    // Every graph, then the manifest (which marks the probe complete), each renamed into place when whole.
+    for (const e of manifest.efforts) await writeOnnx(join(dir, e.file), probeModel(vit, e.active, key.readUInt32BE(0)));
+    writeFileAtomic.sync(manifestPath, JSON.stringify(manifest, null, 2), { fsync: false });
   }
   return loadModelFamily(dir);
 }

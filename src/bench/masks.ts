@@ -6,7 +6,7 @@
  * beside the shipped efforts.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ModelLoadError } from '../errors.js';
@@ -62,12 +62,8 @@ export async function maskGraphs(family: ModelFamily, masks: readonly number[][]
     if (externalDataFiles(model).length)
       throw new ModelLoadError(`${source}: weights in external data files; extra masks cannot be cut from it (use --fit-masks 0)`);
     const { blocks } = detectVit(model, source);
-    for (const g of missing) {
-      // Written under a temporary name first, so an interrupted run never leaves a truncated graph in the cache.
-      const partial = `${g.file}.${process.pid}.partial`;
-      await writeOnnx(partial, effortModel(model, blocks, g.active));
-      renameSync(partial, g.file);
-    }
+    // writeOnnx renames into place, so an interrupted run never leaves a truncated graph in the cache.
+    for (const g of missing) await writeOnnx(g.file, effortModel(model, blocks, g.active));
   }
   return graphs;
 }

@@ -4,11 +4,11 @@
  * a decoded model share the weights instead of copying them.
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { ModelLoadError } from '../errors.js';
 import { readFailure } from '../util/files.js';
+import writeFileAtomic from 'write-file-atomic';
 
 export const { onnx } = onnxProto;
 export type ModelProto = O.IModelProto;
@@ -74,9 +74,13 @@ export function encodeOnnx(model: ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/**
+ * Writes the model under a temporary name and renames it into place, so an interrupted run
+ * never leaves a truncated graph under the real name (the bench caches trust any file they find).
+ */
 export async function writeOnnx(path: string, model: ModelProto): Promise<number> {
   const bytes = encodeOnnx(model);
-  await writeFile(path, bytes);
+  await writeFileAtomic(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { fsync: false });
   return bytes.length;
 }
 
