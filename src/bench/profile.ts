@@ -181,16 +181,14 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
   let choice: PairChoice | undefined;
   try {
     // Several families: a small one gets more calls per round, about as much time per case as the largest (by MACs, at most 64x).
-    const macs = families.map((f) => Math.max(...f.manifest.efforts.map((e) => e.macs)));
-    for (const [i, family] of families.entries()) {
-      const repeat = Math.min(64, Math.max(1, Math.round(Math.max(...macs) / macs[i]!)));
-      prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads, repeat));
-    }
+    const largestMacs = (f: ModelFamily) => Math.max(...f.manifest.efforts.map((e) => e.macs));
+    const maxMacs = Math.max(...families.map(largestMacs));
+    const repeatFor = (f: ModelFamily) => Math.min(64, Math.max(1, Math.round(maxMacs / largestMacs(f))));
+    for (const family of families) prepared.push(await prepareFamily(family, batches, settings.masks, settings.threads, repeatFor(family)));
     // The ladder's probes get as many calls as the families' by the same rule (at least one per round).
     for (const probe of ladder.probes) {
       const family = await probeFamily(probe);
-      const repeat = Math.min(64, Math.max(1, Math.round(Math.max(...macs) / Math.max(...family.manifest.efforts.map((e) => e.macs)))));
-      prepared.push(await prepareFamily(family, batches, 0, settings.threads, repeat, true));
+      prepared.push(await prepareFamily(family, batches, 0, settings.threads, repeatFor(family), true));
     }
     const cases = prepared.flatMap((f) => f.cases);
     timings = await measureCases(prepared[0]!.runtime, cases, {
