@@ -16,10 +16,10 @@ import type { ResultPayload } from '../../src/daemon/publish/index.js';
 import { silentLogger } from '../helpers/log.js';
 import { startMosquitto, subscribe, type Broker, type Collector } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait.js';
-import { DEPLOY, MODEL_DIR, sampleFiles } from '../runtime/helpers.js';
+import { DEPLOY, MODEL_DIR, sampleFiles, shippedDeploy } from '../runtime/helpers.js';
 
 /** The shipped deploy.json's pair and threshold: what a reset returns to. */
-const shipped = JSON.parse(readFileSync(DEPLOY, 'utf8')) as { low: number; high: number; threshold: number };
+const shipped = shippedDeploy();
 const DEVICE = 'ctl';
 const BASE = `pivot-edge/${DEVICE}`;
 const files = sampleFiles().map((s) => s.source as string);

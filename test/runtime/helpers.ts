@@ -1,5 +1,6 @@
 /** Shared paths and loaders for the runtime, model and CLI tests (real model files, real sharp). */
 import { join } from 'node:path';
+import { loadDeploy, type DeployConfig } from '../../src/config/deploy.js';
 import { loadImageFolder, type LabelledInput } from '../../src/data/index.js';
 import { loadModelFamily, type ModelFamily } from '../../src/model/index.js';
 import { Preprocessor } from '../../src/preprocess/index.js';
@@ -10,6 +11,9 @@ export const DEPLOY = join(ROOT, 'deploy', 'deploy.json');
 export const REFERENCE_PNG = join(ROOT, 'test', 'fixtures', 'reference-28x28.png');
 
 export const family = (): ModelFamily => loadModelFamily(MODEL_DIR);
+
+/** The shipped deploy/deploy.json (its pair and threshold: what the default run and a reset use). */
+export const shippedDeploy = (): DeployConfig => loadDeploy(DEPLOY).config;
 
 /** The bundled labelled sample (models/fmnist-vit/samples), as files. */
 export function sampleFiles(f: ModelFamily = family()): LabelledInput[] {

@@ -5,20 +5,20 @@
  * temp folder and free ports so the checkout is not touched.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
 import type { ResultPayload } from '../../../src/daemon/publish/index.js';
-import { DEPLOY, sampleFiles } from '../../runtime/helpers.js';
+import { sampleFiles, shippedDeploy } from '../../runtime/helpers.js';
 import { waitFor } from '../../helpers/wait.js';
 import { mosquittoSub, pivotRun, stop, waitForLog } from './helpers.js';
 
 const SAMPLES = sampleFiles().length;
 /** The shipped deploy.json the built-in default runs. */
-const shipped = JSON.parse(readFileSync(DEPLOY, 'utf8')) as { low: number; high: number; threshold: number };
+const shipped = shippedDeploy();
 
 describe('pivot run with no config: the built-in default', () => {
   let dir: string;

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ResultPayload } from '../../../src/daemon/publish/index.js';
 import { startMosquitto, subscribe, type Broker, type Collector } from '../../helpers/mosquitto.js';
-import { DEPLOY, MODEL_DIR, sampleFiles } from '../../runtime/helpers.js';
+import { DEPLOY, MODEL_DIR, sampleFiles, shippedDeploy } from '../../runtime/helpers.js';
 import { pivotRun, stop, waitForLog, type Proc } from './helpers.js';
 
 const BASE = 'pivot-edge/hup';
@@ -69,7 +69,7 @@ describe('pivot run: SIGHUP reloads the config file', () => {
   });
 
   it('a valid file: source a removed, b added, the new deployment used from the next batch', async () => {
-    assert.equal((await classified('a', 'a', samples[0]!)).threshold, JSON.parse(readFileSync(DEPLOY, 'utf8')).threshold);
+    assert.equal((await classified('a', 'a', samples[0]!)).threshold, shippedDeploy().threshold);
     const deploy = join(dir, 'deploy-0.1.json');
     writeFileSync(deploy, JSON.stringify({ ...JSON.parse(readFileSync(DEPLOY, 'utf8')), model: MODEL_DIR, threshold: 0.1 }));
     write('[{ name: b, type: directory, path: ./b }]', deploy);
