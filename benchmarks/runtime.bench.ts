@@ -96,29 +96,36 @@ const rawSession = (effort: number) =>
 const raw = { low: await rawSession(low), high: await rawSession(high) };
 const highBuffer = new Float32Array(batch * size);
 
+// Like the runtime, escalated images of consecutive batches share full high-effort calls.
 const rawLoop: Variant = async (from, to) => {
   const { input, output } = manifest;
   const tally = { correct: 0, answeredLow: 0 };
+  const answers = new Int32Array(to - from);
+  const queued: number[] = [];
+  const runHigh = async () => {
+    const feedHigh = new ort.Tensor('float32', highBuffer.subarray(0, queued.length * size), [queued.length, ...dims]);
+    const highLogits = (await raw.high.run({ [input.name]: feedHigh }))[output.name]!.data as Float32Array;
+    queued.forEach((image, j) => (answers[image - from] = predict(highLogits, classes, j).classIndex));
+    queued.length = 0;
+  };
   for (let start = from; start < to; start += batch) {
     const n = Math.min(batch, to - start);
     const feed = new ort.Tensor('float32', tensors.subarray(start * size, (start + n) * size), [n, ...dims]);
     const lowLogits = (await raw.low.run({ [input.name]: feed }))[output.name]!.data as Float32Array;
-    const answers = new Array<number>(n);
-    const up: number[] = [];
     for (let r = 0; r < n; r++) {
       const p = predict(lowLogits, classes, r);
-      answers[r] = p.classIndex;
-      if (shouldEscalate(p.entropy, threshold)) up.push(r);
+      answers[start + r - from] = p.classIndex;
+      if (!shouldEscalate(p.entropy, threshold)) {
+        tally.answeredLow++;
+        continue;
+      }
+      highBuffer.set(tensors.subarray((start + r) * size, (start + r + 1) * size), queued.length * size);
+      queued.push(start + r);
+      if (queued.length === batch) await runHigh();
     }
-    if (up.length) {
-      up.forEach((r, j) => highBuffer.set(tensors.subarray((start + r) * size, (start + r + 1) * size), j * size));
-      const feedHigh = new ort.Tensor('float32', highBuffer.subarray(0, up.length * size), [up.length, ...dims]);
-      const highLogits = (await raw.high.run({ [input.name]: feedHigh }))[output.name]!.data as Float32Array;
-      up.forEach((r, j) => (answers[r] = predict(highLogits, classes, j).classIndex));
-    }
-    tally.answeredLow += n - up.length;
-    for (let r = 0; r < n; r++) if (answers[r] === full.labels[start + r]) tally.correct++;
   }
+  if (queued.length) await runHigh();
+  for (let i = from; i < to; i++) if (answers[i - from] === full.labels[i]) tally.correct++;
   return tally;
 };
 

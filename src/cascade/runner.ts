@@ -13,6 +13,7 @@ import { PivotError, InputError } from '../errors.js';
 import type { EffortSession, ModelRuntime } from '../model/index.js';
 import { Preprocessor, sourceName, type DecodeOptions, type ImageSource } from '../preprocess/index.js';
 import { predict, type Prediction } from './entropy.js';
+import { EscalationQueue, type EscalationOwner } from './escalations.js';
 import { escalations, firstEffort, type Policy } from './policy.js';
 
 export interface CascadeConfig {
@@ -96,14 +97,18 @@ interface Prepared {
   preprocessMs: number;
 }
 
-/** What routing decided for the packed rows of a batch. */
-interface Routed {
-  /** The answering effort's prediction per row. */
-  predictions: Prediction[];
+/** A batch after its first effort: answers per packed row, some still waiting for the high effort. */
+interface Routing extends EscalationOwner {
+  base: number;
+  names: string[];
+  errors: (PivotError | undefined)[];
+  rows: number[];
   /** Low-effort E(x) per row (cascade policy only). */
   routingEntropies?: Float64Array;
   /** 1 where the row was re-run on the high effort. */
   escalatedRows: Uint8Array;
+  /** The batch's stage calls; `high` is the high-effort calls that ran while this batch was handled. */
+  latency: StageLatency;
 }
 
 export class Cascade {
@@ -144,7 +149,11 @@ export class Cascade {
     return all;
   }
 
-  /** Yields results batch by batch, in input order, decoding batch k+1 while batch k is inferred. */
+  /**
+   * Yields results batch by batch, in input order, decoding batch k+1 while batch k is inferred.
+   * Escalated inputs of consecutive batches share high-effort calls (escalations.ts): a batch is
+   * yielded once its last escalated input is answered, so results come in bursts, still in order.
+   */
   async *classifyBatches(inputs: Iterable<NamedInput>, options: RunOptions = {}): AsyncGenerator<CascadeResult[]> {
     const size = Math.min(options.batchSize ?? this.batchSize, this.batchSize);
     const iterator = inputs[Symbol.iterator]();
@@ -157,14 +166,23 @@ export class Cascade {
       base += batch.length;
       return prepared;
     };
+    const queue = this.escalationQueue();
+    /** Routed batches not yet yielded, in input order. */
+    const held: Routing[] = [];
     let pending = nextBatch();
-    while (pending) {
-      const current = await pending;
-      pending = nextBatch();
-      // A decode failure of the next batch is recorded per input, so this promise never rejects unseen.
-      const { results, report } = await this.infer(current);
-      options.onBatch?.(report, results);
-      yield results;
+    while (pending || held.length) {
+      if (pending) {
+        const current = await pending;
+        pending = nextBatch();
+        // A decode failure of the next batch is recorded per input, so this promise never rejects unseen.
+        held.push(await this.routeFirst(current, queue));
+      } else await this.runQueue(queue, held.at(-1)!);
+      // The queue answers in arrival order, so batches complete in order.
+      while (held.length && held[0]!.waiting === 0) {
+        const { results, report } = this.finish(held.shift()!);
+        options.onBatch?.(report, results);
+        yield results;
+      }
     }
   }
 
@@ -177,7 +195,10 @@ export class Cascade {
   async classifyBatchWithReport(inputs: readonly NamedInput[], base = 0): Promise<{ results: CascadeResult[]; report: BatchReport }> {
     if (inputs.length > this.batchSize)
       throw new PivotError(`batch of ${inputs.length} inputs exceeds the cascade's batch size ${this.batchSize}`);
-    return this.infer(await this.prepare(inputs, base));
+    const queue = this.escalationQueue();
+    const routing = await this.routeFirst(await this.prepare(inputs, base), queue);
+    await this.runQueue(queue, routing);
+    return this.finish(routing);
   }
 
   /** Decodes each input into its slot of a fresh buffer, then packs the decoded ones to the front in order. */
@@ -231,78 +252,94 @@ export class Cascade {
     if (this.pool.length < 4) this.pool.push(buffer);
   }
 
-  private async infer(batch: Prepared): Promise<{ results: CascadeResult[]; report: BatchReport }> {
-    const { base, names, errors, rows } = batch;
-    const latency: StageLatency = { preprocess: batch.preprocessMs };
+  /** One queue per run: overlapping callers (the daemon) never wait on each other's escalations. */
+  private escalationQueue(): EscalationQueue | undefined {
+    if (!this.high) return undefined;
+    return new EscalationQueue(
+      this.high,
+      this.preprocessor.size,
+      this.batchSize,
+      () => this.take(),
+      (buffer) => this.release(buffer),
+    );
+  }
+
+  /** Runs the queued escalations, counting the call in the stage latency of `during`, the batch being handled. */
+  private async runQueue(queue: EscalationQueue | undefined, during: Routing): Promise<void> {
+    if (!queue?.length) return;
+    const ms = await queue.run();
+    during.latency.high = (during.latency.high ?? 0) + ms;
+  }
+
+  /**
+   * Runs the first effort on a prepared batch and, under the cascade policy, queues the
+   * uncertain rows for the high effort (running the queue whenever it fills).
+   */
+  private async routeFirst(batch: Prepared, queue: EscalationQueue | undefined): Promise<Routing> {
+    const { rows } = batch;
+    const count = rows.length;
+    const routing: Routing = {
+      base: batch.base,
+      names: batch.names,
+      errors: batch.errors,
+      rows,
+      predictions: new Array<Prediction>(count),
+      escalatedRows: new Uint8Array(count),
+      highMs: new Float64Array(count),
+      waiting: 0,
+      latency: { preprocess: batch.preprocessMs },
+    };
+    try {
+      if (!count) return routing;
+      const t = performance.now();
+      const logits = await this.first.run(batch.tensors, count);
+      routing.latency[this.policy === 'high' ? 'high' : 'low'] = performance.now() - t;
+      const classes = this.labels.length;
+      for (let r = 0; r < count; r++) routing.predictions[r] = predict(logits, classes, r);
+      if (!queue) return routing;
+      routing.routingEntropies = Float64Array.from(routing.predictions, (p) => p.entropy);
+      for (const r of escalations(this.policy, routing.routingEntropies, this.config.threshold)) {
+        queue.add(routing, r, batch.tensors);
+        routing.escalatedRows[r] = 1;
+        if (queue.full) await this.runQueue(queue, routing);
+      }
+      return routing;
+    } finally {
+      this.release(batch.buffer);
+    }
+  }
+
+  /** The results of a batch whose every row is answered, in input order. */
+  private finish(routing: Routing): { results: CascadeResult[]; report: BatchReport } {
+    const { base, names, errors, rows, predictions, routingEntropies, escalatedRows, highMs, latency } = routing;
     const results: CascadeResult[] = new Array(names.length);
     for (let i = 0; i < names.length; i++) {
       const error = errors[i];
       if (error) results[i] = { ok: false, index: base + i, input: names[i]!, error };
     }
-    let routed: Routed | undefined;
-    try {
-      if (rows.length) routed = await this.route(batch.tensors, rows.length, latency);
-    } finally {
-      this.release(batch.buffer);
-    }
+    // Inputs answered by the first effort share its (frozen) latency record; escalated ones add the high-effort call that answered them.
+    const { high, ...firstOnly } = latency;
+    const firstLatency = Object.freeze(this.policy === 'high' ? { ...latency } : firstOnly);
     let escalated = 0;
-    if (routed) {
-      // Every input of a batch shares the stage calls it went through, so results share (frozen) latency records.
-      const { high, ...answeredLow } = latency;
-      const lowLatency = Object.freeze(answeredLow);
-      const highLatency = Object.freeze({ ...latency });
-      const { predictions, routingEntropies, escalatedRows } = routed;
-      for (let r = 0; r < rows.length; r++) {
-        const i = rows[r]!;
-        const up = escalatedRows[r] === 1;
-        const prediction = predictions[r]!;
-        if (up) escalated++;
-        results[i] = {
-          ok: true,
-          index: base + i,
-          input: names[i]!,
-          label: this.labels[prediction.classIndex] ?? String(prediction.classIndex),
-          classIndex: prediction.classIndex,
-          probability: prediction.probability,
-          entropy: prediction.entropy,
-          routingEntropy: routingEntropies?.[r],
-          effort: up ? this.high!.effort : this.first.effort,
-          escalated: up,
-          latencyMs: up || this.policy === 'high' ? highLatency : lowLatency,
-        };
-      }
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r]!;
+      const up = escalatedRows[r] === 1;
+      const prediction = predictions[r]!;
+      if (up) escalated++;
+      results[i] = {
+        ok: true,
+        index: base + i,
+        input: names[i]!,
+        label: this.labels[prediction.classIndex] ?? String(prediction.classIndex),
+        classIndex: prediction.classIndex,
+        probability: prediction.probability,
+        entropy: prediction.entropy,
+        routingEntropy: routingEntropies?.[r],
+        effort: up ? this.high!.effort : this.first.effort,
+        escalated: up,
+        latencyMs: up ? Object.freeze({ ...firstOnly, high: highMs[r]! }) : firstLatency,
+      };
     }
     return { results, report: { count: names.length, failed: names.length - rows.length, escalated, latencyMs: latency } };
-  }
-
-  /** Runs the first effort on `count` packed inputs and, under the cascade policy, the high effort on the uncertain ones. */
-  private async route(tensors: Float32Array, count: number, latency: StageLatency): Promise<Routed> {
-    const size = this.preprocessor.size;
-    const classes = this.labels.length;
-    let t = performance.now();
-    const logits = await this.first.run(tensors, count);
-    latency[this.policy === 'high' ? 'high' : 'low'] = performance.now() - t;
-    const predictions = new Array<Prediction>(count);
-    for (let r = 0; r < count; r++) predictions[r] = predict(logits, classes, r);
-    const escalatedRows = new Uint8Array(count);
-    if (!this.high) return { predictions, escalatedRows };
-    const routingEntropies = Float64Array.from(predictions, (p) => p.entropy);
-    const up = escalations(this.policy, routingEntropies, this.config.threshold);
-    if (!up.length) return { predictions, routingEntropies, escalatedRows };
-    const uncertain = this.take();
-    for (let j = 0; j < up.length; j++) uncertain.set(tensors.subarray(up[j]! * size, (up[j]! + 1) * size), j * size);
-    t = performance.now();
-    let highLogits: Float32Array;
-    try {
-      highLogits = await this.high.run(uncertain.subarray(0, up.length * size), up.length);
-    } finally {
-      this.release(uncertain);
-    }
-    latency.high = performance.now() - t;
-    for (let j = 0; j < up.length; j++) {
-      predictions[up[j]!] = predict(highLogits, classes, j);
-      escalatedRows[up[j]!] = 1;
-    }
-    return { predictions, routingEntropies, escalatedRows };
   }
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Cascade, evaluate, type CascadeResult, type Classification } from '../../src/cascade/index.js';
+import { Cascade, evaluate, type BatchReport, type CascadeResult, type Classification } from '../../src/cascade/index.js';
 import { loadDeploy } from '../../src/config/deploy.js';
 import type { LabelledInput } from '../../src/data/index.js';
 import { InputError } from '../../src/errors.js';
@@ -115,6 +115,32 @@ describe('cascade runner', () => {
       assert.equal(got.classIndex, alone!.classIndex, `input ${i} (${r.input})`);
       assert.equal(got.escalated, alone!.escalated);
     }
+  });
+
+  it('pools the escalated inputs of consecutive batches into full high-effort calls', async () => {
+    const batchSize = 8;
+    const cascade = await Cascade.create(runtime, { low, high, threshold }, { batchSize });
+    const reports: BatchReport[] = [];
+    const results = ok(await cascade.classifyAll(sample, { onBatch: (report) => reports.push(report) }));
+    const escalated = results.filter((r) => r.escalated).length;
+    assert.ok(escalated > batchSize, `only ${escalated} escalations: the sample cannot show pooling`);
+    assert.equal(
+      reports.reduce((n, r) => n + r.escalated, 0),
+      escalated,
+    );
+    // Each high-effort call is reported once, by the batch during which it ran: full calls of
+    // batchSize, and the rest at the end (in the same last batch as a full call, possibly).
+    const calls = reports.filter((r) => r.latencyMs.high !== undefined).length;
+    const full = Math.floor(escalated / batchSize);
+    assert.ok(calls >= full && calls <= full + 1, `${calls} high-effort calls for ${escalated} escalations`);
+    assert.ok(calls < reports.filter((r) => r.escalated > 0).length, 'no batch shared a high-effort call');
+    // Pooled or not, the answers are those of each input's own effort.
+    results.forEach((r, i) => {
+      const reference = !(onlyLow[i]!.entropy > threshold) ? onlyLow[i]! : onlyHigh[i]!;
+      assert.equal(r.escalated, reference === onlyHigh[i]);
+      assert.equal(r.classIndex, reference.classIndex, `input ${i}`);
+      assert.equal(r.latencyMs.high !== undefined, r.escalated);
+    });
   });
 
   it('gives the same answers when callers overlap batches on one cascade', async () => {
