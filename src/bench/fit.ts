@@ -6,7 +6,8 @@
  * as much as a 0.4 ms one. Batch sizes are what separate per-call costs (shared by a batch)
  * from per-image work; efforts separate attention work from the rest. Points may come from
  * several families (a pooled fit, where each family weighs the same), and the costs are fitted
- * in two stages so that collinear features give the time to the GEMMs (STAGES below).
+ * in stages so that collinear features give the time to the GEMMs, and the per-operation cost
+ * only what the rest leaves (STAGINGS below).
  * Calibration-ladder points (ladder.ts: synthetic ViTs of other shapes) are rows of the same
  * NNLS; together they weigh as one family (LADDER_WEIGHT), are never predicted by the checks,
  * and stay in every check's training set, so a profile fitted on one model spans the shapes of
@@ -75,35 +76,56 @@ function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
 }
 
 /**
- * The costs in two stages: first the MAC and operand-byte costs, then the per-call,
- * per-operation and element-wise costs on what those leave. Within one family the features are collinear (every
- * mask's list is the shipped list with attentions added or removed, and the batch sizes scale
- * every per-call term alike), so many cost vectors fit equally well and a single NNLS picks one
- * arbitrarily, often a per-operation or element-wise cost, which then scales wrongly to another
- * width (DeiT-S's fit alone put 82-93 us on every operation call, and DeiT-T's 1.7 ms on every
- * runtime call, for the weight traffic that the per-call operand bytes describe). GEMMs and their data are most of a ViT's work, so they are
- * given the time first; the per-operation and element-wise costs take only what they cannot
- * explain. Where the data can tell the costs apart (families of different shapes) and the joint
- * fit is clearly better, the joint fit is kept (preferGemms).
+ * The costs in stages: each stage's NNLS fits what the earlier ones left. Within one family the
+ * features are collinear (every mask's list is the shipped list with attentions added or
+ * removed, and the batch sizes scale every per-call term alike), so many cost vectors fit
+ * equally well and a single NNLS picks one arbitrarily, often a per-operation or element-wise
+ * cost, which then scales wrongly to another width (DeiT-S's fit alone put 82-93 us on every
+ * operation call, and DeiT-T's 1.7 ms on every runtime call, for the weight traffic that the
+ * per-call operand bytes describe). GEMMs and their data are most of a ViT's work, so they are
+ * given the time first.
+ *
+ * The per-operation cost (`op_call`) comes last in every staging. What a call pays besides its
+ * GEMMs is told apart by the batch sizes (per call or per image) and the efforts (per active
+ * attention), but its split between one cost per call and one per operation only by how the
+ * operation count varies beyond those, which the data barely shows: within a family the count
+ * is a constant plus seven per attention, and the ladder's probes run 9-28 operations per call
+ * where the shipped model runs 34-76 and DeiT 70-147. Fitted side by side, the two traded with the
+ * noise: on DeiT-S + ladder, three runs of four put 0-9 us on a call and 2.2-3.7 us on each
+ * operation (the fits on all three families: 37-59 us and none), and predicted the shipped
+ * model 21-45% too slow; with `op_call` last, 5.5-11.4% (docs/bench.md).
  */
-const STAGES: readonly (readonly CpuCostName[])[] = [
-  ['gemm_mac', 'attention_mac', 'gemm_byte'],
-  ['inference', 'op_call', 'attention_call', 'softmax', 'layernorm', 'gelu', 'add'],
+const GEMMS: readonly CpuCostName[] = ['gemm_mac', 'attention_mac', 'gemm_byte'];
+const OVERHEADS: readonly CpuCostName[] = ['inference', 'attention_call', 'softmax', 'layernorm', 'gelu', 'add'];
+
+/**
+ * The stagings tried, most constrained first; the fit keeps the first that fits within 2% of a
+ * single joint NNLS's residual norm, else the joint NNLS (closestStaging). Where families of
+ * different shapes, or the ladder, tell the GEMMs from the other costs, the second staging is
+ * the one kept; where the operation counts do pin `op_call` (timings made with a per-operation
+ * cost), only the joint NNLS fits them.
+ */
+const STAGINGS: readonly (readonly (readonly CpuCostName[])[])[] = [
+  [GEMMS, OVERHEADS, ['op_call']],
+  [[...GEMMS, ...OVERHEADS], ['op_call']],
 ];
 
 const residualNorm = (rows: readonly number[][], rhs: readonly number[], x: readonly number[]) =>
   Math.hypot(...rows.map((r, i) => r.reduce((s, v, j) => s + v * x[j]!, 0) - rhs[i]!));
 
-/** The staged solution when it fits within 2% of the joint NNLS's residual norm (the data cannot tell them apart), else the joint one. */
-function preferGemms(rows: readonly number[][], rhs: readonly number[]): number[] {
-  const staged = stagedNnls(rows, rhs);
+function closestStaging(rows: readonly number[][], rhs: readonly number[]): number[] {
   const { x: joint } = nnls(rows, rhs);
-  return residualNorm(rows, rhs, staged) <= 1.02 * residualNorm(rows, rhs, joint) ? staged : joint;
+  const bound = 1.02 * residualNorm(rows, rhs, joint);
+  for (const stages of STAGINGS) {
+    const x = stagedNnls(rows, rhs, stages);
+    if (residualNorm(rows, rhs, x) <= bound) return x;
+  }
+  return joint;
 }
 
-function stagedNnls(rows: readonly number[][], rhs: readonly number[]): number[] {
+function stagedNnls(rows: readonly number[][], rhs: readonly number[], stages: readonly (readonly CpuCostName[])[]): number[] {
   const x = new Array<number>(CPU_COSTS.length).fill(0);
-  for (const stage of STAGES) {
+  for (const stage of stages) {
     const cols = stage.map((c) => CPU_COSTS.indexOf(c));
     const left = rows.map((r, i) => rhs[i]! - r.reduce((s, v, j) => s + v * x[j]!, 0));
     const { x: part } = nnls(
@@ -143,7 +165,7 @@ export function fitDevice(sources: Sources, points: readonly FitPoint[]): Device
   let x: number[] = [];
   for (let iteration = 0; iteration < 10; iteration++) {
     const sw = weights.map((w, i) => Math.sqrt(w * share[i]!));
-    x = preferGemms(
+    x = closestStaging(
       rows.map((r, i) => r.map((v) => v * sw[i]!)),
       sw,
     );

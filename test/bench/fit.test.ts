@@ -187,6 +187,41 @@ describe('device profile fit', () => {
       assert.ok(noisy.max_error < 0.02, `max residual ${noisy.max_error}`);
     });
 
+    it('per-call costs do not trade for per-operation ones: DeiT-S + ladder predicts the shipped model (3% noise)', () => {
+      // Costs shaped like this machine's pooled fits: a call and an attention branch cost tens of
+      // us, an operation nothing beyond its work. The ladder runs 9-28 operations per call, DeiT-S
+      // 70-147 and the shipped model 34-76, so a per-operation cost fitted on the first two is an
+      // extrapolation for the third: left to trade with the per-call cost, the noise decides it.
+      const machine: CpuCosts = { ...TRUE_COSTS, inference: 55_000, op_call: 0, attention_call: 30_000, gemm_byte: 0.02, layernorm: 0 };
+      const deit = resolveVit('deit-s');
+      const jitter = noise(0.03);
+      const at = (vit: typeof deit.vit, active: number[], batch: number) => {
+        const f = cpuFeatures(buildWorkload(vit, active), batch);
+        return (CPU_COSTS.reduce((s, c) => s + machine[c] * f[c], 0) / 1e6) * (1 + jitter());
+      };
+      const points: FitPoint[] = [1, 2].flatMap((batch) => [
+        ...[...source.efforts].map(([effort, active]) => ({
+          model: source.vit.name,
+          effort,
+          batch,
+          measured_ms: at(source.vit, active, batch),
+        })),
+        ...Array.from({ length: 12 }, (_, i) => {
+          const active = Array.from({ length: 12 }, (_, k) => (k <= i ? 1 : 0));
+          return { model: deit.vit.name, effort: i + 1, mask: active.join(''), batch, measured_ms: at(deit.vit, active, batch) };
+        }),
+        ...ladderSources.flatMap(({ vit, efforts }) =>
+          [...efforts].map(([effort, active]) => ({ model: vit.name, effort, batch, ladder: true, measured_ms: at(vit, active, batch) })),
+        ),
+      ]);
+      const all = [source, deit, ...ladderSources];
+      const fromDeit = crossModel(all, points, 1).find((t) => t.from === deit.vit.name)!;
+      assert.equal(fromDeit.rows.length, source.efforts.size);
+      for (const p of fromDeit.rows) assert.ok(Math.abs(p.error) < 0.1, `effort ${p.effort}: ${p.error}`);
+      const fit = fitDevice(all, points);
+      assert.ok(fit.costs.op_call < 500, `op_call ${fit.costs.op_call} ns`);
+    });
+
     it('probes are fitted but never predicted, and stay in every check: the model plus the ladder predicts it', () => {
       const points = timed(TRUE_COSTS, 0);
       const loo = leaveOneEffortOut(sources, points, 1);
