@@ -1,6 +1,6 @@
 /**
  * Device latency of a model family's efforts with onnxruntime-node: resident sessions, a
- * warm-up per effort, then interleaved rounds (every effort once per round, in a rotated order)
+ * warm-up per effort, then interleaved rounds (every effort once per round, in a shuffled order)
  * so that background load on a shared machine falls on all efforts alike.
  *
  * "Effort latency" everywhere (`pivot bench`, `pivot search --cost device`, the benchmarks) is
@@ -12,9 +12,10 @@
  * on a shared machine it stays near the idle machine's wall-clock time (a DeiT-S effort at load
  * average 7 on 2 cores: wall 79-164 ms, CPU 40-68 ms, against 40-55 ms wall when idle).
  */
-import { median, quantileSorted } from 'simple-statistics';
+import { median, quantileSorted, shuffle } from 'simple-statistics';
 import { ConfigError } from '../errors.js';
 import type { ModelRuntime } from '../model/index.js';
+import { seededRandom } from '../search/phase1/rng.js';
 
 export interface MeasureOptions {
   /** Images per onnxruntime call. */
@@ -110,11 +111,24 @@ export function turnCalls(callMs: number | undefined, counted: number, minTurnMs
   return { lead: Math.floor(minTurnMs / 10 / call), timed: Math.max(counted, Math.ceil(minTurnMs / call)) };
 }
 
+const ORDER_SEED = 1;
+
+/**
+ * The order of the cases in each round: a fresh shuffle per round, so no case always runs right
+ * after the same neighbour (a short model's first call after a DeiT-S call is 3x a warm one:
+ * turnCalls) or in the same place of the round. Seeded, so every run times in the same order.
+ */
+export function roundOrders(cases: number, rounds: number): number[][] {
+  const random = seededRandom(ORDER_SEED);
+  const indices = Array.from({ length: cases }, (_, k) => k);
+  return Array.from({ length: rounds }, () => shuffle(indices, random));
+}
+
 /**
  * Times every (effort, batch) case in interleaved rounds: each round runs every case for
  * `iterations` calls (scaled by the case's batch so each case times about as many images as
- * a batch of `options.batch` would; more with `minTurnMs`: turnCalls), in an order rotated by
- * one each round.
+ * a batch of `options.batch` would; more with `minTurnMs`: turnCalls), in a shuffled order
+ * (roundOrders).
  */
 export async function measureCases(runtime: ModelRuntime, cases: readonly TimingCase[], options: MeasureOptions): Promise<EffortTiming[]> {
   const base = checkCount('--batch', options.batch);
@@ -140,10 +154,8 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
 
   const perCall = sessions.map(() => [] as number[]);
   const perRound = sessions.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++)
-    for (let k = 0; k < sessions.length; k++) {
-      // Rotating the order keeps any case from always running right after the same neighbour.
-      const s = (k + r) % sessions.length;
+  for (const order of roundOrders(sessions.length, rounds))
+    for (const s of order) {
       const { batch } = cases[s]!;
       const round: number[] = [];
       for (let i = 0; i < turns[s]!.lead; i++) await sessions[s]!.run(inputs[s]!, batch);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { measureCases, measureEfforts, turnCalls } from '../../src/latency/index.js';
+import { measureCases, measureEfforts, roundOrders, turnCalls } from '../../src/latency/index.js';
 import { ModelRuntime } from '../../src/model/index.js';
 import { family } from '../runtime/helpers.js';
 
@@ -25,6 +25,18 @@ describe('effort latency (src/latency)', () => {
     } finally {
       await runtime.close();
     }
+  });
+
+  it('roundOrders: every round runs every case once, in an order that changes the neighbours, the same on every run', () => {
+    const orders = roundOrders(6, 10);
+    for (const order of orders) assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(roundOrders(6, 10), orders);
+    // The case before each case, over the rounds: never one neighbour in every round.
+    for (let k = 0; k < 6; k++) {
+      const before = new Set(orders.map((o) => o[o.indexOf(k) - 1]));
+      assert.ok(before.size > 2, `case ${k} ran after ${[...before].join(', ')} only`);
+    }
+    assert.ok(new Set(orders.map((o) => o[0])).size > 2, 'the first case changes');
   });
 
   it('turnCalls: a short call gets timed calls filling the minimum and an untimed lead-in; a long one the counted calls alone', () => {
