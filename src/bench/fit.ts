@@ -91,23 +91,25 @@ function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
  * operation count varies beyond those, which the data barely shows: within a family the count
  * is a constant plus seven per attention, and the ladder's probes run 9-28 operations per call
  * where the shipped model runs 34-76 and DeiT 70-147. Fitted side by side, the two traded with the
- * noise: on DeiT-S + ladder, three runs of four put 0-9 us on a call and 2.2-3.7 us on each
- * operation (the fits on all three families: 37-59 us and none), and predicted the shipped
- * model 21-45% too slow; with `op_call` last, 5.5-11.4% (docs/bench.md).
+ * noise: in five pooled runs of ten, DeiT-S + ladder put 0-27 us on a call and 2.2-3.7 us on
+ * each operation (the other fits: 30-86 us and none) and predicted the shipped model 21-45% too
+ * slow; with `op_call` last, 5.5-11.4% in four of them (docs/bench.md).
  */
 const GEMMS: readonly CpuCostName[] = ['gemm_mac', 'attention_mac', 'gemm_byte'];
 const OVERHEADS: readonly CpuCostName[] = ['inference', 'attention_call', 'softmax', 'layernorm', 'gelu', 'add'];
 
 /**
- * The stagings tried, most constrained first; the fit keeps the first that fits within 2% of a
- * single joint NNLS's residual norm, else the joint NNLS (closestStaging). Where families of
- * different shapes, or the ladder, tell the GEMMs from the other costs, the second staging is
- * the one kept; where the operation counts do pin `op_call` (timings made with a per-operation
- * cost), only the joint NNLS fits them.
+ * The stagings tried, most constrained first, each kept if it fits within its tolerance of a
+ * single joint NNLS's residual norm, else the joint NNLS (closestStaging). GEMMs first within
+ * 2%: where families of different shapes, or the ladder, tell the GEMMs from the other costs,
+ * the second staging is kept. `op_call` last within 10%: on ten pooled runs of this machine,
+ * each family and pair of families with the ladder fitted within 0-2.7% of the joint NNLS,
+ * while timings made with a real per-operation cost (900 ns, as in this file's tests) fit 16%
+ * worse without it at 3% noise and 86% at 1%, and keep the joint NNLS.
  */
-const STAGINGS: readonly (readonly (readonly CpuCostName[])[])[] = [
-  [GEMMS, OVERHEADS, ['op_call']],
-  [[...GEMMS, ...OVERHEADS], ['op_call']],
+const STAGINGS: readonly { stages: readonly (readonly CpuCostName[])[]; tolerance: number }[] = [
+  { stages: [GEMMS, OVERHEADS, ['op_call']], tolerance: 0.02 },
+  { stages: [[...GEMMS, ...OVERHEADS], ['op_call']], tolerance: 0.1 },
 ];
 
 const residualNorm = (rows: readonly number[][], rhs: readonly number[], x: readonly number[]) =>
@@ -115,10 +117,10 @@ const residualNorm = (rows: readonly number[][], rhs: readonly number[], x: read
 
 function closestStaging(rows: readonly number[][], rhs: readonly number[]): number[] {
   const { x: joint } = nnls(rows, rhs);
-  const bound = 1.02 * residualNorm(rows, rhs, joint);
-  for (const stages of STAGINGS) {
+  const best = residualNorm(rows, rhs, joint);
+  for (const { stages, tolerance } of STAGINGS) {
     const x = stagedNnls(rows, rhs, stages);
-    if (residualNorm(rows, rhs, x) <= bound) return x;
+    if (residualNorm(rows, rhs, x) <= (1 + tolerance) * best) return x;
   }
   return joint;
 }
