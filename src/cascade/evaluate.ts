@@ -9,7 +9,10 @@ import type { LabelledDataset } from '../data/index.js';
 import type { BatchReport, Cascade, Failure, StageLatency } from './runner.js';
 
 export interface LatencyStats {
-  /** Stage calls measured (one per batch that reached the stage). */
+  /**
+   * Stage calls measured: one per batch for preprocessing and the first effort; the high effort
+   * runs on the escalated inputs of consecutive batches together (escalations.ts), so it makes fewer.
+   */
   calls: number;
   mean: number;
   p95: number;
