@@ -1,7 +1,7 @@
 /**
  * Device latency of a model family's efforts with onnxruntime-node: resident sessions, a
- * warm-up per effort, then interleaved rounds (every effort once per round, in a shuffled order)
- * so that background load on a shared machine falls on all efforts alike.
+ * warm-up per effort, then interleaved rounds (every effort once per round, in an order shuffled
+ * every round) so that background load on a shared machine falls on all efforts alike.
  *
  * "Effort latency" everywhere (`pivot bench`, `pivot search --cost device`, the benchmarks) is
  * one statistic: the median over the timed calls of ms per image (call time / batch).
@@ -114,21 +114,27 @@ export function turnCalls(callMs: number | undefined, counted: number, minTurnMs
 const ORDER_SEED = 1;
 
 /**
- * The order of the cases in each round: a fresh shuffle per round, so no case always runs right
- * after the same neighbour (a short model's first call after a DeiT-S call is 3x a warm one:
- * turnCalls) or in the same place of the round. Seeded, so every run times in the same order.
+ * The order of the cases in each round, given each case's family (`groups`). A family's cases
+ * run together, so a short model's calls follow its own: right after a DeiT-S call a short
+ * model's first call takes about 3x a warm one (turnCalls), and with every case shuffled among
+ * the DeiTs' the shipped model's efforts timed up to 1.6x slower and 15-40% apart from their
+ * extra masks. The families' order and each family's own order are shuffled afresh every round,
+ * so the cold first turn falls on a different case each round and no case always follows the
+ * same neighbour. Seeded, so every run times in the same orders.
  */
-export function roundOrders(cases: number, rounds: number): number[][] {
+export function roundOrders(groups: readonly unknown[], rounds: number): number[][] {
   const random = seededRandom(ORDER_SEED);
-  const indices = Array.from({ length: cases }, (_, k) => k);
-  return Array.from({ length: rounds }, () => shuffle(indices, random));
+  const families = new Map<unknown, number[]>();
+  groups.forEach((g, k) => families.set(g, [...(families.get(g) ?? []), k]));
+  const blocks = [...families.values()];
+  return Array.from({ length: rounds }, () => shuffle(blocks, random).flatMap((cases) => shuffle(cases, random)));
 }
 
 /**
  * Times every (effort, batch) case in interleaved rounds: each round runs every case for
  * `iterations` calls (scaled by the case's batch so each case times about as many images as
- * a batch of `options.batch` would; more with `minTurnMs`: turnCalls), in a shuffled order
- * (roundOrders).
+ * a batch of `options.batch` would; more with `minTurnMs`: turnCalls), each family's cases
+ * together, in an order shuffled every round (roundOrders).
  */
 export async function measureCases(runtime: ModelRuntime, cases: readonly TimingCase[], options: MeasureOptions): Promise<EffortTiming[]> {
   const base = checkCount('--batch', options.batch);
@@ -154,7 +160,11 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
 
   const perCall = sessions.map(() => [] as number[]);
   const perRound = sessions.map(() => [] as number[]);
-  for (const order of roundOrders(sessions.length, rounds))
+  const orders = roundOrders(
+    cases.map((c) => c.runtime ?? runtime),
+    rounds,
+  );
+  for (const order of orders)
     for (const s of order) {
       const { batch } = cases[s]!;
       const round: number[] = [];

@@ -27,16 +27,20 @@ describe('effort latency (src/latency)', () => {
     }
   });
 
-  it('roundOrders: every round runs every case once, in an order that changes the neighbours, the same on every run', () => {
-    const orders = roundOrders(6, 10);
-    for (const order of orders) assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5]);
-    assert.deepEqual(roundOrders(6, 10), orders);
-    // The case before each case, over the rounds: never one neighbour in every round.
-    for (let k = 0; k < 6; k++) {
+  it("roundOrders: every round runs every case once, each family's cases together, in orders that change the neighbours", () => {
+    const families = ['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c'];
+    const orders = roundOrders(families, 12);
+    for (const order of orders) {
+      assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // One run of cases per family: the family changes exactly twice.
+      assert.equal(order.filter((k, i) => i > 0 && families[k] !== families[order[i - 1]!]).length, 2, `${order}`);
+    }
+    assert.deepEqual(roundOrders(families, 12), orders, 'seeded');
+    for (let k = 0; k < families.length; k++) {
       const before = new Set(orders.map((o) => o[o.indexOf(k) - 1]));
       assert.ok(before.size > 2, `case ${k} ran after ${[...before].join(', ')} only`);
     }
-    assert.ok(new Set(orders.map((o) => o[0])).size > 2, 'the first case changes');
+    assert.ok(new Set(orders.map((o) => o[0])).size > 3, 'the first case changes');
   });
 
   it('turnCalls: a short call gets timed calls filling the minimum and an untimed lead-in; a long one the counted calls alone', () => {
