@@ -91,9 +91,9 @@ function featuresOf(sources: Sources, p: FitPoint): CpuFeatures {
  * operation count varies beyond those, which the data barely shows: within a family the count
  * is a constant plus seven per attention, and the ladder's probes run 9-28 operations per call
  * where the shipped model runs 34-76 and DeiT 70-147. Fitted side by side, the two traded with the
- * noise: in five pooled runs of ten, DeiT-S + ladder put 0-27 us on a call and 2.2-3.7 us on
- * each operation (the other fits: 30-86 us and none) and predicted the shipped model 21-45% too
- * slow; with `op_call` last, 5.5-11.4% in four of them (docs/bench.md).
+ * noise: in ten pooled runs of eighteen, DeiT-S + ladder put 0-27 us on a call and 2.2-3.7 us
+ * on each operation (the other fits: 30-86 us and none) and predicted the shipped model 17-54%
+ * too slow; with `op_call` last, 5.5-14.6% in nine of them (docs/bench.md).
  */
 const GEMMS: readonly CpuCostName[] = ['gemm_mac', 'attention_mac', 'gemm_byte'];
 const OVERHEADS: readonly CpuCostName[] = ['inference', 'attention_call', 'softmax', 'layernorm', 'gelu', 'add'];
