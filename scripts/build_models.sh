@@ -3,8 +3,9 @@
 #   1. v1: a 4-head base (18 epochs), its full effort fine-tuned 8 more epochs;
 #   2. the 8-head base, warm-started from v1's full effort (each old head split in two), 14 epochs;
 #   3. 12 more epochs of it on plain images (a fresh cosine schedule at lr 5e-4): the shipped base;
-#   4. Phase 1 (`pivot paths`, TypeScript) on that base, per-effort fine-tuning, ONNX export.
-# Needs Debian's python3-torch and dataset-fashion-mnist, and `npm ci` done. About 6 h on 2 idle
+#   4. Phase 1 (`pivot paths`, TypeScript) on that base, per-effort fine-tuning, ONNX export;
+#   5. longer fine-tuning of efforts 1-5.
+# Needs Debian's python3-torch and dataset-fashion-mnist, and `npm ci` done. About 8 h on 2 idle
 # cores. Every step checkpoints under build/, so a stopped run resumes where it was. Seeds are
 # fixed. See models/README.md for what was actually run and how close a rerun lands.
 set -euo pipefail
@@ -42,4 +43,12 @@ tune --efforts 0 --epochs 2 --kd 1 --entropy 0.5 --name efforts-k0
 # Efforts 2 and 3 four more epochs each, so no effort is less accurate than the one below it.
 tune --efforts 2 --epochs 4 --kd 1 --init efforts-k2 --name efforts-k3-2
 tune --efforts 3 --epochs 4 --kd 1 --init efforts-k2 --name efforts-k3-3
+# 5. Longer fine-tuning at lr 3e-4 from those checkpoints: effort 1 (the deployed low effort)
+#    12 more epochs, efforts 2-5 six more each. export_onnx.py merges efforts*.pt in name order,
+#    so these later checkpoints replace the earlier ones.
+tune --efforts 1 --epochs 12 --kd 1 --entropy 0.5 --lr 3e-4 --init efforts-k1 --name efforts-k1b
+tune --efforts 2 --epochs 6 --kd 1 --entropy 0.5 --lr 3e-4 --init efforts-k3-2 --name efforts-k4-2
+tune --efforts 3 --epochs 6 --kd 1 --entropy 0.5 --lr 3e-4 --init efforts-k3-3 --name efforts-k4-3
+tune --efforts 4 --epochs 6 --kd 1 --entropy 0.5 --lr 3e-4 --init efforts-k2 --name efforts-k4-4
+tune --efforts 5 --epochs 6 --kd 1 --entropy 0.5 --lr 3e-4 --init efforts-k2 --name efforts-k4-5
 (cd scripts && $PY export_onnx.py --train "../$B/train-v3" --out "../$OUT" --paths "../$OUT/paths.json" --fixtures ../test/fixtures)
