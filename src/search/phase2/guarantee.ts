@@ -269,7 +269,7 @@ export function unmetMessage(g: GuaranteeOutcome, lec: number, target: DelayTarg
   else if (c?.drop_bound_at_lec)
     closest =
       `closest: (${c.low},${c.high}) at Th ${c.drop_bound_at_lec.threshold} (its LEC point) certifies a drop <= ${pct(c.drop_bound_at_lec.bound)} ` +
-      `(${c.drop_bound_at_lec.losses} losses in ${c.certificate!.images} images): raise --max-drop to that, or calibrate on more --images`;
+      `(${c.drop_bound_at_lec.losses} loss${c.drop_bound_at_lec.losses === 1 ? '' : 'es'} in ${c.certificate!.images} images): raise --max-drop to that, or calibrate on more --images`;
   else if (c) closest = `closest: (${c.low},${c.high}), whose low effort alone takes ${c.delay_low_ms.toFixed(4)} ms`;
   return `no effort pair meets the guarantee, the LEC and the delay target: ${parts.join('; ')}${closest ? `; ${closest}` : ''}`;
 }

@@ -196,7 +196,7 @@ describe('the guarantee holds by simulation (real model, Fashion-MNIST test spli
     labels = split.labels;
     low = predictionsOf(split.logits.get(LOW)!, split.classes);
     high = predictionsOf(split.logits.get(HIGH)!, split.classes);
-    // eps must be crossed inside the grid for the test to bite (the shipped model: 4.4% at Th 1, so eps stays 0.02).
+    // eps must be crossed inside the grid for the test to bite: half the loss rate at Th 1 when that is below 0.02 (the shipped model: 2.53%, so eps is 1.27%).
     const all = lossCount(low, lossIndicators(low, high, labels, 'labelled'), 1) / labels.length;
     spec.maxDrop = Math.min(0.02, all / 2);
   });
