@@ -80,7 +80,7 @@ export function register(program: Command): void {
     const { inputs, empty } = expandInputs(paths);
     const results: CascadeResult[] = [];
     const emit = (r: CascadeResult) => {
-      // JSON lines stream as each batch completes; the table needs every row first.
+      // JSON lines stream as batches complete (in bursts: consecutive batches share high-effort calls); the table needs every row first.
       if (opts.json) process.stdout.write(`${JSON.stringify(resultLine(r))}\n`);
       else results.push(r);
     };
