@@ -166,7 +166,7 @@ export class Cascade {
       base += batch.length;
       return prepared;
     };
-    const queue = this.escalationQueue();
+    const queue = this.escalationQueue(size);
     /** Routed batches not yet yielded, in input order. */
     const held: Routing[] = [];
     let pending = nextBatch();
@@ -195,7 +195,7 @@ export class Cascade {
   async classifyBatchWithReport(inputs: readonly NamedInput[], base = 0): Promise<{ results: CascadeResult[]; report: BatchReport }> {
     if (inputs.length > this.batchSize)
       throw new PivotError(`batch of ${inputs.length} inputs exceeds the cascade's batch size ${this.batchSize}`);
-    const queue = this.escalationQueue();
+    const queue = this.escalationQueue(this.batchSize);
     const routing = await this.routeFirst(await this.prepare(inputs, base), queue);
     await this.runQueue(queue, routing);
     return this.finish(routing);
@@ -252,13 +252,16 @@ export class Cascade {
     if (this.pool.length < 4) this.pool.push(buffer);
   }
 
-  /** One queue per run: overlapping callers (the daemon) never wait on each other's escalations. */
-  private escalationQueue(): EscalationQueue | undefined {
+  /**
+   * One queue per run: overlapping callers (the daemon) never wait on each other's escalations.
+   * Its calls hold at most `capacity` inputs, the run's batch size, like every other session call.
+   */
+  private escalationQueue(capacity: number): EscalationQueue | undefined {
     if (!this.high) return undefined;
     return new EscalationQueue(
       this.high,
       this.preprocessor.size,
-      this.batchSize,
+      capacity,
       () => this.take(),
       (buffer) => this.release(buffer),
     );

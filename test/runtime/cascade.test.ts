@@ -134,6 +134,15 @@ describe('cascade runner', () => {
     const full = Math.floor(escalated / batchSize);
     assert.ok(calls >= full && calls <= full + 1, `${calls} high-effort calls for ${escalated} escalations`);
     assert.ok(calls < reports.filter((r) => r.escalated > 0).length, 'no batch shared a high-effort call');
+    // A run with a smaller batch size also fills its high-effort calls only up to that size.
+    const smaller: BatchReport[] = [];
+    await cascade.classifyAll(sample, { batchSize: batchSize / 2, onBatch: (report) => smaller.push(report) });
+    const halfCalls = smaller.filter((r) => r.latencyMs.high !== undefined).length;
+    const halfFull = Math.floor(escalated / (batchSize / 2));
+    assert.ok(
+      halfCalls >= halfFull && halfCalls <= halfFull + 1,
+      `${halfCalls} high-effort calls of up to ${batchSize / 2} for ${escalated} escalations`,
+    );
     // Pooled or not, the answers are those of each input's own effort.
     results.forEach((r, i) => {
       const reference = !(onlyLow[i]!.entropy > threshold) ? onlyLow[i]! : onlyHigh[i]!;
