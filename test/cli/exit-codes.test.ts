@@ -49,7 +49,7 @@ describe('pivot: a bad option exits with ConfigError code in every command', () 
   it('--help and --version exit 0', async () => {
     const help = await parse(['search', '--help']);
     assert.equal(help.code, 0, help.stderr);
-    assert.match(help.stdout, /--lec <F>/);
+    assert.match(help.stdout, /--lec <F\|auto>/);
     const version = await parse(['--version']);
     assert.equal(version.code, 0, version.stderr);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);

@@ -80,7 +80,9 @@ export function searchReport(r: SearchResult, style: { head: string[]; border?: 
   const lines = [
     `model: ${r.family.dir}`,
     `batch: ${r.batch.dataset.description}`,
-    `LEC (F_L >= LEC): ${r.lec}, threshold step ${r.step}`,
+    r.lec === 'auto'
+      ? `LEC: auto (each pair's threshold is the smallest whose delay meets the target), threshold step ${r.step}`
+      : `LEC (F_L >= LEC): ${r.lec}, threshold step ${r.step}`,
     `delays: ${r.delays.source === 'sim' ? `PIVOT-Sim on ${r.delays.hardware}` : r.delays.hardware}`,
     `target: ${targetText(r.target)}`,
   ];
@@ -95,7 +97,11 @@ export function searchReport(r: SearchResult, style: { head: string[]; border?: 
       table.push([
         `(${t.low},${t.high})`,
         t.point ? String(t.point.threshold) : '-',
-        t.point ? percentWithInterval(t.point.fraction_low, ci!.fraction_low, 1) : 'LEC unreachable',
+        t.point
+          ? percentWithInterval(t.point.fraction_low, ci!.fraction_low, 1)
+          : r.lec === 'auto'
+            ? 'D_L misses the target'
+            : 'LEC unreachable',
         t.point ? percentWithInterval(t.point.accuracy, ci!.accuracy) : '-',
         t.delay_low_ms.toFixed(4),
         t.delay_high_ms.toFixed(4),

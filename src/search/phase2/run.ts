@@ -19,7 +19,13 @@ import type { SearchOptions, SearchResult } from './types.js';
 function checkOptions(opts: SearchOptions, target: TargetOptions): void {
   if (opts.lec === undefined && opts.maxDrop === undefined)
     throw new ConfigError('--lec is required (it is optional, 0 by default, with --max-drop)');
-  if (opts.lec !== undefined && !(opts.lec >= 0 && opts.lec <= 1)) throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1]`);
+  if (opts.lec === 'auto') {
+    if (opts.maxDrop !== undefined)
+      throw new ConfigError(
+        '--lec auto sets thresholds by the delay target; with --max-drop they are certified instead: give a number or no --lec',
+      );
+  } else if (opts.lec !== undefined && !(opts.lec >= 0 && opts.lec <= 1))
+    throw new ConfigError(`--lec: ${opts.lec} is not a number in [0, 1] or auto`);
   if (opts.out !== undefined && resolve(opts.out) === defaultDeployPath())
     throw new ConfigError(
       `--out: ${resolve(opts.out)} is the shipped deploy config; write the search result elsewhere and point --deploy at it`,
@@ -29,6 +35,18 @@ function checkOptions(opts: SearchOptions, target: TargetOptions): void {
   if (opts.rounds !== undefined && !(Number.isInteger(opts.rounds) && opts.rounds > 0))
     throw new ConfigError(`--rounds: ${opts.rounds} is not a positive integer`);
   checkTarget(target);
+}
+
+/** Why no pair was chosen, with the closest miss. */
+function missMessage({ target, lec, closest, tried }: SearchResult): string {
+  const missed = `no effort pair meets the delay target ${target.ms.toFixed(4)} ms (+${(target.tolerance * 100).toFixed(1)}% tolerance)`;
+  if (lec === 'auto') {
+    // Only a pair whose low effort alone is too slow has no threshold under auto.
+    const fastest = tried.reduce((a, b) => (b.delay_low_ms < a.delay_low_ms ? b : a));
+    return `${missed}: no low effort alone is fast enough; the fastest, effort ${fastest.low}, takes ${fastest.delay_low_ms.toFixed(4)} ms`;
+  }
+  const near = closest ? `closest: (${closest.low},${closest.high}) at ${closest.delay_ms!.toFixed(4)} ms` : 'no pair reached the LEC';
+  return `${missed} at LEC ${lec}; ${near}`;
 }
 
 export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
@@ -64,23 +82,16 @@ export async function runSearch(opts: SearchOptions): Promise<SearchResult> {
   const pick = opts.pick ?? 'first';
   const order = pairOrder(efforts);
   const reference = Math.max(...efforts);
-  const guarantee = spec && {
-    spec,
-    reference,
-    ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target, reference }, spec, pick),
-  };
+  const guarantee = spec &&
+    lec !== 'auto' && {
+      spec,
+      reference,
+      ...selectGuaranteed(order, { predictions, labels: batch.labels, delays, lec, grid, target, reference }, spec, pick),
+    };
   const selection = guarantee ? asSelection(guarantee) : selectPair(order, predictions, batch.labels, delays, lec, grid, target, pick);
   const result: SearchResult = { ...selection, family, batch, lec, step, pick, delays, target, ...(guarantee ? { guarantee } : {}) };
-  if (guarantee && !guarantee.chosen) throw new DelayTargetError(unmetMessage(guarantee, lec, target), result);
-  if (!selection.chosen) {
-    const closest = selection.closest
-      ? `; closest: (${selection.closest.low},${selection.closest.high}) at ${selection.closest.delay_ms!.toFixed(4)} ms`
-      : '; no pair reached the LEC';
-    throw new DelayTargetError(
-      `no effort pair meets the delay target ${target.ms.toFixed(4)} ms (+${(target.tolerance * 100).toFixed(1)}% tolerance) at LEC ${lec}${closest}`,
-      result,
-    );
-  }
+  if (guarantee && !guarantee.chosen) throw new DelayTargetError(unmetMessage(guarantee, lec as number, target), result);
+  if (!selection.chosen) throw new DelayTargetError(missMessage(result), result);
   if (opts.compareScores && selection.chosen?.point)
     result.scoreComparison = compareScores(predictions, batch.labels, selection.chosen, selection.chosen.point.fraction_low);
   if (opts.out !== undefined) result.written = writeDeploy(result, opts.out);

@@ -2,15 +2,20 @@
  * Picking the pair (paper Section 3.3): pairs are tried in pairOrder; each gets its
  * operating point (smallest Th with F_L >= LEC) and its delay D = D_L + F_H * D_H
  * (PIVOT-Sim's pairAverage); the first whose delay is at most target * (1 + tolerance) wins.
+ * With LEC `auto` the delay target sets each pair's threshold instead: the smallest Th whose
+ * delay meets the target, i.e. as many escalations as the target pays for.
  */
 import { ConfigError } from '../../errors.js';
 import { pairAverage } from '../../sim/index.js';
 import type { EffortDelays } from './cost.js';
 import type { EffortPair } from '../../cascade/index.js';
-import { operatingPoint, type EffortPredictions, type OperatingPoint } from './sweep.js';
+import { firstPoint, operatingPoint, type EffortPredictions, type OperatingPoint } from './sweep.js';
+
+/** A fraction F_L >= LEC every pair must reach, or `auto`: the F_L each pair needs to meet the delay target. */
+export type Lec = number | 'auto';
 
 export interface PairTrial extends EffortPair {
-  /** Undefined when no grid threshold reaches the LEC. */
+  /** Undefined when no grid threshold reaches the LEC (with LEC auto: when D_L alone misses the target). */
   point?: OperatingPoint;
   delay_low_ms: number;
   delay_high_ms: number;
@@ -77,7 +82,7 @@ export function selectPair(
   predictions: ReadonlyMap<number, EffortPredictions>,
   labels: ArrayLike<number>,
   delays: EffortDelays,
-  lec: number,
+  lec: Lec,
   grid: readonly number[],
   target: DelayTarget,
   pick: Pick = 'first',
@@ -87,7 +92,13 @@ export function selectPair(
   for (const { low, high } of order) {
     const lowDelay = delays.byEffort.get(low)!.asLow;
     const highDelay = delays.byEffort.get(high)!.asHigh;
-    const point = operatingPoint(predictions.get(low)!, predictions.get(high)!, labels, lec, grid);
+    const [lowPredictions, highPredictions] = [predictions.get(low)!, predictions.get(high)!];
+    const point =
+      lec === 'auto'
+        ? firstPoint(lowPredictions, highPredictions, labels, grid, (p) =>
+            meetsTarget(pairAverage(lowDelay, highDelay, p.fraction_low), target),
+          )
+        : operatingPoint(lowPredictions, highPredictions, labels, lec, grid);
     const delay = point ? pairAverage(lowDelay, highDelay, point.fraction_low) : undefined;
     const trial: PairTrial = {
       low,

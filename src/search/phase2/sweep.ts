@@ -90,9 +90,20 @@ export function operatingPoint(
   lec: number,
   grid: readonly number[],
 ): OperatingPoint | undefined {
+  return firstPoint(low, high, labels, grid, (point) => point.fraction_low >= lec);
+}
+
+/** The smallest grid threshold whose point `accept`s (F_L never decreases along the grid); undefined when none does. */
+export function firstPoint(
+  low: EffortPredictions,
+  high: EffortPredictions,
+  labels: ArrayLike<number>,
+  grid: readonly number[],
+  accept: (point: OperatingPoint) => boolean,
+): OperatingPoint | undefined {
   for (const th of grid) {
     const point = pointAt(low, high, labels, th);
-    if (point.fraction_low >= lec) return point;
+    if (accept(point)) return point;
   }
   return undefined;
 }

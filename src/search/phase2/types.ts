@@ -5,7 +5,7 @@ import type { SearchBatch } from './batch.js';
 import type { CostSource, EffortDelays } from './cost.js';
 import type { GuaranteeOutcome, Loss } from './guarantee.js';
 import type { ScoreComparison } from './scores.js';
-import type { DelayTarget, Pick, Selection } from './select.js';
+import type { DelayTarget, Lec, Pick, Selection } from './select.js';
 
 export interface SearchOptions {
   model: string;
@@ -16,8 +16,8 @@ export interface SearchOptions {
   /** Default: 256, or GUARANTEE_DEFAULT_IMAGES with a guarantee. */
   images?: number;
   seed?: number;
-  /** Required without a guarantee; 0 by default with one. */
-  lec?: number;
+  /** Required without a guarantee; 0 by default with one. `auto`: each pair's F_L is what the delay target needs (not with a guarantee). */
+  lec?: Lec;
   delay?: number;
   delayRatio?: number;
   tolerance?: number;
@@ -43,7 +43,7 @@ export interface SearchOptions {
 export interface SearchResult extends Selection {
   family: ModelFamily;
   batch: SearchBatch;
-  lec: number;
+  lec: Lec;
   step: number;
   pick: Pick;
   delays: EffortDelays;

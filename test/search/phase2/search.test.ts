@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { promisify } from 'node:util';
-import { evaluate, openCascade } from '../../../src/cascade/index.js';
+import { Cascade, evaluate, openCascade } from '../../../src/cascade/index.js';
 import { register } from '../../../src/cli/search.js';
 import { loadDeploy } from '../../../src/config/deploy.js';
 import { FASHION_MNIST_DIR } from '../../../src/data/index.js';
@@ -111,7 +111,12 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
       [[...BASE, '--delay', '1', '--cost', 'device', '--hardware', 'zcu102'], 2, /--hardware: applies to --cost sim only/],
       [[...BASE, '--delay', '1', '--out', join(ROOT, 'deploy', 'deploy.json')], 2, /--out: .*shipped deploy config/],
       // Ranges the library checks (the command only parses the number).
-      [[...BASE, '--lec', '1.5', '--delay', '1'], 2, /--lec: 1\.5 is not a number in \[0, 1\]/],
+      [[...BASE, '--lec', '1.5', '--delay', '1'], 2, /--lec: 1\.5 is not a number in \[0, 1\] or auto/],
+      [
+        [...BASE, '--lec', 'auto', '--delay', '1', '--max-drop', '0.02', '--delta', '0.1'],
+        2,
+        /--lec auto sets thresholds by the delay target/,
+      ],
       [[...BASE, '--delay', '1', '--step', '0'], 2, /--step: 0 is not a number in \(0, 1\]/],
       [[...BASE, '--delay', '-3'], 2, /--delay: -3 is not a positive number/],
       [['--model', MODEL, '--delay', '1'], 2, /--lec is required/],
@@ -144,6 +149,55 @@ describe('pivot search (real model, real Fashion-MNIST)', () => {
         assert.match(err.message, message);
         return true;
       });
+  });
+
+  it('with --lec auto, picks the first pair whose low effort can meet the target, at the threshold the target pays for', async () => {
+    const { stdout } = await cli([
+      '--model',
+      MODEL,
+      '--images',
+      '256',
+      '--lec',
+      'auto',
+      '--delay-ratio',
+      '0.6',
+      '--tolerance',
+      '0',
+      '--threads',
+      '1',
+      '--json',
+      '--out',
+      join(dir, 'auto.json'),
+    ]);
+    const r = JSON.parse(stdout);
+    assert.equal(r.lec, 'auto');
+    const chosen = r.chosen;
+    assert.ok(chosen.delay_ms <= r.delay.target_ms, 'meets the target without tolerance');
+    const index = r.pairs_tried.findIndex((p: { meets: boolean }) => p.meets);
+    assert.equal(index, r.pairs_tried.length - 1, 'the first pair that meets it wins');
+    for (const p of r.pairs_tried.slice(0, -1)) assert.ok(p.delay_low_ms > r.delay.target_ms && p.threshold === null);
+    // One grid step lower escalates more: the delay would miss the target (the threshold is the smallest that meets it).
+    const batch = await drawBatch({
+      data: FASHION_MNIST_DIR,
+      split: 'train',
+      images: 256,
+      seed: 1,
+      manifest: loadModelFamily(MODEL).manifest,
+    });
+    const { cascade, runtime } = await openCascade({ deploy: join(dir, 'auto.json') }, { intraOpThreads: 1 });
+    try {
+      const lower = await Cascade.create(runtime, {
+        low: chosen.low,
+        high: chosen.high,
+        threshold: Number((chosen.threshold - 0.01).toFixed(2)),
+      });
+      const [at, below] = [await evaluate(cascade, batch.dataset), await evaluate(lower, batch.dataset)];
+      assert.equal(at.fraction_low, chosen.fraction_low);
+      assert.ok(pairAverage(chosen.delay_low_ms, chosen.delay_high_ms, below.fraction_low) > r.delay.target_ms);
+    } finally {
+      await runtime.close();
+    }
+    assert.equal((loadDeploy(join(dir, 'auto.json')).config.metadata as { lec: unknown }).lec, 'auto');
   });
 
   it('is seeded: the same seed draws the same images and finds the same result; another seed draws others', async () => {

@@ -11,7 +11,7 @@ import {
   type EffortDelays,
   type EffortPredictions,
 } from '../../../src/search/phase2/index.js';
-import { pairResult, loadHardware, resolveVit, simulateEfforts } from '../../../src/sim/index.js';
+import { pairAverage, pairResult, loadHardware, resolveVit, simulateEfforts } from '../../../src/sim/index.js';
 
 const MODEL = join(import.meta.dirname, '..', '..', '..', 'models', 'fmnist-vit');
 const EFFORTS = [0, 1, 2, 3, 4, 5, 6];
@@ -113,6 +113,33 @@ describe('pair selection on PIVOT-Sim delays', () => {
     assert.equal(chosen, undefined);
     assert.equal(tried.length, 21);
     assert.equal(closest!.delay_ms, Math.min(...tried.map((t) => t.delay_ms!)));
+  });
+
+  it('with LEC auto, gives each pair the smallest threshold whose delay meets the target, and skips pairs whose low effort alone misses it', () => {
+    // Graded uncertainty: image i has E = (i + 0.5) / n in every effort, so F_L grows with Th in steps of 1/n.
+    const n = 100;
+    const graded = new Map(
+      EFFORTS.map((e) => [e, { classes: new Int32Array(n), entropies: Float64Array.from({ length: n }, (_, i) => (i + 0.5) / n) }]),
+    );
+    const target = resolveTarget({ delayRatio: 0.6, tolerance: 0 }, delays);
+    const { tried, chosen } = selectPair(pairOrder(EFFORTS), graded, new Int32Array(n), delays, 'auto', grid, target, 'accurate');
+    assert.equal(tried.length, 21);
+    const delayAt = (t: (typeof tried)[number], th: number) =>
+      pairAverage(t.delay_low_ms, t.delay_high_ms, graded.get(t.low)!.entropies.filter((e) => e <= th).length / n);
+    let reachable = 0;
+    for (const t of tried) {
+      if (t.delay_low_ms > target.ms) {
+        assert.equal(t.point, undefined, `(${t.low},${t.high}): its low effort alone misses the target`);
+        assert.equal(t.meets, false);
+        continue;
+      }
+      reachable++;
+      const th = t.point!.threshold;
+      assert.ok(t.meets && t.delay_ms! <= target.ms, `(${t.low},${t.high}) at Th ${th}`);
+      if (th > 0) assert.ok(delayAt(t, Number((th - 0.01).toFixed(2))) > target.ms, `(${t.low},${t.high}): Th ${th} is not the smallest`);
+    }
+    assert.ok(reachable > 0 && reachable < 21, 'the target splits the pairs');
+    assert.ok(chosen?.meets);
   });
 
   it('refuses targets given twice, not at all, or not positive', () => {
