@@ -66,10 +66,13 @@ export async function evaluate(cascade: Cascade, dataset: LabelledDataset, optio
   const stages: Record<keyof StageLatency, number[]> = { preprocess: [], low: [], high: [] };
   let done = 0;
   const onBatch = (report: BatchReport) => {
-    for (const key of Object.keys(stages) as (keyof StageLatency)[]) {
-      const ms = report.latencyMs[key];
-      if (ms !== undefined) stages[key].push(ms);
-    }
+    const { preprocess, low, high } = report.latencyMs;
+    stages.preprocess.push(preprocess);
+    if (low !== undefined) stages.low.push(low);
+    // Under the cascade policy a batch can see two high-effort calls (its queue filled, then the
+    // final flush): each is a sample. Under 'high' the first effort's single call is `high`.
+    if (cascade.policy === 'cascade') stages.high.push(...(report.highCallsMs ?? []));
+    else if (high !== undefined) stages.high.push(high);
     done += report.count;
     options.onProgress?.(done);
   };

@@ -70,7 +70,10 @@ export interface BatchReport {
   count: number;
   failed: number;
   escalated: number;
+  /** Per stage, the wall time of the calls made while this batch was handled; `high` sums them. */
   latencyMs: StageLatency;
+  /** Each high-effort call made while this batch was handled (a pooled call can answer earlier batches' inputs too). */
+  highCallsMs?: number[];
 }
 
 export interface RunOptions {
@@ -109,6 +112,8 @@ interface Routing extends EscalationOwner {
   escalatedRows: Uint8Array;
   /** The batch's stage calls; `high` is the high-effort calls that ran while this batch was handled. */
   latency: StageLatency;
+  /** Those high-effort calls, one entry each. */
+  highCallsMs: number[];
 }
 
 export class Cascade {
@@ -272,6 +277,7 @@ export class Cascade {
     if (!queue?.length) return;
     const ms = await queue.run();
     during.latency.high = (during.latency.high ?? 0) + ms;
+    during.highCallsMs.push(ms);
   }
 
   /**
@@ -291,6 +297,7 @@ export class Cascade {
       highMs: new Float64Array(count),
       waiting: 0,
       latency: { preprocess: batch.preprocessMs },
+      highCallsMs: [],
     };
     try {
       if (!count) return routing;
@@ -314,7 +321,7 @@ export class Cascade {
 
   /** The results of a batch whose every row is answered, in input order. */
   private finish(routing: Routing): { results: CascadeResult[]; report: BatchReport } {
-    const { base, names, errors, rows, predictions, routingEntropies, escalatedRows, highMs, latency } = routing;
+    const { base, names, errors, rows, predictions, routingEntropies, escalatedRows, highMs, latency, highCallsMs } = routing;
     const results: CascadeResult[] = new Array(names.length);
     for (let i = 0; i < names.length; i++) {
       const error = errors[i];
@@ -343,6 +350,6 @@ export class Cascade {
         latencyMs: up ? Object.freeze({ ...firstOnly, high: highMs[r]! }) : firstLatency,
       };
     }
-    return { results, report: { count: names.length, failed: names.length - rows.length, escalated, latencyMs: latency } };
+    return { results, report: { count: names.length, failed: names.length - rows.length, escalated, latencyMs: latency, highCallsMs } };
   }
 }

@@ -130,14 +130,14 @@ describe('cascade runner', () => {
     );
     // Each high-effort call is reported once, by the batch during which it ran: full calls of
     // batchSize, and the rest at the end (in the same last batch as a full call, possibly).
-    const calls = reports.filter((r) => r.latencyMs.high !== undefined).length;
+    const calls = reports.reduce((n, r) => n + (r.highCallsMs?.length ?? 0), 0);
     const full = Math.floor(escalated / batchSize);
     assert.ok(calls >= full && calls <= full + 1, `${calls} high-effort calls for ${escalated} escalations`);
     assert.ok(calls < reports.filter((r) => r.escalated > 0).length, 'no batch shared a high-effort call');
     // A run with a smaller batch size also fills its high-effort calls only up to that size.
     const smaller: BatchReport[] = [];
     await cascade.classifyAll(sample, { batchSize: batchSize / 2, onBatch: (report) => smaller.push(report) });
-    const halfCalls = smaller.filter((r) => r.latencyMs.high !== undefined).length;
+    const halfCalls = smaller.reduce((n, r) => n + (r.highCallsMs?.length ?? 0), 0);
     const halfFull = Math.floor(escalated / (batchSize / 2));
     assert.ok(
       halfCalls >= halfFull && halfCalls <= halfFull + 1,
@@ -150,6 +150,27 @@ describe('cascade runner', () => {
       assert.equal(r.classIndex, reference.classIndex, `input ${i}`);
       assert.equal(r.latencyMs.high !== undefined, r.escalated);
     });
+  });
+
+  it('reports each pooled high-effort call once, also when one batch sees two (its queue fills, then the final flush)', async () => {
+    // Batch 1: 4 uncertain + 4 sure inputs (4 wait in the queue). Batch 2, the last: 8 uncertain
+    // ones; the 4th fills the queue (call 1), the other 4 go in the final flush (call 2).
+    const uncertain = sample.filter((_, i) => onlyLow[i]!.entropy > threshold);
+    const sure = sample.filter((_, i) => !(onlyLow[i]!.entropy > threshold));
+    const inputs = [...uncertain.slice(0, 4), ...sure.slice(0, 4), ...uncertain.slice(4, 12)];
+    const cascade = await Cascade.create(runtime, { low, high, threshold }, { batchSize: 8 });
+    const reports: BatchReport[] = [];
+    const dataset = { description: 'sample', count: inputs.length, items: () => inputs };
+    const summary = await evaluate(cascade, dataset, { onProgress: () => {} });
+    await cascade.classifyAll(inputs, { onBatch: (report) => reports.push(report) });
+    assert.deepEqual(
+      reports.map((r) => r.highCallsMs?.length),
+      [0, 2],
+    );
+    assert.equal(reports[1]!.latencyMs.high, reports[1]!.highCallsMs![0]! + reports[1]!.highCallsMs![1]!, 'the stage total sums them');
+    assert.equal(summary.latency_ms.high?.calls, 2, 'eval counts two calls, not one batch');
+    assert.equal(summary.latency_ms.low?.calls, 2);
+    assert.equal(summary.correct_high + summary.incorrect_high, 12);
   });
 
   it('gives the same answers when callers overlap batches on one cascade', async () => {
