@@ -48,6 +48,8 @@ export interface FitOptions {
   calibration?: string | false;
   /** Every case timed for at least this many ms per round (src/latency/measure.ts, turnCalls); 0 for off. */
   minTurnMs?: number;
+  /** Timing progress: turns done of the total (see MeasureOptions.onProgress). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const FIT_DEFAULTS = { batches: [1, 2, 4], threads: 1, rounds: 5, iterations: 40, masks: 2, minTurnMs: 0 } as const;
@@ -198,6 +200,7 @@ export async function runFit(opts: FitOptions): Promise<FitReport> {
       warmup: opts.warmup,
       clock: settings.clock,
       minTurnMs: settings.min_turn_ms,
+      onProgress: opts.onProgress,
     });
     // Each case's time in a typical round of the run (drift between rounds removed: src/latency/drift.ts).
     const level = driftCorrected(timings);

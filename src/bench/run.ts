@@ -33,6 +33,8 @@ export interface BenchOptions {
   /** Labelled set for F_L (default: the family's bundled samples, else Fashion-MNIST if installed). */
   data?: string;
   limit?: number;
+  /** Timing progress: turns done of the total (see MeasureOptions.onProgress). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const BENCH_DEFAULTS = { hardware: 'zcu102', batch: 1, threads: 1, rounds: 5 } as const;
@@ -126,7 +128,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const runtime = new ModelRuntime(family, { intraOpThreads: settings.threads });
   try {
     const efforts = family.manifest.efforts.map((e) => e.effort);
-    const timings = await measureEfforts(runtime, efforts, { ...settings, warmup: opts.warmup });
+    const timings = await measureEfforts(runtime, efforts, { ...settings, warmup: opts.warmup, onProgress: opts.onProgress });
     const compared = compareEfforts(timings, costs);
     // After the timing, so the evaluation's allocations do not disturb it.
     const pair = deployment && dataset ? await measurePair(runtime, deployment, dataset, settings.batch) : undefined;

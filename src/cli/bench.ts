@@ -17,6 +17,7 @@ import { defaultDeployPath } from '../config/deploy.js';
 import { writeChart } from '../sim/index.js';
 import { ConfigError } from '../errors.js';
 import { integer, number } from './options.js';
+import { progress } from './progress.js';
 
 export function register(program: Command): void {
   program
@@ -107,8 +108,10 @@ export function register(program: Command): void {
               throw new ConfigError(`--fit measures and writes a profile: drop ${flag} (use --fit-batches for the batch sizes)`);
           if (models !== undefined && opts.deploy !== undefined) throw new ConfigError('--model and --deploy: give one or the other');
           const target = models !== undefined ? { model: models } : { deploy: opts.deploy ?? defaultDeployPath() };
+          const timing = progress('pivot bench --fit: timing', 'turns');
           const report = await runFit({
             ...target,
+            onProgress: (done, total) => timing.update(done, total),
             out: opts.fit,
             batches: opts.fitBatches,
             threads: opts.threads,
@@ -120,7 +123,7 @@ export function register(program: Command): void {
             clock: opts.clock,
             calibration: opts.calibration,
             minTurnMs: opts.minTurn,
-          });
+          }).finally(() => timing.stop());
           process.stderr.write(`wrote ${report.file}\n`);
           process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : fitTable(report));
           return;
@@ -134,7 +137,8 @@ export function register(program: Command): void {
         )
           throw new ConfigError('--fit-batches, --fit-masks, --min-turn, --calibration, --no-calibration and --power go with --fit');
         if ((models?.length ?? 0) > 1) throw new ConfigError('--model: give it once (several families are for --fit)');
-        const report = await runBench(opts);
+        const timing = progress('pivot bench: timing', 'turns');
+        const report = await runBench({ ...opts, onProgress: (done, total) => timing.update(done, total) }).finally(() => timing.stop());
         if (opts.out) {
           try {
             writeFileSync(opts.out, benchCsv(report));

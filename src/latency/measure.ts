@@ -33,6 +33,8 @@ export interface MeasureOptions {
    * calls are shorter gets more timed calls per turn (turnCalls), so `iterations` is then a minimum.
    */
   minTurnMs?: number;
+  /** Called after each case's warm-up and each case's turn in a round: turns done of the run's total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const CLOCKS = ['wall', 'cpu'] as const;
@@ -150,12 +152,17 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
   // One fixed, non-constant input per batch size, shared by all efforts (the same work for each).
   const inputs = cases.map((c, k) => new Float32Array(c.batch * (sessions[k]?.sampleSize ?? 0)).map((_, i) => Math.sin(i)));
   const shortest = sessions.map((): number | undefined => undefined);
-  for (const [k, session] of sessions.entries())
+  const total = (rounds + (warmup ? 1 : 0)) * cases.length;
+  let done = 0;
+  const progressed = () => options.onProgress?.(++done, total);
+  for (const [k, session] of sessions.entries()) {
     for (let i = 0; i < warmup; i++) {
       const elapsed = startTimer(clock);
       await session.run(inputs[k]!, cases[k]!.batch);
       shortest[k] = Math.min(shortest[k] ?? Infinity, elapsed());
     }
+    if (warmup) progressed();
+  }
   const turns = cases.map((_, k) => turnCalls(shortest[k], counted[k]!, minTurnMs));
 
   const perCall = sessions.map(() => [] as number[]);
@@ -176,6 +183,7 @@ export async function measureCases(runtime: ModelRuntime, cases: readonly Timing
       }
       perCall[s]!.push(...round);
       perRound[s]!.push(median(round));
+      progressed();
     }
   return cases.map(({ effort, batch }, s) => {
     const sorted = [...perCall[s]!].sort((a, b) => a - b);

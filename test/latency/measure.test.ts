@@ -27,6 +27,24 @@ describe('effort latency (src/latency)', () => {
     }
   });
 
+  it('reports progress after each warm-up and each turn, up to the total, in order', async () => {
+    const runtime = new ModelRuntime(family(), { intraOpThreads: 1 });
+    try {
+      const seen: [number, number][] = [];
+      await measureEfforts(runtime, [0, 1, 6], { batch: 1, rounds: 2, iterations: 1, warmup: 1, onProgress: (d, t) => seen.push([d, t]) });
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 9 }, (_, i) => [i + 1, 9]),
+        '3 warm-ups + 2 rounds x 3 efforts',
+      );
+      const noWarmup: number[] = [];
+      await measureEfforts(runtime, [0, 6], { batch: 1, rounds: 2, iterations: 1, warmup: 0, onProgress: (_, t) => noWarmup.push(t) });
+      assert.deepEqual(noWarmup, [4, 4, 4, 4]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("roundOrders: every round runs every case once, each family's cases together, in orders that change the neighbours", () => {
     const families = ['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c'];
     const orders = roundOrders(families, 12);
