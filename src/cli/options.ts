@@ -35,6 +35,10 @@ export function numberList(what: string, accept: (list: number[]) => boolean): (
   };
 }
 
+const numberOrAutoParser = numberParser('a number or auto', Number.isFinite);
+/** A number (its range checked by the library), or the word `auto`. */
+export const numberOrAuto = (value: string): number | 'auto' => (value === 'auto' ? 'auto' : numberOrAutoParser(value));
+
 /** A number in [0, 1]. */
 export const unitInterval = numberParser('a number in [0, 1]', (n) => n >= 0 && n <= 1);
 

@@ -1,5 +1,5 @@
 /** `pivot search`: Phase 2, the effort pair and threshold that meet a delay target under F_L >= LEC -> deploy.json. */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import {
   COST_SOURCES,
@@ -15,15 +15,7 @@ import {
 } from '../search/phase2/index.js';
 import { P_VALUES } from '../stats/index.js';
 import { tableStyle } from './classify.js';
-import { integer, nonNegativeInt, number, positiveInt } from './options.js';
-
-/** --lec: a number (its range is checked by the search) or `auto`. */
-function lecValue(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`'${value}' is not a number or auto`);
-  return n;
-}
+import { integer, nonNegativeInt, number, numberOrAuto, positiveInt } from './options.js';
 
 export function register(program: Command): void {
   program
@@ -42,7 +34,7 @@ export function register(program: Command): void {
     .option(
       '--lec <F|auto>',
       "low effort constraint: fraction of inputs the low effort must answer, in [0, 1], or auto: each pair's threshold is the smallest whose delay meets the target (required; 0 by default with --max-drop)",
-      lecValue,
+      numberOrAuto,
     )
     .option('--delay <ms>', 'delay target in ms per image', number)
     .option('--delay-ratio <r>', "delay target as a fraction of the full (largest) effort's delay", number)
