@@ -89,27 +89,23 @@ export async function decodeToGrid(source: ImageSource, spec: Preprocess, option
   }
   const open = (limitInputPixels: number | false = limit) =>
     sharp(input, { raw, limitInputPixels, failOn: options.failOn ?? 'warning', pages: 1, page: 0 });
-
-  // Read the header first so a decompression bomb is refused with its claimed size, before any decoding.
-  let oriented: { width: number; height: number } | undefined = raw;
-  if (!raw) {
+  /** The header (without the limit, so a refusal can state the claimed size): upright size, or an InputError. */
+  const header = async (): Promise<{ width: number; height: number }> => {
     let meta: Metadata;
     try {
-      // Header only: safe without the limit, and lets the error state the claimed size.
       meta = await open(false).metadata();
     } catch (err) {
       throw new InputError(label, reasonFrom(err), { cause: err });
     }
-    const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
-    if (pixels > limit)
+    const pageHeight = meta.pageHeight ?? meta.height ?? 0;
+    if ((meta.width ?? 0) * pageHeight > limit)
       throw new InputError(
         label,
         `image claims ${meta.width}x${meta.height} pixels, above the ${limit}-pixel limit (possible decompression bomb)`,
       );
-    const pageHeight = meta.pageHeight ?? meta.height ?? 0;
     const turned = (meta.orientation ?? 1) >= 5;
-    oriented = { width: turned ? pageHeight : (meta.width ?? 0), height: turned ? (meta.width ?? 0) : pageHeight };
-  }
+    return { width: turned ? pageHeight : (meta.width ?? 0), height: turned ? (meta.width ?? 0) : pageHeight };
+  };
 
   const { width, height, fit, kernel } = spec.resize;
   let pipeline = open()
@@ -118,7 +114,10 @@ export async function decodeToGrid(source: ImageSource, spec: Preprocess, option
   pipeline = spec.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   // JPEG shrink-on-load would subsample before the kernel runs: off, to stay close to PIL's resize.
   const resize = { kernel, fastShrinkOnLoad: false, background: { r: 0, g: 0, b: 0 } };
-  if (fit === 'cover' && oriented) {
+  if (fit === 'cover') {
+    // Only cover needs the size before decoding (torchvision's crop grid). Reading the header is a
+    // second open, about a tenth of a small image's decode, so the other fits skip it.
+    const oriented = raw ?? (await header());
     const plan = coverPlan(spec.resize, oriented.width, oriented.height);
     pipeline = pipeline
       .resize(plan.resizeWidth, plan.resizeHeight, { ...resize, fit: 'fill' })
@@ -130,6 +129,8 @@ export async function decodeToGrid(source: ImageSource, spec: Preprocess, option
   try {
     out = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
+    // sharp refuses an image over limitInputPixels from its header, before decoding; say what it claims.
+    if (!raw && /pixel limit/i.test((err as Error).message)) await header();
     throw new InputError(label, reasonFrom(err), { cause: err });
   }
   const { info, data } = out;
