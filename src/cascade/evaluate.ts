@@ -66,13 +66,11 @@ export async function evaluate(cascade: Cascade, dataset: LabelledDataset, optio
   const stages: Record<keyof StageLatency, number[]> = { preprocess: [], low: [], high: [] };
   let done = 0;
   const onBatch = (report: BatchReport) => {
-    const { preprocess, low, high } = report.latencyMs;
+    const { preprocess, low } = report.latencyMs;
     stages.preprocess.push(preprocess);
     if (low !== undefined) stages.low.push(low);
-    // Under the cascade policy a batch can see two high-effort calls (its queue filled, then the
-    // final flush): each is a sample. Under 'high' the first effort's single call is `high`.
-    if (cascade.policy === 'cascade') stages.high.push(...(report.highCallsMs ?? []));
-    else if (high !== undefined) stages.high.push(high);
+    // One sample per high-effort call: a cascade batch can see two (its queue filled, then the final flush).
+    stages.high.push(...(report.highCallsMs ?? []));
     done += report.count;
     options.onProgress?.(done);
   };

@@ -72,7 +72,10 @@ export interface BatchReport {
   escalated: number;
   /** Per stage, the wall time of the calls made while this batch was handled; `high` sums them. */
   latencyMs: StageLatency;
-  /** Each high-effort call made while this batch was handled (a pooled call can answer earlier batches' inputs too). */
+  /**
+   * Each high-effort call made while this batch was handled, under any policy (under the cascade a
+   * pooled call can answer earlier batches' inputs too).
+   */
   highCallsMs?: number[];
 }
 
@@ -303,7 +306,11 @@ export class Cascade {
       if (!count) return routing;
       const t = performance.now();
       const logits = await this.first.run(batch.tensors, count);
-      routing.latency[this.policy === 'high' ? 'high' : 'low'] = performance.now() - t;
+      const ms = performance.now() - t;
+      if (this.policy === 'high') {
+        routing.latency.high = ms;
+        routing.highCallsMs.push(ms);
+      } else routing.latency.low = ms;
       const classes = this.labels.length;
       for (let r = 0; r < count; r++) routing.predictions[r] = predict(logits, classes, r);
       if (!queue) return routing;
