@@ -171,6 +171,11 @@ describe('cascade runner', () => {
     assert.equal(summary.latency_ms.high?.calls, 2, 'eval counts two calls, not one batch');
     assert.equal(summary.latency_ms.low?.calls, 2);
     assert.equal(summary.correct_high + summary.incorrect_high, 12);
+    // Under policy 'high' each batch's one call is a high-effort call, and counted as one.
+    const onlyHighCascade = await Cascade.create(runtime, { low, high, threshold, policy: 'high' }, { batchSize: 8 });
+    const highSummary = await evaluate(onlyHighCascade, dataset);
+    assert.equal(highSummary.latency_ms.high?.calls, 2);
+    assert.equal(highSummary.latency_ms.low, undefined);
   });
 
   it('gives the same answers when callers overlap batches on one cascade', async () => {
